@@ -1,0 +1,126 @@
+// Command-line parsing shared by every heartbeat-ts command: the common directory options and Heartbeat's flags.
+import { err, ok, type Result } from '../core/result.js';
+
+/** Where a command finds its files; every command accepts these four options. */
+export interface CommonOptions {
+  readonly configDir: string;
+  /** Undefined: the first line of <configDir>/nodeinfo, else `uname -n`, lower-cased (Heartbeat's rule). */
+  readonly nodeName: string | undefined;
+  readonly stateDir: string;
+  readonly runDir: string;
+}
+
+export const COMMON_DEFAULTS: CommonOptions = {
+  configDir: '/etc/ha.d',
+  nodeName: undefined,
+  stateDir: '/var/lib/heartbeat',
+  runDir: '/var/run/heartbeat',
+};
+
+export const COMMON_USAGE = [
+  '  --config-dir DIR   configuration directory (default /etc/ha.d)',
+  '  --node-name NAME   this node\'s name (default: <config-dir>/nodeinfo, else uname -n, lower-cased)',
+  '  --state-dir DIR    state directory (default /var/lib/heartbeat)',
+  '  --run-dir DIR      run-time directory (default /var/run/heartbeat)',
+].join('\n');
+
+/** A parsed command line: common options, named long flags, repeatable short flags, values and operands. */
+export interface ParsedArgs {
+  readonly common: CommonOptions;
+  /** Long boolean options seen, e.g. "check-config", "json", "help". */
+  readonly long: ReadonlySet<string>;
+  /** Long options with values other than the common ones, e.g. authkeys → FILE. */
+  readonly longValues: ReadonlyMap<string, string>;
+  /** Short flags and how often each was given (`-dd` → d: 2). */
+  readonly short: ReadonlyMap<string, number>;
+  /** Values of short options that take one (`-C state`). */
+  readonly shortValues: ReadonlyMap<string, string>;
+  readonly operands: readonly string[];
+}
+
+export interface ArgSpec {
+  /** Short flags without a value, e.g. "dDkMrRsvWlVf". */
+  readonly shortFlags: string;
+  /** Short options that take a value, e.g. "C". */
+  readonly shortWithValue: string;
+  /** Long boolean options (without the leading --). */
+  readonly longFlags: readonly string[];
+  /** Long options taking a value, beyond the common four. */
+  readonly longWithValue: readonly string[];
+}
+
+const COMMON_LONG: Record<string, keyof CommonOptions> = {
+  'config-dir': 'configDir',
+  'node-name': 'nodeName',
+  'state-dir': 'stateDir',
+  'run-dir': 'runDir',
+};
+
+/** Parses argv (without node and script) against spec; the error is a one-line message for the usage text. */
+export function parseArgs(argv: readonly string[], spec: ArgSpec): Result<ParsedArgs, string> {
+  const common: { -readonly [K in keyof CommonOptions]: CommonOptions[K] } = { ...COMMON_DEFAULTS };
+  const long = new Set<string>();
+  const longValues = new Map<string, string>();
+  const short = new Map<string, number>();
+  const shortValues = new Map<string, string>();
+  const operands: string[] = [];
+  let i = 0;
+  const next = (what: string): Result<string, string> => {
+    const v = argv[i + 1];
+    if (v === undefined) return err(`option ${what} needs a value`);
+    i += 1;
+    return ok(v);
+  };
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      operands.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = a.slice(2, eq < 0 ? undefined : eq);
+      const inline = eq < 0 ? undefined : a.slice(eq + 1);
+      const commonKey = COMMON_LONG[name];
+      if (commonKey !== undefined || spec.longWithValue.includes(name)) {
+        let value = inline;
+        if (value === undefined) {
+          const v = next(`--${name}`);
+          if (!v.ok) return v;
+          value = v.value;
+        }
+        if (value === '') return err(`option --${name} needs a non-empty value`);
+        if (commonKey !== undefined) common[commonKey] = value;
+        else longValues.set(name, value);
+        continue;
+      }
+      if (spec.longFlags.includes(name)) {
+        if (inline !== undefined) return err(`option --${name} takes no value`);
+        long.add(name);
+        continue;
+      }
+      return err(`unknown option --${name}`);
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j] as string;
+        if (spec.shortWithValue.includes(c)) {
+          let value = a.slice(j + 1);
+          if (value === '') {
+            const v = next(`-${c}`);
+            if (!v.ok) return v;
+            value = v.value;
+          }
+          shortValues.set(c, value);
+          short.set(c, (short.get(c) ?? 0) + 1);
+          break;
+        }
+        if (!spec.shortFlags.includes(c)) return err(`invalid option -- '${c}'`);
+        short.set(c, (short.get(c) ?? 0) + 1);
+      }
+      continue;
+    }
+    operands.push(a);
+  }
+  return ok({ common, long, longValues, short, shortValues, operands });
+}
