@@ -1,0 +1,98 @@
+// The checked configuration of a node: ha.cf, haresources and authkeys as one typed value.
+import type { AuthKeys } from '../core/auth-keys.js';
+
+export type AutoFailback = 'on' | 'off' | 'legacy';
+
+export type Medium =
+  | { readonly kind: 'bcast'; readonly iface: string; readonly port: number }
+  | { readonly kind: 'ucast'; readonly iface: string; readonly peer: string; readonly port: number }
+  | {
+      readonly kind: 'mcast';
+      readonly iface: string;
+      readonly group: string;
+      readonly port: number;
+      readonly ttl: number;
+      readonly loop: number;
+    }
+  | { readonly kind: 'serial'; readonly device: string; readonly baud: number }
+  | { readonly kind: 'ping'; readonly host: string }
+  | { readonly kind: 'ping_group'; readonly name: string; readonly hosts: readonly string[] }
+  | { readonly kind: 'ucast6' | 'mcast6' | 'ping6'; readonly text: string };
+
+export interface Node {
+  /** Lower-cased, as Heartbeat stores it. */
+  readonly name: string;
+  readonly type: 'normal' | 'ping';
+}
+
+export interface RespawnChild {
+  readonly user: string;
+  /** The command line as written (program and arguments). */
+  readonly command: string;
+  /** The program to run: the path, or 'builtin:ipfail' for heartbeat-ts's own ipfail. */
+  readonly program: string;
+  readonly args: readonly string[];
+  /** failfast: reboot when it dies abnormally. */
+  readonly failfast: boolean;
+}
+
+export interface ApiAuth {
+  readonly client: string;
+  readonly uids: readonly string[];
+  readonly gids: readonly string[];
+}
+
+export interface Resource {
+  /** The resource as written, e.g. "198.51.100.10/24/eth0" or "IPaddr::198.51.100.10". */
+  readonly spec: string;
+  /** Script name, looked up in resource.d then init.d. */
+  readonly script: string;
+  /** Arguments passed before start|stop|status. */
+  readonly args: readonly string[];
+}
+
+export interface ResourceGroup {
+  /** The preferred node, lower-cased. */
+  readonly node: string;
+  readonly resources: readonly Resource[];
+  readonly line: number;
+}
+
+export interface ClusterConfig {
+  readonly localNode: string;
+  readonly nodes: readonly Node[];
+  readonly media: readonly Medium[];
+  readonly keepaliveMs: number;
+  readonly deadtimeMs: number;
+  readonly warntimeMs: number;
+  readonly initdeadMs: number;
+  readonly deadpingMs: number;
+  readonly udpPort: number;
+  readonly baud: number;
+  readonly autoFailback: AutoFailback;
+  readonly autojoin: 'none' | 'other' | 'any';
+  readonly hopfudge: number;
+  readonly msgfmt: 'classic' | 'netstring';
+  readonly compression: string;
+  readonly compressionThresholdKiB: number;
+  readonly traditionalCompression: boolean;
+  readonly maxRexmitDelayMs: number;
+  readonly uuidFrom: 'file' | 'nodename';
+  readonly hbGenMethod: 'file' | 'time';
+  readonly cluster: string;
+  readonly debugLevel: number;
+  readonly logFacility: string | undefined;
+  readonly logFile: string | undefined;
+  readonly debugFile: string | undefined;
+  readonly useLogd: boolean;
+  readonly logBadPack: boolean;
+  readonly watchdog: string | undefined;
+  readonly respawn: readonly RespawnChild[];
+  readonly apiAuth: readonly ApiAuth[];
+  /** `env NAME=value` lines: exported as HA_NAME=value to scripts and children. */
+  readonly env: ReadonlyMap<string, string>;
+  /** Every directive's last value as written (for `-D`-style dumps and for directives without a field here). */
+  readonly values: ReadonlyMap<string, string>;
+  readonly resourceGroups: readonly ResourceGroup[];
+  readonly authKeys: AuthKeys;
+}
