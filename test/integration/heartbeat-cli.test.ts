@@ -1,0 +1,115 @@
+// The built `heartbeat` command: --check-config verdicts and exit statuses, -D/-W/-V, Heartbeat's flag rules.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cliPath } from '../helpers/paths.js';
+import { REAL_HEARTBEAT } from '../helpers/config-verdict.js';
+import { isCi } from '../helpers/privileges.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-cli-'));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function heartbeat(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cliPath('heartbeat'), ...args], { encoding: 'utf8', timeout: 15_000 });
+  assert.doesNotMatch(`${r.stdout}${r.stderr}`, /\n\s+at .+:\d+:\d+/, 'no stack trace');
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A config on loopback only ("bcast lo" is accepted by Heartbeat 3.0.6 too), so it checks on any host. */
+function configDir(name: string, files: { haCf?: string; haresources?: string; authkeys?: string; mode?: number }): string {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir);
+  const haCf = files.haCf ?? 'logfacility none\nkeepalive 1\ndeadtime 5\nwarntime 3\ninitdead 10\nudpport 694\nbcast lo\nauto_failback on\nnode alpha bravo\ncrm off\n';
+  fs.writeFileSync(path.join(dir, 'ha.cf'), haCf);
+  fs.writeFileSync(path.join(dir, 'haresources'), files.haresources ?? 'alpha IPaddr::198.51.100.10/24/lo httpd\n');
+  fs.writeFileSync(path.join(dir, 'authkeys'), files.authkeys ?? 'auth 1\n1 sha1 secret\n');
+  fs.chmodSync(path.join(dir, 'authkeys'), files.mode ?? 0o600);
+  return dir;
+}
+
+test('--check-config accepts a good configuration, exit 0, with a summary', () => {
+  const dir = configDir('good', {});
+  const r = heartbeat('--check-config', '--config-dir', dir, '--node-name', 'alpha');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /alpha/);
+  assert.match(r.stdout, /bravo/);
+  assert.match(r.stdout, /bcast/);
+  assert.match(r.stdout, /1000 ?ms/);
+  assert.match(r.stdout, /IPaddr::198\.51\.100\.10\/24\/lo/);
+  assert.match(r.stdout, /sha1/);
+});
+
+test('--check-config reports every problem with file:line:col and a code, exit 1', () => {
+  const dir = configDir('bad', {
+    haCf: 'keepalive 1\ndeadtime 10s\nbcast lo\nauto_failback sometimes\nnode alpha bravo\n',
+    haresources: 'alpha 198.51.100.10 httpd\n',
+    authkeys: 'auth 1\n1 sha1 secret\n',
+    mode: 0o644,
+  });
+  const r = heartbeat('--check-config', '--config-dir', dir, '--node-name', 'alpha');
+  assert.equal(r.status, 1);
+  const lines = r.stderr.split('\n').filter((l) => / error HA_/.test(l));
+  assert.ok(lines.length >= 3, `expected at least three errors, got:\n${r.stderr}`);
+  assert.ok(lines.some((l) => l.startsWith(`${path.join(dir, 'ha.cf')}:2:`) && l.includes('10s')), r.stderr);
+  assert.ok(lines.some((l) => l.startsWith(`${path.join(dir, 'ha.cf')}:4:`) && l.includes('sometimes')), r.stderr);
+  assert.ok(lines.some((l) => l.startsWith(path.join(dir, 'authkeys')) && / error HA_AUTH_/.test(l)), r.stderr);
+  assert.match(r.stderr, /would not start/);
+});
+
+test('--check-config --json is one JSON document with the diagnostics', () => {
+  const dir = configDir('json', { haCf: 'keepalive 2s\nbcast lo\nnode alpha\n' });
+  const r = heartbeat('--check-config', '--json', '--config-dir', dir, '--node-name', 'alpha');
+  assert.equal(r.status, 1);
+  const doc = JSON.parse(r.stdout) as { ok: boolean; diagnostics: { code: string; line: number; file: string }[] };
+  assert.equal(doc.ok, false);
+  assert.ok(doc.diagnostics.some((d) => d.code === 'HA_CFG_BAD_DURATION' && d.line === 1), r.stdout);
+  const good = heartbeat('--check-config', '--json', '--config-dir', configDir('json-good', {}), '--node-name', 'alpha');
+  assert.equal(good.status, 0, good.stdout);
+  assert.equal((JSON.parse(good.stdout) as { ok: boolean }).ok, true);
+});
+
+test('a missing configuration directory is a clear error, exit 1', () => {
+  const r = heartbeat('--check-config', '--config-dir', path.join(work, 'nope'), '--node-name', 'alpha');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /ha\.cf/);
+});
+
+test('Heartbeat flag rules: usage errors exit 2 with the same wording', () => {
+  let r = heartbeat('-x');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /invalid option -- 'x'/);
+  assert.match(r.stderr, /Usage: heartbeat \[-dDkMrRsvWlVf\] \[-C Current-resource-state\]/);
+  r = heartbeat('-C', 'all');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /-C only valid with -R/);
+  r = heartbeat('-r', '-R');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /-r is mutually exclusive with -R/);
+});
+
+test('-V prints the version; the daemon itself says it is not implemented yet (exit 3)', () => {
+  const v = heartbeat('-V');
+  assert.equal(v.status, 0);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+ \(heartbeat-ts; compatible with Heartbeat 3\.0\.6\)\n$/);
+  const d = heartbeat('-f');
+  assert.equal(d.status, 3);
+  assert.match(d.stderr, /not implemented yet/);
+  assert.equal(heartbeat('-s').status, 4);
+});
+
+test('-D prints the same defaults table as Heartbeat 3.0.6', (t) => {
+  const ours = heartbeat('-D');
+  assert.equal(ours.status, 0);
+  assert.match(ours.stdout, /^Directive\s+Default\s+Description\n-{80}\n/);
+  if (!fs.existsSync(REAL_HEARTBEAT)) {
+    if (isCi()) assert.fail(`${REAL_HEARTBEAT} is missing (CI installs the heartbeat package)`);
+    t.skip('the real heartbeat is not installed');
+    return;
+  }
+  // `heartbeat -D` needs no privileges and touches nothing: it prints and exits.
+  const real = spawnSync(REAL_HEARTBEAT, ['-D'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(ours.stdout, real.stdout);
+});
