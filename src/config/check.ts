@@ -61,14 +61,18 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
       cf.error(0, 0, 'HA_CFG_LOCAL_NODE_MISSING',
         `this node, ${localNode}, is not declared: add "node ${localNode}" (names are \`uname -n\` lower-cased, or the first line of nodeinfo; --node-name overrides)`);
     }
-    if (s.deadtimeMs <= 2 * s.keepaliveMs) {
+    // A refused timing value would only make the comparisons below repeat that error.
+    const timingFailed = ['keepalive', 'deadtime', 'initdead', 'deadping', 'warntime'].some((k) => s.failed.has(k));
+    if (!timingFailed && s.deadtimeMs <= 2 * s.keepaliveMs) {
       cf.error(...where(s.where.has('deadtime') ? 'deadtime' : 'keepalive'), 'HA_CFG_TIMING',
         `deadtime ${s.deadtimeMs} ms must be more than twice keepalive ${s.keepaliveMs} ms`);
     }
     if (s.initdeadMs < 0) {
       s.initdeadMs = s.deadtimeMs > 10000 ? s.deadtimeMs : s.deadtimeMs < 6000 ? 12000 : 2 * s.deadtimeMs;
     }
-    if (s.initdeadMs < s.deadtimeMs) {
+    if (timingFailed) {
+      // reported above
+    } else if (s.initdeadMs < s.deadtimeMs) {
       cf.error(...where('initdead'), 'HA_CFG_TIMING', `initdead ${s.initdeadMs} ms is smaller than deadtime ${s.deadtimeMs} ms`);
     } else if (s.initdeadMs < 10000) {
       cf.warn(...where('initdead'), 'HA_CFG_TIMING_ADVICE',
@@ -76,7 +80,7 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
     }
     if (s.deadpingMs < 0) {
       s.deadpingMs = s.deadtimeMs;
-    } else if (s.deadpingMs <= 2 * s.keepaliveMs) {
+    } else if (!timingFailed && s.deadpingMs <= 2 * s.keepaliveMs) {
       cf.error(...where('deadping'), 'HA_CFG_TIMING', `deadping ${s.deadpingMs} ms must be more than twice keepalive ${s.keepaliveMs} ms`);
     }
     if (s.warntimeMs < 0) s.warntimeMs = Math.trunc(s.deadtimeMs / 2);

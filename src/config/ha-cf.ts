@@ -34,6 +34,8 @@ export interface At {
 export interface HaCfState {
   readonly values: Map<string, string>;
   readonly where: Map<string, At>;
+  /** Directives with a value that was refused (their cross-checks would only repeat the error). */
+  readonly failed: Set<string>;
   readonly nodes: Node[];
   readonly media: Medium[];
   keepaliveMs: number;
@@ -80,7 +82,7 @@ export function parseBoolean(v: string): boolean | undefined {
 
 function newState(): HaCfState {
   return {
-    values: new Map(), where: new Map(), nodes: [], media: [],
+    values: new Map(), where: new Map(), failed: new Set(), nodes: [], media: [],
     keepaliveMs: 1000, deadtimeMs: 30000, warntimeMs: -1, initdeadMs: -1, deadpingMs: -1,
     udpPort: undefined, baud: undefined, autoFailback: 'legacy', niceFailback: false, autojoin: 'none',
     pacemakerSeen: false, mediaSeenAt: undefined, respawn: [], apiAuth: new Map(), env: new Map(),
@@ -381,6 +383,8 @@ export function parseHaCf(text: string, file: string, host: HostFacts, localNode
       if (h !== undefined && h(tok.text, c)) {
         s.values.set(directive, tok.text);
         s.where.set(directive, c.at);
+      } else {
+        s.failed.add(directive);
       }
     }
   }

@@ -18,8 +18,8 @@ export interface HaresourcesResult {
  * Heartbeat's ResourceManager turns every "::" into an argument boundary, which cuts an IPv6 address such as
  * 2001:db8::10 in two. Our rule: after the script name, a run of "::"-separated parts that together form an
  * IPv6 address (optionally followed by "/prefix" or other "/" fields) is kept whole as one argument; the
- * longest such run wins. Anything else splits at "::" exactly as Heartbeat does, so IPv4 and plain arguments
- * are unchanged. `IPv6addr::2001:db8::10/64` → IPv6addr with one argument, `2001:db8::10/64`.
+ * longest such run wins. Decimal numbers joined by "::" (Delay::1::0) do not count as an address. Anything else
+ * splits at "::" exactly as Heartbeat does, so IPv4 and plain arguments are unchanged. `IPv6addr::2001:db8::10/64` → IPv6addr with one argument, `2001:db8::10/64`.
  */
 export function parseResourceSpec(spec: string): Resource {
   // ResourceManager: a bare dotted quad means IPaddr::<it>.

@@ -27,8 +27,14 @@ export function isIpv6(text: string): boolean {
   return halves.length === 2 ? count <= 7 : count === 8;
 }
 
-/** An IPv6 address with an optional "/suffix" (prefix length, interface…), as IPv6addr takes it. */
+/**
+ * An IPv6 address with an optional "/suffix" (prefix length, interface…), as IPv6addr takes it. Decimal numbers
+ * joined by "::" ("1::0") are valid IPv6 too, but in haresources they are arguments (Delay::1::0), so they do not
+ * count here; neither does a suffix that itself contains "::".
+ */
 export function isIpv6WithSuffix(text: string): boolean {
   const slash = text.indexOf('/');
-  return isIpv6(slash < 0 ? text : text.slice(0, slash));
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  if (slash >= 0 && text.includes('::', slash)) return false;
+  return isIpv6(addr) && !/^\d+(::\d+)*$/.test(addr);
 }
