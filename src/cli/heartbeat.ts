@@ -58,8 +58,8 @@ function checkConfig(args: ParsedArgs): number {
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return good ? EXIT_OK : EXIT_GENERIC;
   }
-  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
   if (!good || loaded.config === undefined) {
+    for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
     process.stderr.write(
       `heartbeat: configuration error in ${args.common.configDir}: ${errors} error${errors === 1 ? '' : 's'}; ` +
@@ -67,6 +67,8 @@ function checkConfig(args: ParsedArgs): number {
     );
     return EXIT_GENERIC;
   }
+  // Success: warnings and notes first, then the summary, all on stdout so they read in order.
+  for (const d of diagnostics) process.stdout.write(`${formatDiagnostic(d)}\n`);
   process.stdout.write(describeConfig(loaded.config, loaded.nodeName).text);
   return EXIT_OK;
 }

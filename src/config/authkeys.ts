@@ -44,6 +44,8 @@ export function parseAuthkeys(text: string, file: string, mode: number | undefin
   let authLine = 0;
   let selected: AuthKey | undefined;
   const keys = new Map<number, AuthKey>();
+  /** Key lines refused above, by index: "key not found" then points at them instead of saying it is missing. */
+  const refused = new Map<number, number>();
   for (const piece of readLines(text)) {
     const s = piece.text;
     const bp = spanOf(s, 0, WHITESPACE);
@@ -76,6 +78,7 @@ export function parseAuthkeys(text: string, file: string, mode: number | undefin
       d.error(piece.line, col, 'HA_AUTH_BAD_INDEX', `key index ${idx.value} is out of range: use 0..15`);
       continue;
     }
+    refused.set(idx.value, piece.line);
     if (!(METHODS as readonly string[]).includes(method.value)) {
       const hint = (METHODS as readonly string[]).includes(method.value.toLowerCase())
         ? ` (method names are case-sensitive: write "${method.value.toLowerCase()}")` : '';
@@ -97,6 +100,7 @@ export function parseAuthkeys(text: string, file: string, mode: number | undefin
       d.warn(piece.line, piece.offset + key.end + 1, 'HA_AUTH_IGNORED_TEXT',
         `only the first word after the method is the key; ${q(s.slice(key.end).trim())} is ignored, as Heartbeat ignores it`);
     }
+    refused.delete(idx.value);
     const entry: AuthKey = { index: idx.value, method: m, key: key?.value ?? '' };
     keys.set(idx.value, entry);
     // heartbeat 3.0.6 binds the signing method only when its line comes after "auth N".
@@ -107,7 +111,10 @@ export function parseAuthkeys(text: string, file: string, mode: number | undefin
       d.error(0, 0, 'HA_AUTH_NO_AUTH_LINE', 'no "auth N" line: add one before the key lines, e.g. "auth 1" then "1 sha1 <secret>"');
     } else {
       const later = keys.get(authnum);
-      d.error(authLine, 1, 'HA_AUTH_KEY_NOT_FOUND', later === undefined
+      const bad = refused.get(authnum);
+      d.error(authLine, 1, 'HA_AUTH_KEY_NOT_FOUND', bad !== undefined
+        ? `"auth ${authnum}" selects key ${authnum}, whose line (line ${bad}) has an error`
+        : later === undefined
         ? `"auth ${authnum}" selects key ${authnum}, but there is no line "${authnum} <method> <key>"`
         : `"auth ${authnum}" must come before the line of key ${authnum}: Heartbeat reads the file top to bottom and does not find it`);
     }

@@ -88,7 +88,7 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
       cf.warn(...where('warntime'), 'HA_CFG_TIMING_ADVICE',
         `warntime ${s.warntimeMs} ms is not below deadtime ${s.deadtimeMs} ms, so no "Late heartbeat" warning comes before a node is declared dead`);
     }
-    if (s.autoFailback === 'legacy' && !s.where.has('nice_failback')) {
+    if (s.autoFailback === 'legacy' && !s.where.has('nice_failback') && !s.failed.has('auto_failback')) {
       cf.warn(...where('auto_failback'), 'HA_CFG_LEGACY_FAILBACK',
         "auto_failback legacy (the default when the directive is absent) is deprecated: write 'auto_failback on' or 'auto_failback off' (hb_standby and ipfail need one of them)");
     }

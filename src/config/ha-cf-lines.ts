@@ -146,7 +146,7 @@ function respawn(failfast: boolean): (rest: string, c: Ctx) => void {
     } else if (c.host.pathKind(program) === 'directory') {
       c.d.warn(c.at.line, c.at.column, 'HA_CFG_BAD_PROGRAM', `${kw}: ${q(program)} is a directory; Heartbeat accepts it (it only checks access) but it can never run`);
     }
-    c.s.respawn.push({ user, command: rest.trim(), program: resolved, args, failfast });
+    c.s.respawn.push({ user, command: [program, ...args].join(' '), program: resolved, args, failfast });
   };
 }
 
