@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `hbctl`: heartbeat-ts's operator toolbox; dispatches to one subcommand (today: `wire`).
+import { VERSION } from '../core/version.js';
+import { WIRE_USAGE, runWire } from './hbctl-wire.js';
+import { EXIT_OK, EXIT_USAGE, type Io, processIo } from './hbctl-io.js';
+
+export const HBCTL_USAGE = `Usage: hbctl <command> [options]
+
+heartbeat-ts ${VERSION} operator tools.
+
+Commands:
+  wire decode   print Heartbeat messages (UDP/ICMP payloads, serial streams, pcap captures) field by field
+  wire verify   check every message's signatures against an authkeys file
+
+  hbctl --help            this text
+  hbctl --version         print the version
+  hbctl wire --help       the wire commands in detail
+
+${WIRE_USAGE}`;
+
+/** Runs hbctl with argv (without node and script); returns the exit status. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    io.out(HBCTL_USAGE);
+    return EXIT_OK;
+  }
+  if (command === '--version' || command === '-V') {
+    io.out(`${VERSION} (heartbeat-ts hbctl)\n`);
+    return EXIT_OK;
+  }
+  if (command === 'wire') return runWire(rest, io);
+  io.err(command === undefined ? 'hbctl: missing command\n\n' : `hbctl: unknown command "${command}"\n\n`);
+  io.err(HBCTL_USAGE);
+  return EXIT_USAGE;
+}
+
+main(process.argv.slice(2), processIo()).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    // A bug, not an input problem: still one line, no stack trace (HBCTL_DEBUG=1 shows it).
+    process.stderr.write(`hbctl: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (process.env['HBCTL_DEBUG'] === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
+    process.exitCode = 70;
+  },
+);
