@@ -1,6 +1,7 @@
 // A small pure bzip2 decompressor (one stream), so `_compression_algorithm=bz2` messages open without a
 // native addon. Follows the format as libbzip2 writes it (decompress.c); bounded output; never throws.
 import { Buffer } from 'node:buffer';
+import { CRC_TABLE } from './digest.js';
 
 /** Thrown only inside this file; bunzip2() turns it into a reason. */
 class Bz2Error extends Error {}
@@ -9,16 +10,7 @@ function fail(why: string): never {
   throw new Bz2Error(why);
 }
 
-/** bzip2's CRC-32: polynomial 0x04C11DB7 MSB-first, init and final 0xffffffff (BZ_UPDATE_CRC). */
-const CRC_TABLE: Uint32Array = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i << 24;
-    for (let k = 0; k < 8; k++) c = c & 0x80000000 ? (c << 1) ^ 0x04c11db7 : c << 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
+// bzip2's CRC-32 (BZ_UPDATE_CRC) is Heartbeat's crc polynomial, MSB first; only init and final differ.
 
 class BitReader {
   private pos = 0; // in bits

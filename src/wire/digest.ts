@@ -3,8 +3,8 @@ import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
 import type { AuthMethodName } from '../core/auth-keys.js';
 
-/** CRC-32 table for polynomial 0x04C11DB7, MSB first (crc.c; not zlib's reflected crc32). */
-const CRC_TABLE: Uint32Array = (() => {
+/** CRC-32 table for polynomial 0x04C11DB7, MSB first (crc.c; not zlib's reflected crc32). bzip2 uses it too. */
+export const CRC_TABLE: Uint32Array = (() => {
   const t = new Uint32Array(256);
   for (let i = 0; i < 256; i++) {
     let c = i << 24;
