@@ -3,7 +3,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import { hasErrors } from '../core/diagnostic.js';
 import { parseAuthkeys } from './authkeys.js';
 import { DiagnosticSink } from './diag.js';
-import { parseHaCf, type At } from './ha-cf.js';
+import { parseBoolean, parseHaCf, type At } from './ha-cf.js';
 import { parseHaresources, type NodeKind } from './haresources.js';
 import type { HostFacts } from './host-facts.js';
 import type { ClusterConfig, ResourceGroup } from './model.js';
@@ -149,7 +149,7 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
     msgfmt: v('msgfmt', 'classic') as 'classic' | 'netstring',
     compression: v('compression', 'zlib'),
     compressionThresholdKiB: Number.parseInt(v('compression_threshold', '2'), 10),
-    traditionalCompression: v('traditional_compression', 'no') !== 'no' && ['true', 'on', 'yes', 'y', '1'].includes(v('traditional_compression', 'no').toLowerCase()),
+    traditionalCompression: parseBoolean(v('traditional_compression', 'no')) === true,
     maxRexmitDelayMs: Number.parseInt(v('max_rexmit_delay', '250'), 10),
     uuidFrom: v('uuidfrom', 'file') as 'file' | 'nodename',
     hbGenMethod: v('hbgenmethod', 'file') as 'file' | 'time',
@@ -159,7 +159,7 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
     logFile: s.logFile,
     debugFile: s.debugFile,
     useLogd: s.useLogd ?? (s.logFile === undefined && s.debugFile === undefined && (s.facility === undefined || s.facility === 'none')),
-    logBadPack: !['false', 'off', 'no', 'n', '0'].includes(v('log_badpack', 'true').toLowerCase()),
+    logBadPack: parseBoolean(v('log_badpack', 'true')) !== false,
     watchdog: s.watchdog,
     respawn: s.respawn,
     apiAuth: [...s.apiAuth.values()],
