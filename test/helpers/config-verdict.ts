@@ -5,7 +5,7 @@
 //   verdict     "accept" | "reject" — what the real Heartbeat 3.0.6 says (always measured, never guessed)
 //   mode        authkeys permission bits, e.g. "0600" (applied to a temporary copy; git does not keep them)
 //   note        what the set exercises or what the mistake is
-//   culprit     rejects only: text our diagnostics must contain (case-insensitive); the real output too,
+//   culprit     rejects only: text our diagnostics must contain (exact case); the real output too,
 //               unless realNamesCulprit is false (the real daemon often just says "configuration error")
 //   realSays    the real daemon's most telling stderr text (syslog prefix removed); asserted verbatim
 //   quirk       optional: how the real daemon mishandles this input (accepted or rejected for a bad reason)
