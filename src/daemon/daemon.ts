@@ -1,0 +1,171 @@
+// The running node: turns the membership core's actions into frames on the media, log lines and timers.
+//
+// Every input (a frame from a medium, the core's timer, a signal) is handled by dispatch() one at a time, on
+// the one Node.js event loop: the core never awaits, media never call back re-entrantly, so this is the
+// single event queue of STYLE.md §3. Nothing on this path blocks: log writes go through streams, the load
+// average is read asynchronously, and state files are written only at (re)start.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { ClusterConfig } from '../config/model.js';
+import type { MediumAdapter } from '../media/medium.js';
+import { Membership, type NodeView } from '../membership/core.js';
+import type { Action, MembershipEvent } from '../membership/types.js';
+import type { Logger } from './log.js';
+import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
+
+export interface DaemonOptions {
+  readonly config: ClusterConfig;
+  readonly stateDir: string;
+  readonly media: readonly MediumAdapter[];
+  readonly logger: Logger;
+  /** Monotonic milliseconds (injected for tests). */
+  readonly monoMs?: () => number;
+  /** Wall-clock seconds, for the wire `ts` field only. */
+  readonly wallSec?: () => number;
+  /** Called with every action the core produced (tests, status reporting). */
+  readonly onAction?: (a: Action) => void;
+}
+
+const LOADAVG_INTERVAL_MS = 5000;
+
+export class Daemon {
+  private core: Membership;
+  private timer: NodeJS.Timeout | undefined;
+  private loadavgTimer: NodeJS.Timeout | undefined;
+  private readonly monoMs: () => number;
+  private readonly wallSec: () => number;
+  private closed = false;
+  private hostcacheWrite: Promise<void> = Promise.resolve();
+  readonly sentFrames = { total: 0 };
+
+  constructor(private readonly o: DaemonOptions) {
+    this.monoMs = o.monoMs ?? (() => Math.floor(performance.now()));
+    this.wallSec = o.wallSec ?? (() => Math.floor(Date.now() / 1000));
+    this.core = this.newCore();
+  }
+
+  private newCore(): Membership {
+    const c = this.o.config;
+    const generation = nextGeneration(this.o.stateDir, c.hbGenMethod);
+    const uuid = loadOrCreateUuid(this.o.stateDir, c.uuidFrom, c.localNode);
+    return new Membership({
+      localNode: c.localNode,
+      nodes: c.nodes,
+      keepaliveMs: c.keepaliveMs,
+      deadtimeMs: c.deadtimeMs,
+      warntimeMs: c.warntimeMs,
+      initdeadMs: c.initdeadMs,
+      deadpingMs: c.deadpingMs,
+      hopfudge: c.hopfudge,
+      maxRexmitDelayMs: c.maxRexmitDelayMs,
+      keys: c.authKeys,
+      generation,
+      uuid,
+      knownUuids: readHostcache(this.o.stateDir),
+      seed: crypto.randomInt(1, 2 ** 31),
+    });
+  }
+
+  /** Opens every medium (all must open), then starts heart-beating. */
+  async start(): Promise<void> {
+    for (const m of this.o.media) {
+      await m.start({
+        frame: (bytes) => this.dispatch({ kind: 'frame', medium: m.name, bytes }),
+        problem: (text) => this.o.logger.log('err', `${m.kind} ${m.name}: ${text}`),
+      });
+      this.o.logger.log('info', startedLine(m, this.o.config.udpPort));
+    }
+    this.readLoadavg();
+    this.dispatch({ kind: 'start' });
+  }
+
+  nodes(): NodeView[] {
+    return this.core.nodes();
+  }
+
+  private dispatch(event: MembershipEvent): void {
+    if (this.closed) return;
+    const now = { monoMs: this.monoMs(), wallSec: this.wallSec() };
+    const r = this.core.handle(event, now);
+    for (const a of r.actions) this.perform(a);
+    if (this.core.isStopped) return;
+    this.arm(r.nextWakeAtMs);
+  }
+
+  private arm(atMs: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (!Number.isFinite(atMs)) return;
+    const delay = Math.max(0, atMs - this.monoMs());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.dispatch({ kind: 'tick' });
+    }, delay);
+  }
+
+  private perform(a: Action): void {
+    this.o.onAction?.(a);
+    switch (a.kind) {
+      case 'send':
+        this.sentFrames.total += 1;
+        for (const m of this.o.media) m.send({ packet: a.packet, message: a.message });
+        return;
+      case 'log':
+        this.o.logger.log(a.level, a.text);
+        return;
+      case 'peer-uuid': {
+        const entries = this.core.nodes().filter((n) => n.type === 'normal').map((n) => ({ name: n.name, uuid: n.uuid }));
+        const text = formatHostcache(entries);
+        this.hostcacheWrite = this.hostcacheWrite
+          .then(() => writeHostcache(this.o.stateDir, text))
+          .catch((e: unknown) => this.o.logger.log('warn', `cannot write ${this.o.stateDir}/hostcache: ${(e as Error).message}`));
+        return;
+      }
+      case 'restart':
+        // A new generation, a new core, the same media: peers see "Heartbeat restart on node …".
+        setImmediate(() => {
+          if (this.closed) return;
+          this.core = this.newCore();
+          this.dispatch({ kind: 'start' });
+        });
+        return;
+      case 'node-status':
+      case 'link-status':
+      case 'comm-up':
+      case 'deliver':
+        return;
+    }
+  }
+
+  private readLoadavg(): void {
+    fs.promises
+      .readFile('/proc/loadavg', 'latin1')
+      .then((text) => this.dispatch({ kind: 'loadavg', text: text.split('\n')[0] ?? 'n/a' }))
+      .catch(() => undefined);
+    this.loadavgTimer = setTimeout(() => this.readLoadavg(), LOADAVG_INTERVAL_MS);
+    this.loadavgTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.loadavgTimer !== undefined) clearTimeout(this.loadavgTimer);
+    await Promise.all(this.o.media.map((m) => m.close()));
+    await this.hostcacheWrite;
+  }
+}
+
+/** Heartbeat's start-up line per medium (bcast.c: "UDP Broadcast heartbeat started on port 694 (694) interface eth0"). */
+function startedLine(m: MediumAdapter, port: number): string {
+  switch (m.kind) {
+    case 'bcast':
+      return `UDP Broadcast heartbeat started on port ${port} (${port}) interface ${m.name}`;
+    case 'ucast':
+      return `ucast: started on port ${port} interface ${m.name}`;
+    case 'mcast':
+      return `UDP multicast heartbeat started on interface ${m.name}`;
+    case 'serial':
+      return `Starting serial heartbeat on tty ${m.name}`;
+  }
+}

@@ -1,0 +1,84 @@
+// Building the messages a node originates, with Heartbeat's control fields in Heartbeat's order (spec §2.1–2.3).
+import { Buffer } from 'node:buffer';
+import type { AuthKeys } from '../core/auth-keys.js';
+import { binaryField, encodeNetstring, signMessage, stringField, type Field, type Message } from '../wire/index.js';
+
+export interface Originator {
+  readonly name: string;
+  readonly uuid: Uint8Array;
+  readonly generation: number;
+  /** hopfudge + nodecount (ping nodes included), decimal. */
+  readonly ttl: number;
+  readonly keys: AuthKeys;
+}
+
+export interface Outgoing {
+  readonly message: Message;
+  readonly packet: Uint8Array;
+}
+
+const hex = (n: number): string => n.toString(16);
+
+/**
+ * Appends the control fields (heartbeat 3.0.6 add_control_msg_fields): `destuuid` when the message has a
+ * `dest` (zeros while the peer's UUID is unknown), then src, srcuuid, seq (not for NS_ types), hg, ts,
+ * ld (not for NS_ types), ttl; then signs (inner `auth` last, netstring trailer).
+ */
+export function finish(
+  o: Originator,
+  base: readonly Field[],
+  opts: { readonly seq: number | undefined; readonly wallSec: number; readonly loadavg: string; readonly destUuid?: Uint8Array | undefined },
+): Outgoing | null {
+  const fields: Field[] = [...base];
+  if (base.some((f) => f.name === 'dest')) fields.push(binaryField('destuuid', opts.destUuid ?? new Uint8Array(16)));
+  fields.push(stringField('src', o.name), binaryField('srcuuid', o.uuid));
+  if (opts.seq !== undefined) fields.push(stringField('seq', hex(opts.seq)));
+  fields.push(stringField('hg', hex(o.generation)), stringField('ts', hex(Math.max(1, Math.floor(opts.wallSec)))));
+  if (opts.seq !== undefined) fields.push(stringField('ld', opts.loadavg));
+  fields.push(stringField('ttl', String(o.ttl)));
+  const signed = signMessage({ fields }, o.keys);
+  if (!signed.ok) return null;
+  const packet = encodeNetstring(signed.value, o.keys);
+  if (!packet.ok) return null;
+  return { message: signed.value, packet: packet.value };
+}
+
+const f = stringField;
+
+/** heartbeat 3.0.6 send_local_status: t, st, dt (hex ms), protocol (dec). */
+export function statusFields(status: string, advertisedDeadtimeMs: number, withProtocol: boolean): Field[] {
+  return [f('t', 'status'), f('st', status), f('dt', hex(advertisedDeadtimeMs)), ...(withProtocol ? [f('protocol', '1')] : [])];
+}
+
+/** heartbeat 3.0.6 send_ack: t, dest, ackseq (hex). */
+export function ackFields(dest: string, ackseq: number): Field[] {
+  return [f('t', 'NS_ackmsg'), f('dest', dest), f('ackseq', hex(ackseq))];
+}
+
+/** hb_rexmit.c send_rexmit_request: firstseq/lastseq are decimal. */
+export function rexmitRequestFields(dest: string, seq: number): Field[] {
+  return [f('t', 'NS_rexmit'), f('dest', dest), f('firstseq', String(seq)), f('lastseq', String(seq))];
+}
+
+/** heartbeat 3.0.6 nak_rexmit: firstseq is hex here, and comes before dest. */
+export function nakFields(dest: string, seq: number, info: string): Field[] {
+  return [f('t', 'NS_nak_rexmit'), f('firstseq', hex(seq)), f('dest', dest), f('info', info)];
+}
+
+export function reqnodesFields(dest: string): Field[] {
+  return [f('t', 'reqnodes'), f('dest', dest)];
+}
+
+/** HBDoMsg_T_REQNODES: dest precedes t; each list is names followed by one space, `" "` when empty. */
+export function repnodesFields(dest: string, nodes: readonly string[], deleted: readonly string[]): Field[] {
+  const list = (ns: readonly string[]): string => (ns.length === 0 ? ' ' : ns.map((n) => `${n} `).join(''));
+  return [f('dest', dest), f('t', 'repnodes'), f('nodelist', list(nodes)), f('delnodelist', list(deleted))];
+}
+
+export function isZeroUuid(u: Uint8Array): boolean {
+  return u.every((b) => b === 0);
+}
+
+export function uuidEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+}

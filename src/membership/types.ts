@@ -1,0 +1,60 @@
+// The membership core's inputs and outputs: events in, actions out, both plain data (no sockets, no timers).
+import type { Message } from '../wire/index.js';
+
+/** heartbeat 3.0.6 `include/heartbeat.h` node status words (spec §6.5). */
+export type NodeStatus = 'init' | 'up' | 'active' | 'dead' | 'ping';
+export type LinkStatus = 'up' | 'dead';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'err' | 'crit';
+
+/** The two clocks: monotonic milliseconds for every timer, wall seconds only for the wire `ts` field. */
+export interface Now {
+  readonly monoMs: number;
+  readonly wallSec: number;
+}
+
+export type MembershipEvent =
+  /** Begin: send `init`, then `up`, and start the timers. */
+  | { readonly kind: 'start' }
+  /** One received frame (datagram or serial block) and the local medium it arrived on. */
+  | { readonly kind: 'frame'; readonly medium: string; readonly bytes: Uint8Array }
+  /** A timer the core asked for (nextWakeAtMs) is due, or any periodic poke; always safe. */
+  | { readonly kind: 'tick' }
+  /** A ping node (or one member of a ping group) answered. */
+  | { readonly kind: 'ping-reply'; readonly node: string }
+  /** The first line of /proc/loadavg, for the `ld` field. */
+  | { readonly kind: 'loadavg'; readonly text: string };
+
+export type SendReason = 'status' | 'ack' | 'rexmit' | 'rexmit-request' | 'nak' | 'reqnodes' | 'repnodes';
+
+export type Action =
+  /** Write this frame to every medium: `packet` on UDP, `message` rendered classic on serial. */
+  | { readonly kind: 'send'; readonly reason: SendReason; readonly message: Message; readonly packet: Uint8Array }
+  | { readonly kind: 'log'; readonly level: LogLevel; readonly text: string }
+  | { readonly kind: 'node-status'; readonly node: string; readonly status: NodeStatus; readonly previous: NodeStatus }
+  | { readonly kind: 'link-status'; readonly node: string; readonly medium: string; readonly status: LinkStatus }
+  /** The local node reached `active` (heartbeat 3.0.6: comm_now_up). */
+  | { readonly kind: 'comm-up' }
+  /** A peer's UUID was learned or changed: persist the host cache. */
+  | { readonly kind: 'peer-uuid'; readonly node: string; readonly uuid: Uint8Array }
+  /** A message for the layers above (resources, API clients): kept, in order, from a live peer. */
+  | { readonly kind: 'deliver'; readonly node: string; readonly message: Message }
+  /** We were silent longer than our advertised deadtime: start over with a new generation. */
+  | { readonly kind: 'restart'; readonly reason: string };
+
+export interface StepResult {
+  readonly actions: readonly Action[];
+  /** When the core next needs a 'tick' (monotonic ms). */
+  readonly nextWakeAtMs: number;
+}
+
+/** Why a received frame was not processed; each is counted, and logged at most once per interval per peer. */
+export type DropReason =
+  | 'undecodable'
+  | 'bad-auth'
+  | 'missing-field'
+  | 'unknown-node'
+  | 'replay'
+  | 'stale'
+  | 'oversized';
+
+export const DROP_REASONS: readonly DropReason[] = ['undecodable', 'bad-auth', 'missing-field', 'unknown-node', 'replay', 'stale', 'oversized'];
