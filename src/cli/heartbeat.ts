@@ -5,6 +5,7 @@ import { formatDiagnostic, hasErrors, sortDiagnostics } from '../core/diagnostic
 import { loadConfig } from '../daemon/load-config.js';
 import { COMMON_USAGE, parseArgs, type ParsedArgs } from './options.js';
 import { describeConfig, diagnosticsAsJson, formatDefaultsTable, formatDefaultsWiki } from './config-summary.js';
+import { runForeground } from '../daemon/foreground.js';
 
 /** LSB exit statuses, as Heartbeat's own (`cleanexit(LSB_EXIT_…)`). */
 const EXIT_OK = 0;
@@ -100,14 +101,21 @@ function main(argv: readonly string[]): number {
     process.stdout.write(formatDefaultsWiki());
     return EXIT_OK;
   }
+  if (has('f') && !has('k') && !has('s') && !has('r') && !has('R')) {
+    // Runs until a signal; the exit status is set when it ends.
+    void runForeground(args.common, (args.short.get('d') ?? 0)).then((code) => {
+      process.exitCode = code;
+    });
+    return EXIT_OK;
+  }
   const wanted = has('k') ? 'stopping a running daemon (-k)'
     : has('s') ? 'reporting daemon status (-s)'
     : has('r') ? 'reloading a running daemon (-r)'
     : has('R') ? 'restarting in place (-R)'
-    : 'running the cluster daemon';
+    : 'running the cluster daemon in the background';
   process.stderr.write(
     `heartbeat: ${wanted} is not implemented yet in heartbeat-ts ${VERSION}; it arrives with the membership ` +
-      'and operations issues (see README.md, "Status"). `heartbeat --check-config` works today.\n',
+      '(see README.md, "Status"). `heartbeat -f` (foreground) and `heartbeat --check-config` work today.\n',
   );
   // -s reports LSB "status unknown" (4), as Heartbeat does when it cannot tell.
   return has('s') ? 4 : EXIT_UNIMPLEMENTED;

@@ -80,6 +80,11 @@ export class Daemon {
     this.dispatch({ kind: 'start' });
   }
 
+  /** A ping node (or a member of a ping group) answered. */
+  pingReply(node: string): void {
+    this.dispatch({ kind: 'ping-reply', node });
+  }
+
   nodes(): NodeView[] {
     return this.core.nodes();
   }
@@ -148,6 +153,8 @@ export class Daemon {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    const drops = [...this.core.dropCounts()].map(([reason, n]) => `${reason} ${n}`);
+    this.o.logger.log('info', `frames dropped this run: ${drops.length === 0 ? 'none' : drops.join(', ')}`);
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.loadavgTimer !== undefined) clearTimeout(this.loadavgTimer);

@@ -90,14 +90,24 @@ test('Heartbeat flag rules: usage errors exit 2 with the same wording', () => {
   assert.match(r.stderr, /-r is mutually exclusive with -R/);
 });
 
-test('-V prints the version; the daemon itself says it is not implemented yet (exit 3)', () => {
+test('-V prints the version; background mode is not implemented yet (exit 3); -f refuses a bad configuration (exit 6)', () => {
   const v = heartbeat('-V');
   assert.equal(v.status, 0);
   assert.match(v.stdout, /^\d+\.\d+\.\d+ \(heartbeat-ts; compatible with Heartbeat 3\.0\.6\)\n$/);
-  const d = heartbeat('-f');
+  const d = heartbeat();
   assert.equal(d.status, 3);
-  assert.match(d.stderr, /not implemented yet/);
+  assert.match(d.stderr, /not implemented yet.*-f/s);
   assert.equal(heartbeat('-s').status, 4);
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-f-'));
+  try {
+    const f = heartbeat('-f', '--config-dir', empty, '--node-name', 'alpha', '--state-dir', empty, '--run-dir', path.join(empty, 'run'));
+    assert.equal(f.status, 6, f.stderr);
+    assert.match(f.stderr, /ha\.cf: error HA_CFG_[A-Z_]+: /);
+    assert.match(f.stderr, /configuration error in .*; not starting/);
+    assert.deepEqual(fs.readdirSync(empty), [], 'nothing written before the configuration is good');
+  } finally {
+    fs.rmSync(empty, { recursive: true, force: true });
+  }
 });
 
 test('-D prints the same defaults table as Heartbeat 3.0.6', (t) => {

@@ -1,0 +1,267 @@
+// Shared plumbing of the UDP media: interface addresses, broadcast address, rate-limited problems, sends that never throw.
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import { HbError } from '../core/errors.js';
+import { MAX_MESSAGE_BYTES } from '../wire/index.js';
+import type { MediumAdapter, MediumKind, MediumListener, OutboundFrame } from './medium.js';
+
+/** Heartbeat's MAXMSG: larger datagrams are dropped on receive and refused on send. */
+export const MAX_DATAGRAM_BYTES = MAX_MESSAGE_BYTES;
+/** Receive buffer asked for (enlargeReceiveBuffer). */
+export const RECEIVE_BUFFER_BYTES = 1 << 20;
+/** At most one line per problem kind per this long (MediumListener.problem). */
+export const PROBLEM_INTERVAL_MS = 10_000;
+
+export interface InterfaceAddress {
+  readonly address: string;
+  readonly netmask: string;
+  readonly broadcast: string;
+}
+
+/** The start() failure of a medium: `bcast eth9: no such interface`. */
+export function mediumError(kind: MediumKind, name: string, cause: string, err?: unknown): HbError {
+  return new HbError('HB_MEDIUM_START', `${kind} ${name}: ${cause}`, err === undefined ? undefined : { cause: err });
+}
+
+function ipv4ToInt(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
+}
+
+function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.');
+}
+
+export function isIpv4(text: string): boolean {
+  return ipv4ToInt(text) !== undefined;
+}
+
+/** address | ~netmask, e.g. 198.51.100.11 + 255.255.255.0 → 198.51.100.255. */
+export function broadcastAddress(address: string, netmask: string): string {
+  const a = ipv4ToInt(address);
+  const m = ipv4ToInt(netmask);
+  if (a === undefined || m === undefined) throw new Error(`bad IPv4 address/netmask ${address}/${netmask}`);
+  return intToIpv4((a | ~m) >>> 0);
+}
+
+/**
+ * Whether the interface exists in this process's network namespace. /proc/net/dev lists every interface,
+ * up or down, with or without addresses (os.networkInterfaces() only shows those that are up with an
+ * address). Undefined where /proc is not readable.
+ */
+function interfaceExists(iface: string): boolean | undefined {
+  try {
+    const text = fs.readFileSync('/proc/net/dev', 'utf8');
+    return text.split('\n').some((line) => line.split(':')[0]?.trim() === iface);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The interface's first IPv4 address (Heartbeat's SIOCGIFADDR: the primary one) and its broadcast address,
+ * or a cause for mediumError.
+ */
+export function lookupInterface(iface: string): InterfaceAddress | { readonly error: string } {
+  const v4 = (os.networkInterfaces()[iface] ?? []).find((a) => a.family === 'IPv4');
+  if (v4 !== undefined) return { address: v4.address, netmask: v4.netmask, broadcast: broadcastAddress(v4.address, v4.netmask) };
+  if (interfaceExists(iface) === false) return { error: 'no such interface' };
+  return { error: 'interface has no IPv4 address (or is down)' };
+}
+
+/** Like lookupInterface, but throws the start() error. */
+export function requireInterface(kind: MediumKind, name: string, iface: string): InterfaceAddress {
+  const found = lookupInterface(iface);
+  if ('error' in found) throw mediumError(kind, name, found.error);
+  return found;
+}
+
+/**
+ * Passes problems to the listener, at most one line per kind per interval; the next line of a kind says how
+ * many were suppressed. Time comes from nowMs (monotonic), so tests can drive it.
+ */
+export class ProblemReporter {
+  private readonly last = new Map<string, { atMs: number; suppressed: number }>();
+
+  constructor(
+    private readonly prefix: string,
+    private readonly sink: (text: string) => void,
+    private readonly nowMs: () => number = () => performance.now(),
+    private readonly intervalMs: number = PROBLEM_INTERVAL_MS,
+  ) {}
+
+  report(kind: string, text: string): void {
+    const now = this.nowMs();
+    const e = this.last.get(kind);
+    if (e !== undefined && now - e.atMs < this.intervalMs) {
+      e.suppressed += 1;
+      return;
+    }
+    const more = e !== undefined && e.suppressed > 0 ? ` (${e.suppressed} more since the last report)` : '';
+    this.last.set(kind, { atMs: now, suppressed: 0 });
+    try {
+      this.sink(`${this.prefix}: ${text}${more}`);
+    } catch {
+      /* a listener that throws must not break the medium */
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code !== undefined && !err.message.includes(code) ? `${code} ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+/**
+ * Sends one datagram; every failure (oversize, closed socket, EMSGSIZE, ENETUNREACH…) goes to problems.
+ * Failures found before the socket call are reported in a microtask: the listener is never called from
+ * inside send() (MediumListener's contract).
+ */
+export function safeSend(socket: dgram.Socket, bytes: Uint8Array, port: number, address: string, problems: ProblemReporter): void {
+  const later = (kind: string, text: string): void => queueMicrotask(() => problems.report(kind, text));
+  if (bytes.byteLength > MAX_DATAGRAM_BYTES) {
+    later('send-oversize', `dropped a ${bytes.byteLength}-byte frame: larger than ${MAX_DATAGRAM_BYTES} bytes`);
+    return;
+  }
+  try {
+    socket.send(bytes, port, address, (err) => {
+      if (err) problems.report(`send-${(err as NodeJS.ErrnoException).code ?? 'error'}`, `send to ${address}:${port} failed: ${errorText(err)}`);
+    });
+  } catch (err) {
+    later('send-throw', `send to ${address}:${port} failed: ${errorText(err)}`);
+  }
+}
+
+/** Binds a socket; rejects with the start() error on failure (EADDRINUSE, EADDRNOTAVAIL…). */
+export function bindSocket(
+  socket: dgram.Socket,
+  address: string,
+  port: number,
+  what: { readonly kind: MediumKind; readonly name: string },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      reject(mediumError(what.kind, what.name, `cannot bind ${address}:${port}: ${errorText(err)}`, err));
+    };
+    socket.once('error', onError);
+    try {
+      socket.bind(port, address, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    } catch (err) {
+      socket.off('error', onError);
+      reject(mediumError(what.kind, what.name, `cannot bind ${address}:${port}: ${errorText(err)}`, err));
+    }
+  });
+}
+
+/** Hands a received datagram to the listener unchanged, or drops it as oversize. */
+export function deliver(bytes: Buffer, listener: MediumListener, problems: ProblemReporter): void {
+  if (bytes.byteLength > MAX_DATAGRAM_BYTES) {
+    problems.report('receive-oversize', `dropped a ${bytes.byteLength}-byte datagram: larger than ${MAX_DATAGRAM_BYTES} bytes`);
+    return;
+  }
+  try {
+    listener.frame(bytes);
+  } catch (err) {
+    problems.report('listener-throw', `frame listener failed: ${errorText(err)}`);
+  }
+}
+
+/**
+ * Asks for a 1 MiB receive buffer (the kernel caps it at net.core.rmem_max, 2 × 208 KiB by default): a node
+ * busy taking over resources may not read for a while, and the default 208 KiB holds only ~165 small
+ * datagrams (each costs ~1.3 KiB of buffer), which a burst of retransmissions can exceed. Best effort.
+ */
+export function enlargeReceiveBuffer(socket: dgram.Socket): void {
+  try {
+    if (socket.getRecvBufferSize() < RECEIVE_BUFFER_BYTES) socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+  } catch {
+    /* keep the default */
+  }
+}
+
+/** Reports socket errors after start (they would otherwise crash the process as unhandled 'error' events). */
+export function watchErrors(socket: dgram.Socket, problems: ProblemReporter, role: string): void {
+  socket.on('error', (err) => problems.report(`${role}-error`, `${role} socket error: ${errorText(err)}`));
+}
+
+/** Closes a socket, ignoring "already closed"; resolves once it is closed. */
+export function closeSocket(socket: dgram.Socket | undefined): Promise<void> {
+  if (socket === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // ERR_SOCKET_DGRAM_NOT_RUNNING: never bound or already closed
+    }
+  });
+}
+
+/** udp4 socket with SO_REUSEADDR (so several media or daemons can share a receive address). */
+export function udp4(reuseAddr: boolean): dgram.Socket {
+  return dgram.createSocket({ type: 'udp4', reuseAddr });
+}
+
+export type UdpKind = 'bcast' | 'ucast' | 'mcast';
+
+/**
+ * The life cycle the three UDP media share: new → starting → open → closed (also on a failed start).
+ * Subclasses open their sockets in open(), send in transmit() and release everything in shut(), which must be
+ * idempotent (close() during start and a failed start may both call it).
+ */
+export abstract class UdpMedium implements MediumAdapter {
+  abstract readonly kind: UdpKind;
+  private state: 'new' | 'starting' | 'open' | 'closed' = 'new';
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private problems: ProblemReporter | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {}
+
+  protected abstract open(listener: MediumListener, problems: ProblemReporter): Promise<void>;
+  protected abstract transmit(packet: Uint8Array, problems: ProblemReporter): void;
+  protected abstract shut(): Promise<void>;
+
+  async start(listener: MediumListener): Promise<void> {
+    if (this.state !== 'new') throw mediumError(this.kind, this.name, this.state === 'closed' ? 'closed' : 'already started');
+    this.state = 'starting';
+    const problems = new ProblemReporter(`${this.kind} ${this.name}`, (text) => listener.problem(text), this.nowMs);
+    this.problems = problems;
+    const opening = this.open(listener, problems);
+    this.starting = opening.then(() => undefined, () => undefined);
+    try {
+      await opening;
+    } catch (err) {
+      this.state = 'closed';
+      await this.shut();
+      throw err;
+    }
+    // close() was called meanwhile: it waits for us, then shuts what open() made.
+    if (this.closing !== undefined) throw mediumError(this.kind, this.name, 'closed while starting');
+    this.state = 'open';
+  }
+
+  send(frame: OutboundFrame): void {
+    // Before start and after close there is no socket; dropping is what a closed medium does.
+    if (this.state === 'open' && this.problems !== undefined) this.transmit(frame.packet, this.problems);
+  }
+
+  close(): Promise<void> {
+    this.state = 'closed';
+    this.closing ??= (async () => {
+      await this.starting;
+      await this.shut();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,23 @@
+// The UDP media registry: a configured bcast/ucast/mcast line → its MediumAdapter.
+import type { Medium } from '../config/model.js';
+import { BcastMedium } from './bcast.js';
+import { McastMedium } from './mcast.js';
+import type { MediumAdapter } from './medium.js';
+import { UcastMedium } from './ucast.js';
+
+/** The adapter for a UDP medium; undefined for the other kinds (serial, ping…), which live elsewhere. */
+export function createUdpMedium(medium: Medium, nowMs?: () => number): MediumAdapter | undefined {
+  switch (medium.kind) {
+    case 'bcast':
+      return new BcastMedium({ iface: medium.iface, port: medium.port }, nowMs);
+    case 'ucast':
+      return new UcastMedium({ iface: medium.iface, peer: medium.peer, port: medium.port }, nowMs);
+    case 'mcast':
+      return new McastMedium(
+        { iface: medium.iface, group: medium.group, port: medium.port, ttl: medium.ttl, loop: medium.loop },
+        nowMs,
+      );
+    default:
+      return undefined;
+  }
+}
