@@ -114,7 +114,7 @@ function main(argv: readonly string[]): number {
     : has('R') ? 'restarting in place (-R)'
     : 'running the cluster daemon in the background';
   process.stderr.write(
-    `heartbeat: ${wanted} is not implemented yet in heartbeat-ts ${VERSION}; it arrives with the membership ` +
+    `heartbeat: ${wanted} is not implemented yet in heartbeat-ts ${VERSION}; it arrives with the operations issue ` +
       '(see README.md, "Status"). `heartbeat -f` (foreground) and `heartbeat --check-config` work today.\n',
   );
   // -s reports LSB "status unknown" (4), as Heartbeat does when it cannot tell.
