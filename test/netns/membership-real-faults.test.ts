@@ -8,6 +8,10 @@
 //           and what is measured is the retransmission, not the odds of a run of losses.)
 //   serial: a socat pty pair joins alpha and bravo besides bcast. Both links come up in the real node's log;
 //           then alpha's eth0 goes down: "Link alpha:eth0 dead." on the real node, and no death.
+//   stall:  our process is stopped (SIGSTOP) for 2.5 s, longer than the deadtime it advertises, then continued.
+//           The real node declares it dead; ours notices its own silence ("No local heartbeat. Forcing
+//           restart.") and comes back with a new generation, so the real node logs "Heartbeat restart on node
+//           alpha" — never "returning after partition", which would make it restart itself (pitfall 11).
 //   drops:  carol broadcasts, 30 each, a replay (bravo's name, an older generation), frames from an unknown
 //           node, and frames signed with another key. Ours logs each kind once (rate limit 10 s), counts all
 //           of them (its shutdown line), and keeps bravo active.
@@ -47,8 +51,8 @@ async function joined(lab: Lab): Promise<void> {
   await waitForLog(lab, 'alpha', (l) => l.includes('Status update for node bravo: status active'), 'bravo active (ours)', 15_000);
 }
 
-test('faults between heartbeat-ts and Heartbeat 3.0.6', { concurrency: 3 }, async (t) => {
-  await Promise.all([loss(t), serialAndBcast(t), badFrames(t)]);
+test('faults between heartbeat-ts and Heartbeat 3.0.6', { concurrency: 4 }, async (t) => {
+  await Promise.all([loss(t), serialAndBcast(t), badFrames(t), stall(t)]);
 });
 
 async function loss(parent: TestContext): Promise<void> {
@@ -158,5 +162,32 @@ async function badFrames(parent: TestContext): Promise<void> {
     assert.match(summary, /replay 30\b/);
     assert.match(summary, /unknown-node 30\b/);
     assert.match(summary, /bad-auth 30\b/);
+  });
+}
+
+async function stall(parent: TestContext): Promise<void> {
+  await parent.test('a stalled process comes back with a new generation, not as a returning partition', async (t) => {
+    if (!requireRootAndCommands(t, ['nsenter'])) return;
+    const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: 'fstall', bridgeAddress: null });
+    for (const n of ['alpha', 'bravo']) writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY });
+    const ours = await startOurHeartbeat(lab, 'alpha');
+    await startRealHeartbeat(lab, 'bravo', 20_000);
+    await joined(lab);
+    const realFrom = readLog(lab, 'bravo').length;
+    const oursFrom = readLog(lab, 'alpha').length;
+    ours.kill('SIGSTOP');
+    try {
+      await waitForLog(lab, 'bravo', (l) => since(l, realFrom).includes('node alpha: is dead'), 'alpha dead while stopped', 5000);
+      await waitMs(1000);
+    } finally {
+      ours.kill('SIGCONT');
+    }
+    await waitForLog(lab, 'alpha', (l) => since(l, oursFrom).includes('No local heartbeat. Forcing restart.'), 'our self-check', 5000);
+    await waitForLog(lab, 'bravo', (l) => since(l, realFrom).includes('Heartbeat restart on node alpha'), 'restart seen (real)', 10_000);
+    await waitForLog(lab, 'bravo', (l) => /Status update for node alpha: status active/.test(since(l, realFrom)), 'alpha active again', 10_000);
+    await waitMs(2000);
+    const real = since(readLog(lab, 'bravo'), realFrom);
+    assert.equal(countMatches(real, /returning after partition|replay attack|authentication failed/), 0, tail(real, 30));
+    assert.ok(ours.running);
   });
 }
