@@ -72,7 +72,7 @@ export class Daemon {
     for (const m of this.o.media) {
       await m.start({
         frame: (bytes) => this.dispatch({ kind: 'frame', medium: m.name, bytes }),
-        problem: (text) => this.o.logger.log('err', `${m.kind} ${m.name}: ${text}`),
+        problem: (text) => this.o.logger.log('err', text), // media prefix their own kind and name
       });
       this.o.logger.log('info', startedLine(m, this.o.config.udpPort));
     }

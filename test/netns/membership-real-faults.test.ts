@@ -6,7 +6,8 @@
 //           we resend the stored packets; it logs "No pkts missing from alpha!" after the gaps and never
 //           declares alpha dead. (deadtime 3 s here: at 30% loss, five statuses in a row are lost now and then,
 //           and what is measured is the retransmission, not the odds of a run of losses.)
-//   serial: a socat pty pair joins alpha and bravo besides bcast. Both links come up in the real node's log;
+//   serial: a socat pty pair joins alpha and bravo besides bcast. Both links come up in the real node's log,
+//           cl_status answers, 120 s pass without a lost packet, bad signature or late heartbeat;
 //           then alpha's eth0 goes down: "Link alpha:eth0 dead." on the real node, and no death.
 //   stall:  our process is stopped (SIGSTOP) for 2.5 s, longer than the deadtime it advertises, then continued.
 //           The real node declares it dead; ours notices its own silence ("No local heartbeat. Forcing
@@ -24,10 +25,12 @@ import { createLab, startProcess, type Lab } from '../helpers/netns.js';
 import { distDir } from '../helpers/paths.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
-import { countMatches, haCfText, readLog, startRealHeartbeat, tail, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
+import { REAL_CL_STATUS, clNodeStatus, countMatches, haCfText, readLog, startRealHeartbeat, tail, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
 import type { SenderConfig } from '../helpers/wire-sender.js';
 
 const KEY = 'Fault-Key_3';
+/** The serial + bcast pair runs 120 s before its link cut (HBTS_SOAK_MS shortens it while developing). */
+const SERIAL_SOAK_MS = Number(process.env['HBTS_SOAK_MS'] ?? '0') > 0 ? Number(process.env['HBTS_SOAK_MS']) : 120_000;
 const SENDER = path.join(distDir, 'test', 'helpers', 'wire-sender.js');
 /** 30% random loss of UDP port 694 leaving the namespace, with a counter. */
 const LOSS_RULES = `table inet hbtsloss {
@@ -114,8 +117,11 @@ async function serialAndBcast(parent: TestContext): Promise<void> {
     await waitForLog(lab, 'bravo', (l) => l.includes(`Link alpha:${ttyB} up.`), 'serial link up (real)', 10_000);
     await waitForLog(lab, 'alpha', (l) => l.includes(`Link bravo:${ttyA} up.`), 'serial link up (ours)', 10_000);
     assert.match(readLog(lab, 'bravo'), /Link alpha:eth0 up\./);
+    assert.equal(await clNodeStatus(lab, 'bravo', 'alpha'), 'active');
+    const hb = await lab.exec('bravo', [REAL_CL_STATUS, 'hbstatus'], { timeoutMs: 10_000 });
+    assert.equal(hb.exitCode, 0, hb.stderr);
     const from = readLog(lab, 'bravo').length;
-    await waitMs(10_000);
+    await waitMs(SERIAL_SOAK_MS);
     const steady = since(readLog(lab, 'bravo'), from);
     assert.equal(countMatches(steady, /lost packet|authentication failed|Late heartbeat|paused|Bad\/invalid auth/), 0, tail(steady, 30));
     const down = await lab.exec('alpha', ['ip', 'link', 'set', 'eth0', 'down']);
