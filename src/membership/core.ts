@@ -483,6 +483,9 @@ export class Membership {
         }
         break;
       case 'old':
+        // A late copy (another medium, a retransmission we no longer need) or a replay of this generation:
+        // counted, logged only at debug level, since two media produce these in normal operation.
+        this.drop('stale', src, `old packet seq ${seq} from ${src} on ${medium} (last ${peer.seq.lastSeq ?? 0})`, 'debug');
         return;
       default:
         assertNever(outcome, 'seq outcome');
@@ -655,10 +658,10 @@ export class Membership {
 
   /* ------------------------------------------------------------------ drops and logs */
 
-  private drop(reason: DropReason, peer: string, text: string): void {
+  private drop(reason: DropReason, peer: string, text: string, level: LogLevel = 'warn'): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
     const suffix = this.limiter.admit(`${peer}\u0000${reason}`, this.now.monoMs);
-    if (suffix !== null) this.log('warn', `${text}${suffix}`);
+    if (suffix !== null) this.log(level, `${text}${suffix}`);
   }
 
   private log(level: LogLevel, text: string): void {

@@ -13,8 +13,9 @@
 //           The real node declares it dead; ours notices its own silence ("No local heartbeat. Forcing
 //           restart.") and comes back with a new generation, so the real node logs "Heartbeat restart on node
 //           alpha" — never "returning after partition", which would make it restart itself (pitfall 11).
-//   drops:  carol broadcasts, 30 each, a replay (bravo's name, an older generation), frames from an unknown
-//           node, and frames signed with another key. Ours logs each kind once (rate limit 10 s), counts all
+//   drops:  carol broadcasts 30 times each: a status packet captured from a real bravo (the recordings, crc),
+//           which is a replay here (older generation), frames from an unknown node, and frames signed with
+//           another key. Ours logs each kind once (rate limit 10 s), counts all
 //           of them (its shutdown line), and keeps bravo active.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLab, startProcess, type Lab } from '../helpers/netns.js';
-import { distDir } from '../helpers/paths.js';
+import { distDir, realFixturesDir } from '../helpers/paths.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { REAL_CL_STATUS, clNodeStatus, countMatches, haCfText, readLog, startRealHeartbeat, tail, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
@@ -137,22 +138,29 @@ async function serialAndBcast(parent: TestContext): Promise<void> {
 
 async function badFrames(parent: TestContext): Promise<void> {
   await parent.test('replayed, unknown-node and wrongly signed frames: dropped, counted, logged once per kind', async (t) => {
-    if (!requireRootAndCommands(t, ['nsenter'])) return;
+    if (!requireRootAndCommands(t, ['nsenter', 'socat'])) return;
     const lab = await createLab(t, {
       nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'carol', isolated: false }],
       label: 'fbad',
       bridgeAddress: null,
     });
-    for (const n of ['alpha', 'bravo']) writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY });
+    // crc, so that a packet captured from a real bravo in the recordings verifies here: its only fault is
+    // its old generation (a replay).
+    for (const n of ['alpha', 'bravo']) writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'crc', key: '' });
     const ours = await startOurHeartbeat(lab, 'alpha');
     await startRealHeartbeat(lab, 'bravo', 20_000);
     await joined(lab);
     const from = readLog(lab, 'alpha').length;
+    const captured = path.join(realFixturesDir, 'payloads', 'status-crc.bin');
+    for (let i = 0; i < 30; i++) {
+      const r = await lab.exec('carol', ['socat', '-u', `OPEN:${captured}`, 'UDP4-DATAGRAM:198.51.100.255:694,broadcast'], { timeoutMs: 5000 });
+      assert.equal(r.exitCode, 0, r.stderr);
+    }
     const base: SenderConfig = {
-      src: 'bravo', uuidHex: '00112233445566778899aabbccddeeff', generation: 1, st: 'active', deadtimeMs: 1000, ttl: 3,
-      method: 'sha1', key: KEY, address: '198.51.100.255', port: 694, count: 30, intervalMs: 30, firstSeq: 1, flip: 'none',
+      src: 'mallory', uuidHex: '00112233445566778899aabbccddeeff', generation: 5, st: 'active', deadtimeMs: 1000, ttl: 3,
+      method: 'crc', key: '', address: '198.51.100.255', port: 694, count: 30, intervalMs: 30, firstSeq: 1, flip: 'none',
     };
-    for (const cfg of [base, { ...base, src: 'mallory', generation: 5 }, { ...base, key: 'Another-Key', generation: 0x7fffffff }]) {
+    for (const cfg of [base, { ...base, src: 'bravo', method: 'sha1' as const, key: 'Another-Key', generation: 0x7fffffff }]) {
       const r = await lab.exec('carol', [process.execPath, SENDER, JSON.stringify(cfg)], { timeoutMs: 15_000 });
       assert.equal(r.exitCode, 0, r.stderr);
     }

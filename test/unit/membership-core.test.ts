@@ -327,3 +327,17 @@ test('our frames name our UUID; a destuuid of another node makes a message not f
   const r = sim.inject('alpha', 'eth0', pkt.value);
   assert.ok(!r.actions.some((a) => a.kind === 'send' && a.reason === 'repnodes'));
 });
+
+test('a replay of this generation (an old seq) is counted as stale and logged at debug level only', () => {
+  const sim = pair();
+  sim.advance(3000);
+  const old = sim.sends('bravo', 'status')[5]?.action.packet;
+  assert.ok(old !== undefined);
+  const t0 = sim.nowMs;
+  for (let i = 0; i < 5; i++) sim.inject('alpha', 'eth0', old);
+  assert.equal(sim.node('alpha').core.dropCounts().get('stale'), 5);
+  const lines = sim.node('alpha').actions.filter((a) => a.atMs >= t0 && a.action.kind === 'log' && /old packet/.test(a.action.text));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]?.action.kind === 'log' ? lines[0].action.level : '', 'debug');
+  assert.equal(sim.statusOf('alpha', 'bravo'), 'active');
+});
