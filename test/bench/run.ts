@@ -1,10 +1,12 @@
 // `npm run bench [-- NAME…]`: runs the named benchmarks (default: all) and prints their report lines.
 import { benchCheckConfig } from './check-config.js';
+import { benchMembership } from './membership.js';
 import { benchWire } from './wire.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   wire: benchWire,
   'check-config': benchCheckConfig,
+  membership: benchMembership,
 };
 
 const wanted = process.argv.slice(2);
