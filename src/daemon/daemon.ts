@@ -23,6 +23,8 @@ export interface DaemonOptions {
   readonly monoMs?: () => number;
   /** Wall-clock seconds, for the wire `ts` field only. */
   readonly wallSec?: () => number;
+  /** How often a medium that failed to open is retried (default 5 s). */
+  readonly mediumRetryMs?: number;
   /** Called with every action the core produced (tests, status reporting). */
   readonly onAction?: (a: Action) => void;
 }
@@ -67,17 +69,46 @@ export class Daemon {
     });
   }
 
-  /** Opens every medium (all must open), then starts heart-beating. */
+  /**
+   * Opens the media, then starts heart-beating. A medium that cannot open yet (its interface is down or has
+   * no address at boot) is reported and retried in the background while the others carry the heartbeat;
+   * the configuration check has already refused media that cannot exist (no such interface or device).
+   */
   async start(): Promise<void> {
-    for (const m of this.o.media) {
+    for (const m of this.o.media) await this.openMedium(m, true);
+    this.readLoadavg();
+    this.dispatch({ kind: 'start' });
+  }
+
+  private readonly openMedia = new Set<MediumAdapter>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+
+  private async openMedium(m: MediumAdapter, first: boolean): Promise<void> {
+    try {
       await m.start({
         frame: (bytes) => this.dispatch({ kind: 'frame', medium: m.name, bytes }),
         problem: (text) => this.o.logger.log('err', text), // media prefix their own kind and name
       });
-      this.o.logger.log('info', startedLine(m, this.o.config.udpPort));
+    } catch (e) {
+      if (this.closed) return;
+      if (first) this.o.logger.log('err', `${(e as Error).message}; retrying every ${this.retryMs / 1000} s, the other media carry on`);
+      const t = setTimeout(() => {
+        this.retryTimers.delete(t);
+        void this.openMedium(m, false);
+      }, this.retryMs);
+      this.retryTimers.add(t);
+      return;
     }
-    this.readLoadavg();
-    this.dispatch({ kind: 'start' });
+    if (this.closed) {
+      await m.close();
+      return;
+    }
+    this.openMedia.add(m);
+    this.o.logger.log('info', startedLine(m, this.o.config.udpPort));
+  }
+
+  private get retryMs(): number {
+    return this.o.mediumRetryMs ?? 5000;
   }
 
   /** A ping node (or a member of a ping group) answered. */
@@ -113,7 +144,7 @@ export class Daemon {
     switch (a.kind) {
       case 'send':
         this.sentFrames.total += 1;
-        for (const m of this.o.media) m.send({ packet: a.packet, message: a.message });
+        for (const m of this.openMedia) m.send({ packet: a.packet, message: a.message });
         return;
       case 'log':
         this.o.logger.log(a.level, a.text);
@@ -158,6 +189,7 @@ export class Daemon {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.loadavgTimer !== undefined) clearTimeout(this.loadavgTimer);
+    for (const t of this.retryTimers) clearTimeout(t);
     await Promise.all(this.o.media.map((m) => m.close()));
     await this.hostcacheWrite;
   }
