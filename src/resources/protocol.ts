@@ -1,0 +1,431 @@
+// The v1 resource protocol with nice_failback (auto_failback on|off): who holds which groups, as a pure state machine.
+/*
+ * heartbeat 3.0.6 hb_resource.c, spec §7.5–7.10. Groups are partitioned by home node: `local` = groups whose
+ * haresources line names us, `foreign` = the peer's. `rsc_hold` in messages is from the sender's view.
+ *
+ *   init ──comm-up──► starting ──peer `starting`──► bothstarting
+ *                        │                               │
+ *                        └──── peer `resource` ──────────┴──► rscrcvd ──acquired (or peer holds ours)──► stable
+ *   any ──shutdown──► shutdown (release everything, then `shutdone`)
+ *
+ * Decisions (each cites the Heartbeat behaviour it reproduces):
+ *   - peer stable and holding our groups → take nothing; it will fail them back (auto_failback on).
+ *   - peer stable otherwise → take our local groups (req_our_resources).
+ *   - both starting → take our local groups as soon as the peer's report says it is starting too. Heartbeat
+ *     waits a fixed 10 s (RQSTDELAY) here; since each node only ever starts its own home groups on this path,
+ *     deciding at once cannot produce two owners.
+ *   - peer dead → take every group we do not hold (takeover_from_node, mach_down).
+ *   - standby: the three-phase `ask_resources` exchange me → other → done → done (§7.8); auto_failback on
+ *     starts it for our foreign groups once both sides are stable (PerformAutoFailback).
+ *   - peer `shutdone` → take its groups now, no STONITH needed later.
+ * Only one activity (acquire or release of a set of groups) runs at a time; its end is an event.
+ */
+import { assertNever } from '../core/assert-never.js';
+
+export type HoldSet = 'none' | 'local' | 'foreign' | 'all';
+export type RscState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | 'stable' | 'shutdown';
+type StandbyRole = 'none' | 'asked' | 'releasing' | 'released' | 'responding' | 'acquiring';
+
+const LOCAL = 1;
+const FOREIGN = 2;
+const BITS: Record<HoldSet, number> = { none: 0, local: LOCAL, foreign: FOREIGN, all: LOCAL | FOREIGN };
+const SET_OF = ['none', 'local', 'foreign', 'all'] as const;
+
+/** heartbeat 3.0.6: 10 s for the peer's `other` reply to a standby request. */
+export const STANDBY_REPLY_TIMEOUT_MS = 10_000;
+/** heartbeat 3.0.6 PerformAutoFailback retries every second while the sides are not both stable. */
+export const FAILBACK_RETRY_MS = 1000;
+
+function toSet(bits: number): HoldSet {
+  return SET_OF[bits & 3] ?? 'none';
+}
+
+/** The same groups seen from the other node: its local are our foreign. */
+export function mirror(s: HoldSet): HoldSet {
+  return s === 'local' ? 'foreign' : s === 'foreign' ? 'local' : s;
+}
+
+export function parseHoldSet(v: string | undefined): HoldSet | undefined {
+  return v === 'none' || v === 'local' || v === 'foreign' || v === 'all' ? v : undefined;
+}
+
+export interface ResourceOptions {
+  readonly localNode: string;
+  readonly peer: string;
+  readonly autoFailback: boolean;
+  /** Whether each set has any group at all (an empty set is acquired instantly). */
+  readonly hasLocalGroups: boolean;
+  readonly hasForeignGroups: boolean;
+}
+
+export type ResourceEvent =
+  | { readonly kind: 'comm-up'; readonly peerAlive: boolean }
+  | { readonly kind: 'peer-message'; readonly type: string; readonly fields: ReadonlyMap<string, string> }
+  | { readonly kind: 'peer-dead' }
+  /** The peer came back with a new generation: what it held and its stability are unknown again. */
+  | { readonly kind: 'peer-restarted' }
+  | { readonly kind: 'activity-done'; readonly ok: boolean }
+  | { readonly kind: 'standby-request'; readonly set: HoldSet }
+  | { readonly kind: 'shutdown-request' }
+  | { readonly kind: 'tick' };
+
+export type ResourceAction =
+  | { readonly kind: 'send'; readonly fields: readonly (readonly [string, string])[] }
+  | { readonly kind: 'acquire'; readonly set: HoldSet; readonly reason: string }
+  | { readonly kind: 'release'; readonly set: HoldSet; readonly reason: string }
+  | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'err' | 'crit'; readonly text: string }
+  /** Every group is released and `shutdone` sent: the daemon may stop heart-beating (after ~2 s). */
+  | { readonly kind: 'shutdown-complete' };
+
+interface Activity {
+  readonly kind: 'acquire' | 'release';
+  readonly set: HoldSet;
+  readonly then: 'stable' | 'takeover' | 'standby-release' | 'standby-acquire' | 'shutdown';
+}
+
+export class ResourceProtocol {
+  private state: RscState = 'init';
+  private iHold = 0;
+  private otherHolds = 0;
+  private otherStable = false;
+  private peerAlive = true;
+  private activity: Activity | undefined;
+  private standby: StandbyRole = 'none';
+  private standbySet: HoldSet = 'none';
+  private standbyDeadlineMs = Number.POSITIVE_INFINITY;
+  private needsFailback = false;
+  private pendingTakeover: string | undefined;
+  private nextFailbackAtMs = Number.POSITIVE_INFINITY;
+  private out: ResourceAction[] = [];
+  private nowMs = 0;
+
+  constructor(private readonly o: ResourceOptions) {}
+
+  get status(): { readonly state: RscState; readonly holds: HoldSet; readonly peerHolds: HoldSet; readonly peerStable: boolean } {
+    return { state: this.state, holds: toSet(this.iHold), peerHolds: toSet(this.otherHolds), peerStable: this.otherStable };
+  }
+
+  handle(event: ResourceEvent, nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number } {
+    this.out = [];
+    this.nowMs = nowMs;
+    switch (event.kind) {
+      case 'comm-up':
+        this.onCommUp(event.peerAlive);
+        break;
+      case 'peer-message':
+        this.onMessage(event.type, event.fields);
+        break;
+      case 'peer-dead':
+        this.onPeerDead();
+        break;
+      case 'peer-restarted':
+        this.peerAlive = true;
+        this.otherStable = false;
+        this.otherHolds = 0;
+        this.cancelStandby('the peer restarted');
+        break;
+      case 'activity-done':
+        this.onActivityDone(event.ok);
+        break;
+      case 'standby-request':
+        this.onStandbyRequest(event.set);
+        break;
+      case 'shutdown-request':
+        this.onShutdown();
+        break;
+      case 'tick':
+        break;
+      default:
+        assertNever(event, 'resource event');
+    }
+    this.timers();
+    return { actions: this.out, nextWakeAtMs: Math.min(this.standbyDeadlineMs, this.nextFailbackAtMs) };
+  }
+
+  /* ------------------------------------------------------------------ start-up */
+
+  private onCommUp(peerAlive: boolean): void {
+    if (this.state !== 'init') return;
+    this.peerAlive = peerAlive;
+    this.state = 'starting';
+    this.send([['t', 'starting']]); // hb_resource.c send_local_starting
+    if (!peerAlive) this.takeOver('the other node is dead at start-up');
+  }
+
+  private onMessage(type: string, f: ReadonlyMap<string, string>): void {
+    switch (type) {
+      case 'starting':
+        this.otherStable = false;
+        if (this.state === 'starting') this.state = 'bothstarting';
+        this.reportHoldings(undefined);
+        return;
+      case 'resource':
+        this.onResourceReport(f);
+        return;
+      case 'ask_resources':
+        this.onAskResources(parseHoldSet(f.get('rsc_hold')) ?? 'none', f.get('info') ?? '');
+        return;
+      case 'shutdone':
+        this.log('info', `Received shutdown notice from '${this.o.peer}'.`);
+        this.otherStable = true;
+        this.otherHolds = 0;
+        this.cancelStandby('the other node is shutting down');
+        if (this.state !== 'shutdown' && this.state !== 'init') this.takeOver(`${this.o.peer} is shutting down`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onResourceReport(f: ReadonlyMap<string, string>): void {
+    const held = parseHoldSet(f.get('rsc_hold'));
+    if (held === undefined) {
+      this.log('warn', `resource message from ${this.o.peer} without a valid rsc_hold; ignored`);
+      return;
+    }
+    this.otherHolds = BITS[mirror(held)];
+    this.otherStable = f.get('isstable') === '1';
+    if (this.otherStable && this.needsFailback) this.nextFailbackAtMs = Math.min(this.nextFailbackAtMs, this.nowMs);
+    if (this.state === 'starting' || this.state === 'bothstarting') this.state = 'rscrcvd';
+    // "none, shutting down" is said before the release: the groups are free only at its `shutdone`.
+    if (f.get('info') === 'shutdown') return;
+    if (this.state !== 'rscrcvd' || this.activity !== undefined) return;
+    if ((this.otherHolds & LOCAL) !== 0) {
+      // req_our_resources: the peer holds our groups; it hands them back through the standby protocol
+      // (auto_failback on) or keeps them. While it is still busy, wait for its next report.
+      if (!this.otherStable) return;
+      this.log('info', 'Local Resource acquisition completed. (none)');
+      this.becomeStable();
+      return;
+    }
+    this.start({ kind: 'acquire', set: 'local', then: 'stable' }, this.otherStable ? 'req_our_resources' : 'both nodes starting: each takes its own groups');
+  }
+
+  private becomeStable(): void {
+    this.state = 'stable';
+    this.reportHoldings(undefined);
+    if (this.needsFailback) this.nextFailbackAtMs = this.nowMs;
+  }
+
+  /* ------------------------------------------------------------------ deaths and takeovers */
+
+  private onPeerDead(): void {
+    this.peerAlive = false;
+    this.otherStable = true;
+    const gaveUp = this.otherHolds === 0;
+    this.otherHolds = 0;
+    this.cancelStandby('the other node died');
+    if (this.state === 'init' || this.state === 'shutdown') return;
+    // hb_rsc_recover_dead_resources: no STONITH device in v1 pairs we manage.
+    this.send([['t', 'stonith'], ['node', this.o.peer], ['result', gaveUp ? 'unneeded' : 'n_stnth']]);
+    if (gaveUp) this.log('info', `Dead node ${this.o.peer} gave up resources.`);
+    else this.log('warn', 'No STONITH device configured. Shared disks are not protected.');
+    this.takeOver(`${this.o.peer} is dead`);
+  }
+
+  private takeOver(reason: string): void {
+    const missing = (LOCAL | FOREIGN) & ~this.iHold;
+    if (this.o.hasForeignGroups) this.needsFailback = this.o.autoFailback;
+    if (missing === 0) {
+      if (this.state !== 'stable') this.becomeStable();
+      return;
+    }
+    this.log('info', `Resources being acquired from ${this.o.peer}.`);
+    if (this.activity !== undefined) {
+      // The running activity finishes first; then the takeover runs (see onActivityDone).
+      this.pendingTakeover = reason;
+      return;
+    }
+    this.start({ kind: 'acquire', set: toSet(missing), then: 'takeover' }, reason);
+  }
+
+  /* ------------------------------------------------------------------ standby and failback */
+
+  private onStandbyRequest(set: HoldSet): void {
+    if (this.state !== 'stable' || !this.otherStable || !this.peerAlive || this.standby !== 'none' || this.activity !== undefined) {
+      this.log('warn', `standby request (${set}) ignored: ${this.peerAlive ? 'resources are in flux' : 'the other node is dead'}`);
+      return;
+    }
+    if ((this.iHold & BITS[set]) === 0) {
+      this.log('info', `standby request (${set}): we hold none of those resources`);
+      return;
+    }
+    this.standby = 'asked';
+    this.standbySet = set;
+    this.standbyDeadlineMs = this.nowMs + STANDBY_REPLY_TIMEOUT_MS;
+    this.log('info', `${this.o.localNode} wants to go standby [${set}]`);
+    this.send([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'me']]);
+  }
+
+  private onAskResources(set: HoldSet, info: string): void {
+    if (info === 'me') {
+      // The peer wants to give up `set` (its view). We take it if we are both stable and idle.
+      if (this.state !== 'stable' || this.standby !== 'none' || this.activity !== undefined) {
+        this.log('warn', `standby message [${set}] ignored. Local resources in flux.`);
+        return;
+      }
+      this.log('info', `${this.o.peer} wants to go standby [${set}]`);
+      this.standby = 'responding';
+      this.standbySet = set;
+      this.send([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'other']]); // echoes the initiator's set
+      return;
+    }
+    if (info === 'other' && this.standby === 'asked') {
+      this.standbyDeadlineMs = Number.POSITIVE_INFINITY;
+      this.log('info', `standby: ${this.o.peer} can take our ${this.standbySet} resources`);
+      this.iHold &= ~BITS[this.standbySet];
+      this.send([['t', 'resource'], ['rsc_hold', toSet(this.iHold)], ['rtype', 'full'], ['isstable', '0'], ['info', 'standby']]);
+      this.standby = 'releasing';
+      this.start({ kind: 'release', set: this.standbySet, then: 'standby-release' }, 'standby');
+      return;
+    }
+    if (info === 'done' && this.standby === 'responding') {
+      this.standby = 'acquiring';
+      this.start({ kind: 'acquire', set: mirror(this.standbySet), then: 'standby-acquire' }, `standby of ${this.o.peer}`);
+      return;
+    }
+    if (info === 'done' && this.standby === 'released') {
+      this.log('info', `Other node completed standby takeover of ${this.standbySet} resources.`);
+      if ((BITS[this.standbySet] & FOREIGN) !== 0) this.needsFailback = false;
+      this.otherHolds |= BITS[mirror(this.standbySet)];
+      this.endStandby();
+      this.reportHoldings(undefined);
+      return;
+    }
+    this.log('warn', `standby message [${set}, ${info}] ignored. Other side is in flux.`);
+  }
+
+  private endStandby(): void {
+    this.standby = 'none';
+    this.standbySet = 'none';
+    this.standbyDeadlineMs = Number.POSITIVE_INFINITY;
+  }
+
+  private cancelStandby(why: string): void {
+    if (this.standby === 'none') return;
+    if (this.standby === 'asked') this.log('info', `Standby request cancelled: ${why}.`);
+    // A release or acquisition in progress finishes as an activity; only the exchange is abandoned.
+    this.endStandby();
+  }
+
+  private timers(): void {
+    if (this.nowMs >= this.standbyDeadlineMs && this.standby === 'asked') {
+      this.log('warn', 'No reply to standby request. Standby request cancelled.');
+      this.endStandby();
+    }
+    if (this.nowMs >= this.nextFailbackAtMs) {
+      this.nextFailbackAtMs = Number.POSITIVE_INFINITY;
+      this.performAutoFailback();
+    }
+  }
+
+  /** heartbeat 3.0.6 PerformAutoFailback: hand the peer's groups back once both sides are stable. */
+  private performAutoFailback(): void {
+    if (!this.needsFailback || !this.o.autoFailback || (this.iHold & FOREIGN) === 0) return;
+    if (!this.peerAlive) return;
+    if (this.state !== 'stable' || !this.otherStable || this.standby !== 'none' || this.activity !== undefined) {
+      this.nextFailbackAtMs = this.nowMs + FAILBACK_RETRY_MS;
+      return;
+    }
+    this.onStandbyRequest('foreign');
+  }
+
+  /* ------------------------------------------------------------------ shutdown */
+
+  private onShutdown(): void {
+    if (this.state === 'shutdown') return;
+    this.state = 'shutdown';
+    this.cancelStandby('we are shutting down');
+    this.send([['t', 'resource'], ['rsc_hold', 'none'], ['rtype', 'full'], ['isstable', '0'], ['info', 'shutdown']]);
+    // hb_giveup_resources releases every group, held or not; after a running activity if there is one.
+    if (this.activity === undefined) this.start({ kind: 'release', set: 'all', then: 'shutdown' }, 'shutdown');
+  }
+
+  /* ------------------------------------------------------------------ activities */
+
+  private start(a: Activity, reason: string): void {
+    this.activity = a;
+    // heartbeat 3.0.6 marks what it is taking over as held at once, so that its reports never invite the
+    // peer to take the same groups while the scripts run.
+    if (a.kind === 'acquire') this.iHold |= BITS[a.set];
+    this.out.push({ kind: a.kind, set: a.set, reason });
+  }
+
+  private onActivityDone(ok: boolean): void {
+    const a = this.activity;
+    if (a === undefined) return;
+    this.activity = undefined;
+    if (this.state === 'shutdown' && a.then !== 'shutdown') {
+      this.start({ kind: 'release', set: 'all', then: 'shutdown' }, 'shutdown');
+      return;
+    }
+    if (a.kind === 'acquire') {
+      if (!ok) {
+        // The runner has already stopped the failed group (spec §7.2); we no longer claim the set.
+        this.log('crit', `Giving up resources: acquiring ${a.set} failed`);
+        this.iHold &= ~BITS[a.set];
+      }
+    } else {
+      this.iHold &= ~BITS[a.set];
+    }
+    if (this.pendingTakeover !== undefined && this.state !== 'shutdown' && (!this.peerAlive || this.otherHolds === 0)) {
+      const reason = this.pendingTakeover;
+      this.pendingTakeover = undefined;
+      if (a.then === 'standby-acquire' || a.then === 'standby-release') this.endStandby();
+      this.takeOver(reason);
+      return;
+    }
+    this.pendingTakeover = undefined;
+    switch (a.then) {
+      case 'stable':
+        this.becomeStable();
+        return;
+      case 'takeover':
+        if (this.o.hasForeignGroups) this.send([['t', 'resource'], ['rsc_hold', 'foreign'], ['info', 'mach_down']]);
+        this.log('info', 'mach_down takeover complete.');
+        if (!this.peerAlive || this.otherHolds === 0) {
+          const missing = (LOCAL | FOREIGN) & ~this.iHold;
+          if (missing !== 0 && ok) {
+            this.start({ kind: 'acquire', set: toSet(missing), then: 'takeover' }, 'takeover');
+            return;
+          }
+        }
+        this.becomeStable();
+        return;
+      case 'standby-release':
+        this.standby = 'released';
+        this.send([['t', 'ask_resources'], ['rsc_hold', this.standbySet], ['info', 'done']]);
+        return;
+      case 'standby-acquire':
+        this.log('info', 'Standby resource acquisition done');
+        this.send([['t', 'ask_resources'], ['rsc_hold', this.standbySet], ['info', 'done']]);
+        this.otherHolds &= ~BITS[mirror(this.standbySet)];
+        this.endStandby();
+        this.reportHoldings(undefined);
+        return;
+      case 'shutdown':
+        this.iHold = 0;
+        this.send([['t', 'shutdone'], ['st', 'dead']]);
+        this.out.push({ kind: 'shutdown-complete' });
+        return;
+      default:
+        assertNever(a.then, 'activity follow-up');
+    }
+  }
+
+  /* ------------------------------------------------------------------ messages */
+
+  private reportHoldings(info: string | undefined): void {
+    const fields: [string, string][] = [['t', 'resource'], ['rsc_hold', toSet(this.iHold)], ['rtype', 'full'], ['isstable', this.state === 'stable' && this.activity === undefined ? '1' : '0']];
+    if (info !== undefined) fields.push(['info', info]);
+    this.send(fields);
+  }
+
+  private send(fields: readonly (readonly [string, string])[]): void {
+    this.out.push({ kind: 'send', fields });
+  }
+
+  private log(level: 'info' | 'warn' | 'err' | 'crit', text: string): void {
+    this.out.push({ kind: 'log', level, text });
+  }
+}

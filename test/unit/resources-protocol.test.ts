@@ -1,0 +1,297 @@
+// The nice_failback resource protocol between two simulated nodes: cold start, crash, failback, standby, shutdown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ResourceProtocol, mirror, type HoldSet, type ResourceAction, type ResourceEvent } from '../../src/resources/protocol.js';
+
+type Name = 'alpha' | 'bravo';
+const other = (n: Name): Name => (n === 'alpha' ? 'bravo' : 'alpha');
+
+/** Groups by home node; what each node actually runs. */
+interface World {
+  runs: Record<Name, Set<Name>>;
+}
+
+interface SimNode {
+  name: Name;
+  p: ResourceProtocol;
+  alive: boolean;
+  /** The activity in progress: groups (by home) it touches, and when it ends. */
+  activity: { kind: 'acquire' | 'release'; homes: Name[]; endsAtMs: number } | undefined;
+  shutDown: boolean;
+  logs: string[];
+}
+
+class ResSim {
+  nowMs = 0;
+  world: World = { runs: { alpha: new Set(), bravo: new Set() } };
+  nodes: Record<Name, SimNode>;
+  queue: { atMs: number; to: Name; type: string; fields: Map<string, string> }[] = [];
+  /** Worst overlap seen: a group run by both nodes at once. */
+  overlaps: string[] = [];
+
+  constructor(readonly autoFailback: boolean, readonly opMs = 50, readonly latencyMs = 1) {
+    this.nodes = { alpha: this.fresh('alpha'), bravo: this.fresh('bravo') };
+  }
+
+  fresh(name: Name): SimNode {
+    return {
+      name,
+      p: new ResourceProtocol({ localNode: name, peer: other(name), autoFailback: this.autoFailback, hasLocalGroups: true, hasForeignGroups: true }),
+      alive: true,
+      activity: undefined,
+      shutDown: false,
+      logs: [],
+    };
+  }
+
+  step(n: SimNode, e: ResourceEvent): void {
+    if (!n.alive) return;
+    const r = n.p.handle(e, this.nowMs);
+    for (const a of r.actions) this.perform(n, a);
+  }
+
+  private homes(n: Name, set: HoldSet): Name[] {
+    return set === 'all' ? ['alpha', 'bravo'] : set === 'local' ? [n] : set === 'foreign' ? [other(n)] : [];
+  }
+
+  private perform(n: SimNode, a: ResourceAction): void {
+    switch (a.kind) {
+      case 'send': {
+        const fields = new Map(a.fields.map(([k, v]) => [k, v]));
+        const type = fields.get('t') ?? '';
+        this.queue.push({ atMs: this.nowMs + this.latencyMs, to: other(n.name), type, fields });
+        return;
+      }
+      case 'acquire':
+      case 'release': {
+        const homes = this.homes(n.name, a.set);
+        if (a.kind === 'acquire') for (const h of homes) this.take(n.name, h);
+        n.activity = { kind: a.kind, homes, endsAtMs: this.nowMs + this.opMs };
+        return;
+      }
+      case 'log':
+        n.logs.push(a.text);
+        return;
+      case 'shutdown-complete':
+        n.shutDown = true;
+        return;
+    }
+  }
+
+  /** Acquiring counts as running from its start; releasing until its end (the conservative reading). */
+  private take(n: Name, home: Name): void {
+    this.world.runs[n].add(home);
+    if (this.world.runs[other(n)].has(home) && this.nodes[other(n)].alive) this.overlaps.push(`${home}'s group on both at ${this.nowMs} ms`);
+  }
+
+  commUp(n: Name, peerAlive: boolean): void {
+    this.step(this.nodes[n], { kind: 'comm-up', peerAlive });
+  }
+
+  /** Power loss: the node and everything it ran vanish; the other learns of the death after `detectMs`. */
+  crash(n: Name, detectMs: number): void {
+    this.nodes[n].alive = false;
+    this.world.runs[n].clear();
+    this.queue = this.queue.filter((q) => q.to !== n);
+    this.runFor(detectMs);
+    this.step(this.nodes[other(n)], { kind: 'peer-dead' });
+  }
+
+  /** A fresh process; at its comm-up the peer is alive or (declared) dead, as membership would report. */
+  restart(n: Name): void {
+    this.nodes[n] = this.fresh(n);
+    const peer = this.nodes[other(n)];
+    const peerAlive = peer.alive && !peer.shutDown;
+    this.step(peer, { kind: 'peer-restarted' });
+    this.commUp(n, peerAlive);
+  }
+
+  runFor(ms: number): void {
+    const until = this.nowMs + ms;
+    for (let guard = 0; guard < 100_000; guard++) {
+      const times = [
+        ...this.queue.map((q) => q.atMs),
+        ...Object.values(this.nodes).flatMap((n) => (n.alive && n.activity !== undefined ? [n.activity.endsAtMs] : [])),
+      ];
+      const wake = Object.values(this.nodes).map((n) => (n.alive ? n.p.handle({ kind: 'tick' }, this.nowMs).nextWakeAtMs : Infinity));
+      const next = Math.min(...times, ...wake);
+      if (next > until) {
+        this.nowMs = until;
+        return;
+      }
+      this.nowMs = Math.max(this.nowMs, next);
+      const due = this.queue.filter((q) => q.atMs <= this.nowMs);
+      this.queue = this.queue.filter((q) => q.atMs > this.nowMs);
+      for (const q of due) this.step(this.nodes[q.to], { kind: 'peer-message', type: q.type, fields: q.fields });
+      for (const n of Object.values(this.nodes)) {
+        if (n.alive && n.activity !== undefined && n.activity.endsAtMs <= this.nowMs) {
+          const act = n.activity;
+          n.activity = undefined;
+          if (act.kind === 'release') for (const h of act.homes) this.world.runs[n.name].delete(h);
+          this.step(n, { kind: 'activity-done', ok: true });
+        }
+        if (n.alive) this.step(n, { kind: 'tick' });
+      }
+    }
+    throw new Error('resource simulation did not settle');
+  }
+
+  runs(n: Name): string {
+    return [...this.world.runs[n]].sort().join(',') || 'none';
+  }
+}
+
+test('cold start of both nodes: each runs its own groups within a few operations, not after a fixed 10 s', () => {
+  const sim = new ResSim(true);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  assert.equal(sim.runs('alpha'), 'alpha');
+  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.equal(sim.nodes.alpha.p.status.state, 'stable');
+  assert.equal(sim.nodes.bravo.p.status.state, 'stable');
+  assert.deepEqual(sim.overlaps, []);
+});
+
+test('alone at start: everything; the home node joins later and gets its groups back (auto_failback on)', () => {
+  const sim = new ResSim(true);
+  sim.nodes.bravo.alive = false;
+  sim.commUp('alpha', false);
+  sim.runFor(500);
+  assert.equal(sim.runs('alpha'), 'alpha,bravo');
+  sim.restart('bravo');
+  sim.runFor(2000);
+  assert.equal(sim.runs('alpha'), 'alpha');
+  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.ok(sim.nodes.alpha.logs.includes('Other node completed standby takeover of foreign resources.'), sim.nodes.alpha.logs.join('\n'));
+  assert.ok(sim.nodes.bravo.logs.includes('Standby resource acquisition done'));
+  assert.deepEqual(sim.overlaps, []);
+});
+
+test('auto_failback off: the returning home node leaves its groups where they are', () => {
+  const sim = new ResSim(false);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  sim.crash('alpha', 1000);
+  sim.runFor(500);
+  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  sim.restart('alpha');
+  sim.runFor(3000);
+  assert.equal(sim.runs('alpha'), 'none');
+  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.ok(sim.nodes.alpha.logs.includes('Local Resource acquisition completed. (none)'));
+  assert.deepEqual(sim.overlaps, []);
+});
+
+test('crash of the owner: the survivor takes over and says so; failback when it returns (auto_failback on)', () => {
+  const sim = new ResSim(true);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  sim.crash('alpha', 1000);
+  sim.runFor(500);
+  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.ok(sim.nodes.bravo.logs.includes('Resources being acquired from alpha.'));
+  assert.ok(sim.nodes.bravo.logs.includes('mach_down takeover complete.'));
+  sim.restart('alpha');
+  sim.runFor(3000);
+  assert.equal(sim.runs('alpha'), 'alpha');
+  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.deepEqual(sim.overlaps, []);
+});
+
+test('hb_standby all on one node moves everything to the other; a second request while in flux is refused', () => {
+  const sim = new ResSim(true);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  sim.step(sim.nodes.alpha, { kind: 'standby-request', set: 'all' });
+  sim.step(sim.nodes.alpha, { kind: 'standby-request', set: 'all' });
+  assert.ok(sim.nodes.alpha.logs.some((l) => /standby request \(all\) ignored/.test(l)));
+  sim.runFor(1000);
+  assert.equal(sim.runs('alpha'), 'none');
+  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.ok(sim.nodes.alpha.logs.includes('standby: bravo can take our all resources'));
+  assert.deepEqual(sim.overlaps, []);
+});
+
+test('a standby request without an answer is cancelled after 10 s', () => {
+  const sim = new ResSim(true);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  sim.nodes.bravo.alive = false; // silent, not yet declared dead
+  sim.step(sim.nodes.alpha, { kind: 'standby-request', set: 'local' });
+  sim.runFor(10_500);
+  assert.ok(sim.nodes.alpha.logs.includes('No reply to standby request. Standby request cancelled.'));
+  assert.equal(sim.runs('alpha'), 'alpha');
+});
+
+test('clean shutdown: resource none/shutdown, every group released, shutdone; the peer takes over at once', () => {
+  const sim = new ResSim(true);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  sim.step(sim.nodes.alpha, { kind: 'shutdown-request' });
+  sim.runFor(1000);
+  assert.ok(sim.nodes.alpha.shutDown);
+  assert.equal(sim.runs('alpha'), 'none');
+  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.ok(sim.nodes.bravo.logs.includes("Received shutdown notice from 'alpha'."));
+  // When alpha's heartbeats then stop, bravo needs no STONITH: alpha gave everything up.
+  sim.nodes.alpha.alive = false;
+  sim.step(sim.nodes.bravo, { kind: 'peer-dead' });
+  assert.ok(sim.nodes.bravo.logs.includes('Dead node alpha gave up resources.'));
+  assert.deepEqual(sim.overlaps, []);
+});
+
+test('mirror: local and foreign swap between views, all and none stay', () => {
+  assert.equal(mirror('local'), 'foreign');
+  assert.equal(mirror('foreign'), 'local');
+  assert.equal(mirror('all'), 'all');
+  assert.equal(mirror('none'), 'none');
+});
+
+test('property: no sequence of crashes, restarts, standby requests and shutdowns ever puts a group on both nodes', () => {
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('crash' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), detect: fc.integer({ min: 0, max: 3000 }) }),
+    fc.record({ k: fc.constant('restart' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
+    fc.record({ k: fc.constant('standby' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), set: fc.constantFrom<HoldSet>('all', 'local', 'foreign') }),
+    fc.record({ k: fc.constant('shutdown' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
+    fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
+  );
+  fc.assert(
+    fc.property(fc.boolean(), fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 200 }), (auto, ops, opMs) => {
+      const sim = new ResSim(auto, opMs);
+      sim.commUp('alpha', true);
+      sim.commUp('bravo', true);
+      sim.runFor(300);
+      for (const o of ops) {
+        if (o.k === 'wait') sim.runFor(o.ms);
+        else if (o.k === 'crash') {
+          if (sim.nodes[o.n].alive && sim.nodes[other(o.n)].alive) sim.crash(o.n, o.detect);
+        } else if (o.k === 'restart') {
+          if (!sim.nodes[o.n].alive || sim.nodes[o.n].shutDown) {
+            if (sim.nodes[o.n].shutDown) {
+              sim.nodes[o.n].alive = false;
+              sim.step(sim.nodes[other(o.n)], { kind: 'peer-dead' });
+            }
+            sim.restart(o.n);
+          }
+        } else if (o.k === 'standby') sim.step(sim.nodes[o.n], { kind: 'standby-request', set: o.set });
+        else if (o.k === 'shutdown') sim.step(sim.nodes[o.n], { kind: 'shutdown-request' });
+      }
+      sim.runFor(15_000);
+      assert.deepEqual(sim.overlaps, []);
+      // Settled with both alive and running: every group runs exactly once.
+      const live = (['alpha', 'bravo'] as const).filter((n) => sim.nodes[n].alive && !sim.nodes[n].shutDown);
+      if (live.length > 0) {
+        const all = live.flatMap((n) => [...sim.world.runs[n]]).sort();
+        assert.deepEqual(all, ['alpha', 'bravo'], `runs: alpha ${sim.runs('alpha')}, bravo ${sim.runs('bravo')}; ops ${JSON.stringify(ops)}\nalpha: ${JSON.stringify(sim.nodes.alpha.p.status)} ${sim.nodes.alpha.logs.join(' | ')}\nbravo: ${JSON.stringify(sim.nodes.bravo.p.status)} ${sim.nodes.bravo.logs.join(' | ')}`);
+      }
+    }),
+    { numRuns: 2000, verbose: 1 },
+  );
+});
