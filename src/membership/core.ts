@@ -28,6 +28,7 @@ import {
   decodeFrame,
   getBinary,
   getString,
+  stringField,
   verifyFrame,
   type Field,
   type Message,
@@ -218,6 +219,9 @@ export class Membership {
       case 'ping-reply':
         this.onPingReply(event.node);
         break;
+      case 'send':
+        this.sendMessage(event.fields);
+        break;
       case 'loadavg':
         this.loadavg = event.text.length > 63 ? event.text.slice(0, 63) : event.text;
         break;
@@ -295,6 +299,13 @@ export class Membership {
   }
 
   /* ------------------------------------------------------------------ sending */
+
+  /** A message from the layers above; `dest` (if any) gets the peer's destuuid like Heartbeat's send_cluster_msg. */
+  private sendMessage(fields: readonly (readonly [string, string])[]): void {
+    const dest = fields.find(([k]) => k === 'dest')?.[1];
+    const peer = dest === undefined ? undefined : this.peers.get(dest);
+    this.originate(fields.map(([k, v]) => stringField(k, v)), 'message', !(fields.find(([k]) => k === 't')?.[1] ?? '').startsWith('NS_'), peer);
+  }
 
   private originate(base: readonly Field[], reason: SendReason, sequenced: boolean, dest?: PeerState): void {
     const seq = sequenced ? this.seq + 1 : undefined;

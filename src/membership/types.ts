@@ -21,10 +21,12 @@ export type MembershipEvent =
   | { readonly kind: 'tick' }
   /** A ping node (or one member of a ping group) answered. */
   | { readonly kind: 'ping-reply'; readonly node: string }
+  /** Originate a cluster message (resource protocol, clients): the core adds the control fields and a seq. */
+  | { readonly kind: 'send'; readonly fields: readonly (readonly [string, string])[] }
   /** The first line of /proc/loadavg, for the `ld` field. */
   | { readonly kind: 'loadavg'; readonly text: string };
 
-export type SendReason = 'status' | 'ack' | 'rexmit' | 'rexmit-request' | 'nak' | 'reqnodes' | 'repnodes';
+export type SendReason = 'status' | 'ack' | 'rexmit' | 'rexmit-request' | 'nak' | 'reqnodes' | 'repnodes' | 'message';
 
 export type Action =
   /** Write this frame to every medium: `packet` on UDP, `message` rendered classic on serial. */

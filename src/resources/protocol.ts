@@ -153,6 +153,8 @@ export class ResourceProtocol {
   }
 
   private onMessage(type: string, f: ReadonlyMap<string, string>): void {
+    // heartbeat 3.0.6 registers these handlers at its own comm-up; earlier messages are not acted on.
+    if (this.state === 'init') return;
     switch (type) {
       case 'starting':
         this.otherStable = false;
@@ -170,7 +172,7 @@ export class ResourceProtocol {
         this.otherStable = true;
         this.otherHolds = 0;
         this.cancelStandby('the other node is shutting down');
-        if (this.state !== 'shutdown' && this.state !== 'init') this.takeOver(`${this.o.peer} is shutting down`);
+        if (this.state !== 'shutdown') this.takeOver(`${this.o.peer} is shutting down`);
         return;
       default:
         return;

@@ -341,3 +341,23 @@ test('a replay of this generation (an old seq) is counted as stale and logged at
   assert.equal(lines[0]?.action.kind === 'log' ? lines[0].action.level : '', 'debug');
   assert.equal(sim.statusOf('alpha', 'bravo'), 'active');
 });
+
+test('messages from the layers above get control fields and a seq of the one counter, in order, and reach the peer', () => {
+  const sim = pair();
+  sim.advance(3000);
+  const r = sim.step(sim.node('alpha'), { kind: 'send', fields: [['t', 'resource'], ['rsc_hold', 'local'], ['rtype', 'full'], ['isstable', '1']] });
+  const sent = r.actions.find((a) => a.kind === 'send' && a.reason === 'message');
+  assert.ok(sent !== undefined && sent.kind === 'send');
+  assert.deepEqual(sent.message.fields.map((f) => f.name), ['t', 'rsc_hold', 'rtype', 'isstable', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl', 'auth']);
+  const before = sim.node('bravo').actions.length;
+  sim.advance(10);
+  const delivered = sim.node('bravo').actions.slice(before).find((a) => a.action.kind === 'deliver');
+  assert.ok(delivered !== undefined && delivered.action.kind === 'deliver');
+  assert.equal(delivered.action.node, 'alpha');
+  assert.equal(getString(delivered.action.message, 'rsc_hold'), 'local');
+  // With `dest`, the peer's UUID goes into destuuid.
+  const r2 = sim.step(sim.node('alpha'), { kind: 'send', fields: [['t', 'ip-request-resp'], ['dest', 'bravo'], ['ipaddr', '198.51.100.10'], ['weown', 'yes'], ['ok', 'OK']] });
+  const s2 = r2.actions.find((a) => a.kind === 'send');
+  assert.ok(s2 !== undefined && s2.kind === 'send');
+  assert.deepEqual([...(s2.message.fields.find((f) => f.name === 'destuuid')?.value as Uint8Array)], [...uuidFor('bravo')]);
+});
