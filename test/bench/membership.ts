@@ -1,0 +1,541 @@
+// Benchmark: membership timing and cost, heartbeat-ts side by side with Heartbeat 3.0.6 in the same run.
+//
+// Timers for every figure: keepalive 100ms, warntime 500ms, deadtime 1, initdead 2, bcast eth0, sha1.
+//
+// 1. Detection lag. One lab of three isolated nodes on one bridge:
+//        [alpha]   heartbeat-ts (`heartbeat -f`)   observer under test
+//        [bravo]   Heartbeat 3.0.6                 observer, the baseline
+//        [charlie] Heartbeat 3.0.6                 the victim
+//    Both observers watch the same victim, so one SIGKILL (of every process of the victim) measures both on the
+//    same last packet. tcpdump runs inside each observer's namespace (`-i eth0 -U -w`, victim's packets only).
+//      last heard = kernel capture timestamp (µs) of the victim's last packet on that observer's eth0;
+//      declared   = ours: arrival of the "node charlie: is dead" line on the daemon's stderr (Date.now, 1 ms);
+//                   real: the same line appearing in its ha-log, seen through inotify (fs.watch) with a 5 ms
+//                   poll as a backstop (so at most ~5 ms late, usually < 1 ms);
+//      lag        = declared − last heard − deadtime; reported from the last packet of any type (the brief's
+//                   figure) and from the last `t=status` packet (what both daemons count from, spec §6.4; the
+//                   real victim's NS_ackmsg sometimes comes after its last status).
+//    The victim is restarted between rounds, and killed only once it has announced the plain deadtime again
+//    (a starting node announces dt = deadtime + 2 s for 5 s; the observers use the dt last received).
+// 2. CPU per node: a pair ours↔ours and a pair real↔real, run concurrently for MEASURE_MS of steady state;
+//    utime+stime(+cutime+cstime) of every process in each node's namespace but the lab's anchor, from
+//    /proc/PID/stat (clock ticks, 10 ms each) before and after, and as a cross-check the per-thread run time
+//    from /proc/PID/task/*/schedstat (ns). The window is also cut into 10-s sub-windows (schedstat): the real
+//    daemon's CPU comes in phases (quiet ≈ 0.7 CPU-s/min, busy several times that, for tens of seconds, with
+//    the same packet rate and context switches), so one 60-s figure of it swings from run to run.
+// 3. RSS per node after that: VmRSS (and RssAnon) from /proc/PID/status, summed over the node's processes.
+//
+// Root, nsenter, tcpdump and the heartbeat package are needed; without them the benchmark prints a skip line.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { decodeFrame, readPcap, type Message } from '../../src/wire/index.js';
+import { createLab, type Lab } from '../helpers/netns.js';
+import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
+import type { StartedProcess } from '../helpers/processes.js';
+import { logPath, readLog, REAL_HEARTBEAT, waitForLog, writeRealConfig, tail } from '../helpers/real-heartbeat.js';
+
+const KEY = 'Bench-Key_3';
+const TIMERS = { keepalive: '100ms', warntime: '500ms', deadtime: '1', initdead: '2' } as const;
+const DEADTIME_MS = 1000;
+// HBTS_BENCH_ROUNDS / HBTS_BENCH_MEASURE_MS shorten a run while developing; the defaults are the real figures.
+const ROUNDS = Math.max(1, Number(process.env['HBTS_BENCH_ROUNDS'] ?? '7') || 7);
+/** Steady state measured for CPU, and the settling time before it (startup dt window, JIT warm-up). */
+const MEASURE_MS = Math.max(1000, Number(process.env['HBTS_BENCH_MEASURE_MS'] ?? '60000') || 60_000);
+const SETTLE_MS = 8_000;
+const QUIET_MS = 3_000;
+const QUIET_TIMEOUT_MS = 30_000;
+/** After a (re)start the victim announces dt = deadtime + 2000 for 5 s; kill it only after this long. */
+const VICTIM_STEADY_MS = 7_000;
+const DETECT_TIMEOUT_MS = 6_000;
+const POLL_MS = 5;
+const TARGET_RSS_MB = 60;
+const TARGET_REAL_CPU = 0.42; // CPU-s per minute per node, anchor-numbers.md
+
+/* ------------------------------------------------------------------ a TestContext stand-in for createLab */
+
+/** createLab only needs `after`; this collects the teardowns and runs them (newest first) on close(). */
+class BenchContext {
+  private readonly fns: Array<() => unknown> = [];
+  after(fn: () => unknown): void {
+    this.fns.push(fn);
+  }
+  async close(): Promise<string[]> {
+    const problems: string[] = [];
+    while (this.fns.length > 0) {
+      const fn = this.fns.pop();
+      try {
+        await fn?.();
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+    return problems;
+  }
+  get asTestContext(): TestContext {
+    return this as unknown as TestContext;
+  }
+}
+
+/* ------------------------------------------------------------------ small helpers */
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function signed(ms: number): string {
+  return `${ms >= 0 ? '+' : ''}${ms.toFixed(0)}`;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Every process of a node: all PIDs in its network namespace but the lab's anchor. */
+async function nodePids(lab: Lab, node: string): Promise<number[]> {
+  const anchor = lab.node(node).anchorPid;
+  return (await lab.pidsIn(node)).filter((pid) => pid !== anchor && pid !== process.pid);
+}
+
+async function waitForReaped(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (fs.existsSync(`/proc/${pid}`)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+function occurrences(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+/** Resolves with Date.now() when `needle` has appeared `n` times on the process's stderr (checked on every chunk). */
+async function stderrNth(p: StartedProcess, needle: string, n: number, timeoutMs: number): Promise<number> {
+  await p.waitForOutput(new RegExp(`(?:[\\s\\S]*?${escapeRe(needle)}){${n}}`), timeoutMs);
+  return Date.now();
+}
+
+/**
+ * Resolves with Date.now() when `needle` appears in the file after its current end. Woken by inotify (fs.watch)
+ * and by a POLL_MS poll, whichever comes first; bounded by timeoutMs.
+ */
+function fileAppears(file: string, needle: string, timeoutMs: number): Promise<number> {
+  let offset = fs.statSync(file).size;
+  let text = '';
+  return new Promise((resolve, reject) => {
+    let watcher: fs.FSWatcher | undefined;
+    const finish = (f: () => void): void => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      watcher?.close();
+      f();
+    };
+    const check = (): void => {
+      const at = Date.now();
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(file, 'r');
+        const size = fs.fstatSync(fd).size;
+        if (size > offset) {
+          const buf = Buffer.alloc(size - offset);
+          const got = fs.readSync(fd, buf, 0, buf.length, offset);
+          offset += got;
+          text += buf.subarray(0, got).toString('latin1');
+        }
+      } catch {
+        /* not there yet */
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+      }
+      if (text.includes(needle)) finish(() => resolve(at));
+    };
+    const poll = setInterval(check, POLL_MS);
+    const timer = setTimeout(() => finish(() => reject(new Error(`no "${needle}" in ${file} within ${timeoutMs} ms`))), timeoutMs);
+    try {
+      watcher = fs.watch(file, check);
+      watcher.on('error', () => undefined);
+    } catch {
+      watcher = undefined; // polling alone
+    }
+    check();
+  });
+}
+
+function fieldText(m: Message, name: string): string | undefined {
+  const f = m.fields.find((x) => x.name === name);
+  return f !== undefined && f.type === 0 ? Buffer.from(f.value).toString('latin1') : undefined;
+}
+
+interface LastPacket {
+  readonly timeUs: number;
+  readonly type: string;
+}
+
+/**
+ * The victim's last packet, and its last `t=status` packet, captured before `beforeMs` (a tcpdump -U file,
+ * possibly ending mid-record). Death counts from the last status (spec §6.4); other packets (e.g. the real
+ * daemon's NS_ackmsg) may come after it.
+ */
+function lastPacketsBefore(pcapFile: string, src: string, beforeMs: number): { any?: LastPacket; status?: LastPacket & { dt: string } } {
+  const cap = readPcap(fs.readFileSync(pcapFile));
+  if (!cap.ok) throw new Error(`${pcapFile}: ${cap.error}`);
+  const out: { any?: LastPacket; status?: LastPacket & { dt: string } } = {};
+  for (const p of cap.value.packets) {
+    if (p.src !== src || p.timeUs >= beforeMs * 1000) continue;
+    const f = decodeFrame(p.payload);
+    const m = f.ok ? (f.value.inner ?? f.value.message) : undefined;
+    const type = (m && fieldText(m, 't')) ?? '?';
+    if (out.any === undefined || p.timeUs >= out.any.timeUs) out.any = { timeUs: p.timeUs, type };
+    if (type === 'status' && (out.status === undefined || p.timeUs >= out.status.timeUs)) {
+      out.status = { timeUs: p.timeUs, type, dt: (m && fieldText(m, 'dt')) ?? '?' };
+    }
+  }
+  return out;
+}
+
+/* ------------------------------------------------------------------ /proc readings */
+
+interface ProcSample {
+  readonly ticks: number; // utime+stime+cutime+cstime
+  readonly runNs: number; // sum over threads of schedstat run time
+  readonly rssKb: number;
+  readonly anonKb: number;
+}
+
+function sampleProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state): utime = field 14 → rest[11], stime, cutime, cstime follow.
+    const ticks = [11, 12, 13, 14].reduce((s, i) => s + Number(rest[i] ?? 0), 0);
+    let runNs = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        runNs += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0] ?? 0);
+      } catch {
+        /* thread gone */
+      }
+    }
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+    const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { ticks, runNs, rssKb: kb('VmRSS'), anonKb: kb('RssAnon') };
+  } catch {
+    return undefined;
+  }
+}
+
+function sampleAll(pids: readonly number[]): Map<number, ProcSample> {
+  const out = new Map<number, ProcSample>();
+  for (const pid of pids) {
+    const s = sampleProc(pid);
+    if (s !== undefined) out.set(pid, s);
+  }
+  return out;
+}
+
+interface NodeCost {
+  readonly node: string;
+  readonly procs: number;
+  /** CPU-seconds per minute over the whole window, from /proc/PID/stat ticks and from schedstat. */
+  readonly cpuPerMin: number;
+  readonly cpuPerMinFine: number;
+  /** The same per WINDOW_MS sub-window (schedstat), to show how steady the figure is. */
+  readonly windows: readonly number[];
+  readonly rssMb: number;
+  readonly anonMb: number;
+  readonly note: string;
+}
+
+const CLK_TCK = 100; // Linux USER_HZ as seen in /proc (getconf CLK_TCK)
+const WINDOW_MS = 10_000;
+
+/** Sum of the deltas a → b over a's processes (a process new in a counts whole); the PIDs that came and went. */
+function delta(b: Map<number, ProcSample>, a: Map<number, ProcSample>, notes: string[]): { ticks: number; ns: number } {
+  let ticks = 0;
+  let ns = 0;
+  for (const [pid, s] of a) {
+    const s0 = b.get(pid);
+    if (s0 === undefined) notes.push(`pid ${pid} new`);
+    ticks += s.ticks - (s0?.ticks ?? 0);
+    ns += s.runNs - (s0?.runNs ?? 0);
+  }
+  for (const pid of b.keys()) if (!a.has(pid)) notes.push(`pid ${pid} gone`);
+  return { ticks, ns };
+}
+
+async function measureCost(lab: Lab, nodes: readonly string[]): Promise<NodeCost[]> {
+  const snapshot = async (): Promise<{ at: number; per: Map<string, Map<number, ProcSample>> }> => {
+    const lists = await Promise.all(nodes.map((n) => nodePids(lab, n)));
+    const at = performance.now();
+    return { at, per: new Map(nodes.map((n, i) => [n, sampleAll(lists[i] ?? [])])) };
+  };
+  const count = Math.max(1, Math.round(MEASURE_MS / WINDOW_MS));
+  const snaps = [await snapshot()];
+  for (let w = 1; w <= count; w++) {
+    await sleep(Math.max(0, (snaps[0]?.at ?? 0) + (w * MEASURE_MS) / count - performance.now()));
+    snaps.push(await snapshot());
+  }
+  const first = snaps[0];
+  const last = snaps[snaps.length - 1];
+  if (first === undefined || last === undefined) throw new Error('no samples');
+  const empty = new Map<number, ProcSample>();
+  return nodes.map((n) => {
+    const notes: string[] = [];
+    const a = last.per.get(n) ?? empty;
+    const whole = delta(first.per.get(n) ?? empty, a, notes);
+    const elapsedMin = (last.at - first.at) / 60_000;
+    const windows: number[] = [];
+    for (let w = 1; w < snaps.length; w++) {
+      const s0 = snaps[w - 1];
+      const s1 = snaps[w];
+      if (s0 === undefined || s1 === undefined) continue;
+      const d = delta(s0.per.get(n) ?? empty, s1.per.get(n) ?? empty, []);
+      windows.push(d.ns / 1e9 / ((s1.at - s0.at) / 60_000));
+    }
+    let rss = 0;
+    let anon = 0;
+    for (const s of a.values()) {
+      rss += s.rssKb;
+      anon += s.anonKb;
+    }
+    return {
+      node: n,
+      procs: a.size,
+      cpuPerMin: whole.ticks / CLK_TCK / elapsedMin,
+      cpuPerMinFine: whole.ns / 1e9 / elapsedMin,
+      windows,
+      rssMb: rss / 1024,
+      anonMb: anon / 1024,
+      note: notes.join(', '),
+    };
+  });
+}
+
+/* ------------------------------------------------------------------ phases */
+
+async function costPair(ctx: BenchContext, impl: 'ours' | 'real'): Promise<NodeCost[]> {
+  const lab = await createLab(ctx.asTestContext, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: impl === 'ours' ? 'bmcpuo' : 'bmcpur', bridgeAddress: null });
+  for (const n of ['alpha', 'bravo']) writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY, ...TIMERS });
+  if (impl === 'ours') {
+    await startOurHeartbeat(lab, 'alpha');
+    await startOurHeartbeat(lab, 'bravo');
+  } else {
+    await startReal(lab, 'alpha', 15_000);
+    await startReal(lab, 'bravo', 15_000);
+  }
+  await waitForLog(lab, 'alpha', (l) => l.includes('Status update for node bravo: status active'), 'bravo active', 15_000);
+  await waitForLog(lab, 'bravo', (l) => l.includes('Status update for node alpha: status active'), 'alpha active', 15_000);
+  await sleep(SETTLE_MS);
+  // The real pair goes on with its resource and standby hand-shakes (forking helpers) for a few seconds
+  // after comm-up: measure only once both logs have been quiet for a while.
+  const quiet = await waitForQuietLogs(lab, ['alpha', 'bravo'], QUIET_MS, QUIET_TIMEOUT_MS);
+  const logFrom = ['alpha', 'bravo'].map((n) => readLog(lab, n).length);
+  const cost = await measureCost(lab, ['alpha', 'bravo']);
+  return cost.map((c, i) => {
+    const extra = readLog(lab, c.node).slice(logFrom[i]);
+    const trouble = extra.split('\n').filter((l) => /is dead|Late heartbeat|lost packet|restart/.test(l));
+    const notes = [c.note, quiet ? '' : `log not quiet for ${QUIET_MS} ms before the window`, trouble.length > 0 ? `${trouble.length} log lines of trouble in the window, first: ${tail(trouble[0] ?? '', 1)}` : ''];
+    return { ...c, note: notes.filter((x) => x !== '').join(', ') };
+  });
+}
+
+/** Until no node's log has grown for quietMs (checked every 250 ms), at most timeoutMs; false on timeout. */
+async function waitForQuietLogs(lab: Lab, nodes: readonly string[], quietMs: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let sizes = nodes.map((n) => readLog(lab, n).length).join(',');
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(250);
+    const now = nodes.map((n) => readLog(lab, n).length).join(',');
+    if (now !== sizes) {
+      sizes = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Starts the real daemon and waits for its comm-up line beyond what the log already holds. */
+async function startReal(lab: Lab, node: string, timeoutMs: number): Promise<void> {
+  const from = readLog(lab, node).length;
+  const r = await lab.exec(node, [REAL_HEARTBEAT], { timeoutMs: 10_000 });
+  if (r.exitCode !== 0) throw new Error(`${REAL_HEARTBEAT} in ${node} exited ${r.exitCode}: ${r.stderr.trim()}\n${tail(readLog(lab, node).slice(from), 30)}`);
+  await waitForLog(lab, node, (l) => l.slice(from).includes('Comm_now_up(): updating status to active'), 'comm-up', timeoutMs);
+}
+
+interface Lag {
+  /** declared − last packet of any type − deadtime, and the same from the last status packet. */
+  readonly fromAny: number;
+  readonly fromStatus: number;
+  /** SIGKILL → declared, for information. */
+  readonly afterKill: number;
+}
+
+interface Round {
+  readonly ours: Lag;
+  readonly real: Lag;
+  readonly oddities: string[];
+}
+
+/** Types of the victim's last packet when it was not a status, with counts (over both observers). */
+const nonStatusLast = new Map<string, number>();
+
+async function detection(ctx: BenchContext): Promise<Round[]> {
+  const lab = await createLab(ctx.asTestContext, { nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'charlie' }], label: 'bmdet', bridgeAddress: null });
+  const names = ['alpha', 'bravo', 'charlie'];
+  nonStatusLast.clear();
+  for (const n of names) writeRealConfig(lab, n, { nodes: names, method: 'sha1', key: KEY, ...TIMERS });
+  const victimIp = lab.node('charlie').ip;
+  const captures = new Map<string, string>();
+  for (const obs of ['alpha', 'bravo']) {
+    const dump = lab.start(obs, ['tcpdump', '-i', 'eth0', '-U', '-n', '-Z', 'root', '-s', '0', '-w', '/var/log/bench.pcap', 'udp', 'port', '694', 'and', 'src', 'host', victimIp]);
+    await dump.waitForOutput(/listening on eth0/, 10_000);
+    captures.set(obs, path.join(lab.node(obs).logDir, 'bench.pcap'));
+  }
+  const ours = await startOurHeartbeat(lab, 'alpha');
+  await startReal(lab, 'bravo', 15_000);
+  let victimStartedAt = Date.now();
+  await startReal(lab, 'charlie', 15_000);
+  for (const [obs, peer] of [['alpha', 'bravo'], ['alpha', 'charlie'], ['bravo', 'alpha'], ['bravo', 'charlie'], ['charlie', 'alpha']] as const) {
+    await waitForLog(lab, obs, (l) => l.includes(`Status update for node ${peer}: status active`), `${peer} active`, 15_000);
+  }
+  const rounds: Round[] = [];
+  for (let k = 1; k <= ROUNDS; k++) {
+    await sleep(Math.max(0, victimStartedAt + VICTIM_STEADY_MS - Date.now()));
+    const pids = await nodePids(lab, 'charlie');
+    if (pids.length === 0) throw new Error('the victim (real heartbeat in charlie) is not running');
+    const realDeclared = fileAppears(logPath(lab, 'bravo'), 'node charlie: is dead', DETECT_TIMEOUT_MS);
+    const seen = occurrences(ours.stderr, 'node charlie: is dead');
+    const oursDeclared = stderrNth(ours, 'node charlie: is dead', seen + 1, DETECT_TIMEOUT_MS);
+    const killAt = Date.now();
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const [o, r] = await Promise.all([oursDeclared, realDeclared]);
+    for (const pid of pids) if (!(await waitForReaped(pid, 10_000))) throw new Error(`victim pid ${pid} not reaped`);
+    const oddities: string[] = [];
+    const lagOf = (obs: string, declared: number): Lag => {
+      const last = lastPacketsBefore(captures.get(obs) ?? '', victimIp, declared);
+      if (last.any === undefined || last.status === undefined) throw new Error(`${obs}: no status packet from the victim captured`);
+      if (last.any.type !== 'status') nonStatusLast.set(last.any.type, (nonStatusLast.get(last.any.type) ?? 0) + 1);
+      if (last.status.dt !== DEADTIME_MS.toString(16)) oddities.push(`${obs}: last status announced dt=${last.status.dt}`);
+      return {
+        fromAny: declared - last.any.timeUs / 1000 - DEADTIME_MS,
+        fromStatus: declared - last.status.timeUs / 1000 - DEADTIME_MS,
+        afterKill: declared - killAt,
+      };
+    };
+    rounds.push({ ours: lagOf('alpha', o), real: lagOf('bravo', r), oddities });
+    // Restart the victim and wait until both observers see it active again.
+    const from = names.map((n) => readLog(lab, n).length);
+    victimStartedAt = Date.now();
+    await startReal(lab, 'charlie', 15_000);
+    for (const [i, obs] of [[0, 'alpha'], [1, 'bravo']] as const) {
+      await waitForLog(lab, obs, (l) => l.slice(from[i]).includes('Status update for node charlie: status active'), 'charlie active again', 15_000);
+    }
+  }
+  return rounds;
+}
+
+/* ------------------------------------------------------------------ the report */
+
+function haveCommand(cmd: string): boolean {
+  return (process.env['PATH'] ?? '').split(':').some((d) => d !== '' && fs.existsSync(path.join(d, cmd)));
+}
+
+export async function benchMembership(): Promise<string[]> {
+  const lines: string[] = [
+    `membership: keepalive ${TIMERS.keepalive}, warntime ${TIMERS.warntime}, deadtime ${TIMERS.deadtime}, initdead ${TIMERS.initdead}, bcast eth0, sha1; heartbeat-ts vs Heartbeat 3.0.6, same run`,
+  ];
+  const missing = ['ip', 'nsenter', 'unshare', 'tcpdump'].filter((c) => !haveCommand(c));
+  if (process.getuid?.() !== 0) missing.unshift('root');
+  if (!fs.existsSync(REAL_HEARTBEAT)) missing.push(REAL_HEARTBEAT);
+  if (missing.length > 0) {
+    lines.push(`membership: skipped: needs ${missing.join(', ')}`);
+    return lines;
+  }
+  const ctx = new BenchContext();
+  const onSignal = (): void => {
+    void ctx.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    // CPU and RSS: both pairs at once, so they share the machine's noise.
+    const settled = await Promise.allSettled([costPair(ctx, 'ours'), costPair(ctx, 'real')]);
+    const [oursCost, realCost] = settled.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    }) as [NodeCost[], NodeCost[]];
+    const problems1 = await ctx.close();
+    if (problems1.length > 0) lines.push(`membership: teardown problems: ${problems1.join('; ')}`);
+
+    const rounds = await detection(ctx);
+
+    const fmtLag = (xs: readonly number[]): string =>
+      `median ${signed(median(xs))} ms, max ${signed(Math.max(...xs))} ms  [${xs.map((x) => signed(x)).join(' ')}]`;
+    const lagLine = (who: string, pick: (r: Round) => Lag): string =>
+      `membership:   ${who}  from last packet ${fmtLag(rounds.map((r) => pick(r).fromAny))};  from last status ${fmtLag(rounds.map((r) => pick(r).fromStatus))}; ` +
+      `SIGKILL→declared median ${median(rounds.map((r) => pick(r).afterKill)).toFixed(0)} ms`;
+    lines.push(`membership: detection lag = declared dead − last heard − deadtime; ${rounds.length} SIGKILLs of a real victim, seen by both observers in one 3-node cluster:`);
+    lines.push(lagLine('heartbeat-ts    ', (r) => r.ours));
+    lines.push(lagLine('Heartbeat 3.0.6 ', (r) => r.real));
+    const om = median(rounds.map((r) => r.ours.fromAny));
+    const rm = median(rounds.map((r) => r.real.fromAny));
+    const omax = Math.max(...rounds.map((r) => r.ours.fromAny));
+    const rmax = Math.max(...rounds.map((r) => r.real.fromAny));
+    lines.push(`membership:   ours − real: median ${signed(om - rm)} ms, max ${signed(omax - rmax)} ms; target ours ≤ real (median and max): ${om <= rm && omax <= rmax ? 'yes' : 'NO'}`);
+    lines.push("membership:   precision: last heard = tcpdump kernel timestamp on the observer's eth0 (1 µs); declared: ours = stderr line arrival (1 ms), real = ha-log via inotify + 5 ms poll (≤ 5 ms)");
+    const odd = rounds.flatMap((r) => r.oddities);
+    if (nonStatusLast.size > 0) odd.unshift(`last packet was not a status in ${[...nonStatusLast].map(([t, n]) => `${n}× (t=${t})`).join(', ')} of ${rounds.length * 2} observations`);
+    if (odd.length > 0) lines.push(`membership:   note: ${odd.join('; ')}`);
+
+    const mean = (xs: readonly NodeCost[], f: (c: NodeCost) => number): number => xs.reduce((s, c) => s + f(c), 0) / xs.length;
+    const oc = mean(oursCost, (c) => c.cpuPerMin);
+    const rc = mean(realCost, (c) => c.cpuPerMin);
+    const ocf = mean(oursCost, (c) => c.cpuPerMinFine);
+    const rcf = mean(realCost, (c) => c.cpuPerMinFine);
+    const per = (xs: readonly NodeCost[]): string => xs.map((c) => `${c.node} ${c.cpuPerMin.toFixed(3)}`).join(', ');
+    const procs = (xs: readonly NodeCost[]): string => [...new Set(xs.map((c) => c.procs))].join('/');
+    /** Per sub-window, the mean over the pair's two nodes. */
+    const win = (xs: readonly NodeCost[]): number[] => (xs[0]?.windows ?? []).map((_, i) => mean(xs, (c) => c.windows[i] ?? Number.NaN));
+    const ow = win(oursCost);
+    const rw = win(realCost);
+    const fmtWin = (ws: readonly number[]): string => `${WINDOW_MS / 1000}-s windows min ${Math.min(...ws).toFixed(2)} / median ${median(ws).toFixed(2)} / max ${Math.max(...ws).toFixed(2)}`;
+    lines.push(`membership: CPU per node, ${MEASURE_MS / 1000} s steady state (pairs ours↔ours and real↔real at once), CPU-s per minute from /proc/PID/stat (10 ms ticks); schedstat (ns) as a check:`);
+    lines.push(`membership:   heartbeat-ts     ${oc.toFixed(3)}  (${per(oursCost)}; ${procs(oursCost)} proc; schedstat ${ocf.toFixed(3)}; ${fmtWin(ow)})`);
+    lines.push(`membership:   Heartbeat 3.0.6  ${rc.toFixed(3)}  (${per(realCost)}; ${procs(realCost)} procs; schedstat ${rcf.toFixed(3)}; ${fmtWin(rw)}; anchor ${TARGET_REAL_CPU})`);
+    lines.push(
+      `membership:   ratio ours/real ${(oc / rc).toFixed(2)} (median window ${(median(ow) / median(rw)).toFixed(2)}, vs the real's quietest window ${(median(ow) / Math.min(...rw)).toFixed(2)}); ` +
+        `target ours ≤ real: ${oc <= rc ? 'yes' : 'NO'} (whole window), ${median(ow) <= Math.min(...rw) ? 'yes' : 'NO'} (against the real's quietest ${WINDOW_MS / 1000} s)`,
+    );
+    const notes = [...oursCost, ...realCost].filter((c) => c.note !== '').map((c) => `${c.node}: ${c.note}`);
+    if (notes.length > 0) lines.push(`membership:   note: ${notes.join('; ')}`);
+    const oRss = Math.max(...oursCost.map((c) => c.rssMb));
+    const rRss = Math.max(...realCost.map((c) => c.rssMb));
+    lines.push(
+      `membership: RSS per node after the window (VmRSS summed over the node's processes; RssAnon in brackets): ` +
+        `ours ${oursCost.map((c) => `${c.rssMb.toFixed(1)} MB [${c.anonMb.toFixed(1)}]`).join(', ')}; ` +
+        `real ${realCost.map((c) => `${c.rssMb.toFixed(1)} MB [${c.anonMb.toFixed(1)}]`).join(', ')}; ` +
+        `ratio ours/real ${(oRss / rRss).toFixed(2)}; target ours ≤ ${TARGET_RSS_MB} MB: ${oRss <= TARGET_RSS_MB ? 'yes' : 'NO'}`,
+    );
+    return lines;
+  } finally {
+    const problems = await ctx.close();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (problems.length > 0) lines.push(`membership: teardown problems: ${problems.join('; ')}`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const l of await benchMembership()) console.log(l);
+}
