@@ -129,14 +129,23 @@ export class Daemon {
     this.arm(r.nextWakeAtMs);
   }
 
+  private timerAtMs = Number.POSITIVE_INFINITY;
+
+  /**
+   * Keeps one timer at the core's next wake-up. Most events (a peer's status) only move deadlines later, so
+   * an armed timer that is not later than the new wake-up is kept: if it fires early, the tick is harmless
+   * and re-arms. This saves a clearTimeout/setTimeout pair per received frame.
+   */
   private arm(atMs: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
     if (!Number.isFinite(atMs)) return;
-    const delay = Math.max(0, atMs - this.monoMs());
+    if (this.timer !== undefined && this.timerAtMs <= atMs) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAtMs = atMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.timerAtMs = Number.POSITIVE_INFINITY;
       this.dispatch({ kind: 'tick' });
-    }, delay);
+    }, Math.max(0, atMs - this.monoMs()));
   }
 
   private perform(a: Action): void {

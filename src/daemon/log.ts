@@ -62,7 +62,15 @@ export class Logger {
     if (this.targets.stderr) process.stderr.write(line);
   }
 
-  async close(): Promise<void> {
+  private closing: Promise<void> | undefined;
+
+  /** Flushes and closes the files; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.closeStreams();
+    return this.closing;
+  }
+
+  private async closeStreams(): Promise<void> {
     await Promise.all(this.streams.map((s) => new Promise<void>((resolve) => s.stream.end(resolve))));
   }
 }

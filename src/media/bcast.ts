@@ -17,7 +17,9 @@ import {
   enlargeReceiveBuffer,
   mediumError,
   requireInterface,
-  safeSend,
+  connectSocket,
+  safeSendConnected,
+  sendReporter,
   udp4,
   watchErrors,
   type ProblemReporter,
@@ -32,6 +34,7 @@ export class BcastMedium extends UdpMedium {
   readonly kind = 'bcast';
   private rx: dgram.Socket | undefined;
   private tx: dgram.Socket | undefined;
+  private sent: ((err: Error | null) => void) | undefined;
   private destination = '';
 
   constructor(
@@ -56,11 +59,15 @@ export class BcastMedium extends UdpMedium {
     } catch (err) {
       throw mediumError(this.kind, this.name, `cannot enable broadcast: ${String(err)}`, err);
     }
+    await connectSocket(this.tx, ifa.broadcast, this.opts.port, this);
     this.rx.on('message', (msg) => deliver(msg, listener, problems));
   }
 
   protected transmit(packet: Uint8Array, problems: ProblemReporter): void {
-    if (this.tx !== undefined) safeSend(this.tx, packet, this.opts.port, this.destination, problems);
+    if (this.tx !== undefined) {
+      this.sent ??= sendReporter(`${this.destination}:${this.opts.port}`, problems);
+      safeSendConnected(this.tx, packet, `${this.destination}:${this.opts.port}`, problems, this.sent);
+    }
   }
 
   protected async shut(): Promise<void> {

@@ -17,7 +17,9 @@ import {
   isIpv4,
   mediumError,
   requireInterface,
-  safeSend,
+  connectSocket,
+  safeSendConnected,
+  sendReporter,
   udp4,
   watchErrors,
   type ProblemReporter,
@@ -42,6 +44,7 @@ export class McastMedium extends UdpMedium {
   readonly kind = 'mcast';
   private rx: dgram.Socket | undefined;
   private tx: dgram.Socket | undefined;
+  private sent: ((err: Error | null) => void) | undefined;
 
   constructor(
     private readonly opts: McastOptions,
@@ -74,11 +77,15 @@ export class McastMedium extends UdpMedium {
     step(`cannot send multicast from ${ifa.address}`, () => tx.setMulticastInterface(ifa.address));
     step(`bad ttl ${ttl}`, () => tx.setMulticastTTL(ttl));
     step('cannot set multicast loop', () => tx.setMulticastLoopback(loop === 1));
+    await connectSocket(tx, group, port, this);
     rx.on('message', (msg) => deliver(msg, listener, problems));
   }
 
   protected transmit(packet: Uint8Array, problems: ProblemReporter): void {
-    if (this.tx !== undefined) safeSend(this.tx, packet, this.opts.port, this.opts.group, problems);
+    if (this.tx !== undefined) {
+      this.sent ??= sendReporter(`${this.opts.group}:${this.opts.port}`, problems);
+      safeSendConnected(this.tx, packet, `${this.opts.group}:${this.opts.port}`, problems, this.sent);
+    }
   }
 
   protected async shut(): Promise<void> {

@@ -137,6 +137,46 @@ export function safeSend(socket: dgram.Socket, bytes: Uint8Array, port: number, 
   }
 }
 
+/** The completion callback of connected sends, made once per medium (no closure per datagram). */
+export function sendReporter(label: string, problems: ProblemReporter): (err: Error | null) => void {
+  return (err) => {
+    if (err) problems.report(`send-${(err as NodeJS.ErrnoException).code ?? 'error'}`, `send to ${label} failed: ${errorText(err)}`);
+  };
+}
+
+/**
+ * Sends one datagram on a socket connected to its only destination (bcast, mcast): no address lookup per
+ * datagram on the heartbeat path. `done` is the medium's sendReporter.
+ */
+export function safeSendConnected(socket: dgram.Socket, bytes: Uint8Array, label: string, problems: ProblemReporter, done: (err: Error | null) => void): void {
+  const later = (kind: string, text: string): void => queueMicrotask(() => problems.report(kind, text));
+  if (bytes.byteLength > MAX_DATAGRAM_BYTES) {
+    later('send-oversize', `dropped a ${bytes.byteLength}-byte frame: larger than ${MAX_DATAGRAM_BYTES} bytes`);
+    return;
+  }
+  try {
+    socket.send(bytes, done);
+  } catch (err) {
+    later('send-throw', `send to ${label} failed: ${errorText(err)}`);
+  }
+}
+
+/** Connects a bound UDP socket to its one destination; rejects with the start() error on failure. */
+export function connectSocket(
+  socket: dgram.Socket,
+  address: string,
+  port: number,
+  what: { readonly kind: MediumKind; readonly name: string },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      socket.connect(port, address, () => resolve());
+    } catch (err) {
+      reject(mediumError(what.kind, what.name, `cannot connect to ${address}:${port}: ${errorText(err)}`, err));
+    }
+  });
+}
+
 /** Binds a socket; rejects with the start() error on failure (EADDRINUSE, EADDRNOTAVAIL…). */
 export function bindSocket(
   socket: dgram.Socket,

@@ -22,6 +22,7 @@
  * restart itself ("returning after partition"). So we stop and ask for a restart with a new generation,
  * as Heartbeat's "No local heartbeat. Forcing restart." does.
  */
+import { Buffer } from 'node:buffer';
 import type { AuthKeys } from '../core/auth-keys.js';
 import { assertNever } from '../core/assert-never.js';
 import {
@@ -29,7 +30,8 @@ import {
   getBinary,
   getString,
   stringField,
-  verifyFrame,
+  verifyInnerAuth,
+  verifyTrailer,
   type Field,
   type Message,
 } from '../wire/index.js';
@@ -139,8 +141,12 @@ export class Membership {
   private actions: Action[] = [];
   private now: Now = { monoMs: 0, wallSec: 0 };
 
+  /** `:(0)src=<us>,` — how our own `src` field looks in a netstring frame. */
+  private readonly ownSrcNeedle: Buffer;
+
   constructor(options: MembershipOptions) {
     this.o = options;
+    this.ownSrcNeedle = Buffer.from(`:(0)src=${options.localNode},`, 'latin1');
     this.rng = new Rng(options.seed);
     const nodeCount = options.nodes.length;
     this.originator = {
@@ -412,6 +418,9 @@ export class Membership {
   /* ------------------------------------------------------------------ receiving */
 
   private onFrame(medium: string, bytes: Uint8Array): void {
+    // Half of what a bcast medium hears is our own broadcasts: recognise them before decoding. (A frame that
+    // merely contains these bytes elsewhere is dropped too, which is safe.)
+    if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(this.ownSrcNeedle)) return;
     const frame = decodeFrame(bytes);
     if (!frame.ok) {
       this.drop('undecodable', medium, `undecodable frame on ${medium}: ${frame.error.reason}`);
@@ -419,7 +428,10 @@ export class Membership {
     }
     const message = frame.value.inner ?? frame.value.message;
     const src = getString(message, 'src');
-    const verdict = verifyFrame(frame.value, this.o.keys).accepted;
+    // Our own broadcasts come back to us (Heartbeat drops them as duplicates): drop them before the HMAC.
+    if (src === this.o.localNode) return;
+    // What the real node checks: the trailer on UDP (netstring), the inner `auth` field on serial (classic).
+    const verdict = frame.value.form === 'netstring' ? verifyTrailer(frame.value.packet, this.o.keys) : verifyInnerAuth(message, this.o.keys);
     if (verdict !== 'ok') {
       this.drop('bad-auth', src ?? medium, `authentication failed (${verdict}) for a ${frame.value.form} frame from ${src ?? 'an unnamed sender'} on ${medium}`);
       return;
@@ -432,7 +444,6 @@ export class Membership {
       this.drop('missing-field', src ?? medium, `message without ${src === undefined ? 'src' : type === undefined ? 't' : tsText === undefined || parseHex(tsText) === 0 ? 'ts' : 'seq'} from ${src ?? 'an unnamed sender'} on ${medium}`);
       return;
     }
-    if (src === this.o.localNode) return; // our own broadcast, heard back: Heartbeat drops it as a duplicate
     const peer = this.peerFor(src, getBinary(message, 'srcuuid'));
     if (peer === undefined) {
       this.drop('unknown-node', src, `message from unknown node [${src}] on ${medium} dropped (it is not a node in ha.cf)`);

@@ -1,6 +1,6 @@
 // Heartbeat's three HBauth plugins (lib/plugins/HBauth/{crc,md5,sha1}.c): lower-case hex digests.
 import { Buffer } from 'node:buffer';
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { AuthMethodName } from '../core/auth-keys.js';
 
 /** CRC-32 table for polynomial 0x04C11DB7, MSB first (crc.c; not zlib's reflected crc32). bzip2 uses it too. */
@@ -32,6 +32,21 @@ export function digestHex(method: AuthMethodName, key: string, data: Uint8Array)
     case 'md5':
     case 'sha1':
       // RFC 2104 HMAC (md5.c HMAC, sha1.c); keys longer than the block are hashed first, as node does.
-      return createHmac(method, Buffer.from(key, 'latin1')).update(data).digest('hex');
+      return createHmac(method, hmacKey(key)).update(data).digest('hex');
   }
+}
+
+/** Key objects by key text: a node signs and verifies with one or two keys, many times a second. */
+const KEY_CACHE = new Map<string, KeyObject | Buffer>();
+const KEY_CACHE_MAX = 32;
+
+function hmacKey(key: string): KeyObject | Buffer {
+  let k = KEY_CACHE.get(key);
+  if (k === undefined) {
+    const bytes = Buffer.from(key, 'latin1');
+    k = bytes.length > 0 ? createSecretKey(bytes) : bytes; // a secret key object cannot be empty
+    if (KEY_CACHE.size >= KEY_CACHE_MAX) KEY_CACHE.clear();
+    KEY_CACHE.set(key, k);
+  }
+  return k;
 }

@@ -77,8 +77,10 @@ test('two daemons on an in-memory medium reach active; a medium that fails to op
   const logs = { alpha: path.join(dirs.alpha, 'ha-log'), bravo: path.join(dirs.bravo, 'ha-log') };
   const actions: Record<string, Action[]> = { alpha: [], bravo: [] };
   const late = new BusMedium('eth1', eth1, 2); // alpha's eth1 is down for its first two attempts
+  const loggers: Logger[] = [];
   const daemons = (['alpha', 'bravo'] as const).map((n) => {
     const logger = new Logger({ logFile: logs[n], debugFile: undefined, stderr: false, debugLevel: 0 }, n);
+    loggers.push(logger);
     const media = n === 'alpha' ? [new BusMedium('eth0', eth0), late] : [new BusMedium('eth0', eth0), new BusMedium('eth1', eth1)];
     const d = new Daemon({ config: config(n), stateDir: dirs[n], media, logger, mediumRetryMs: 50, onAction: (a) => actions[n]?.push(a) });
     t.after(async () => {
@@ -92,6 +94,7 @@ test('two daemons on an in-memory medium reach active; a medium that fails to op
   await until('alpha\'s eth1 open and heard by bravo', () => daemons[1]?.nodes().find((n) => n.name === 'alpha')?.links.get('eth1') === 'up', 5000);
   assert.equal(daemons[0]?.nodes().find((n) => n.name === 'bravo')?.status, 'active');
   for (const d of daemons) await d.close();
+  for (const l of loggers) await l.close(); // flushes the files
   const alphaLog = fs.readFileSync(logs.alpha, 'utf8');
   assert.equal((alphaLog.match(/bcast eth1: interface has no IPv4 address \(or is down\); retrying every 0\.05 s/g) ?? []).length, 1, alphaLog);
   assert.match(alphaLog, /info: UDP Broadcast heartbeat started on port 694 \(694\) interface eth1/);
