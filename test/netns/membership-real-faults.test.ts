@@ -117,7 +117,7 @@ async function serialAndBcast(parent: TestContext): Promise<void> {
     await joined(lab);
     await waitForLog(lab, 'bravo', (l) => l.includes(`Link alpha:${ttyB} up.`), 'serial link up (real)', 10_000);
     await waitForLog(lab, 'alpha', (l) => l.includes(`Link bravo:${ttyA} up.`), 'serial link up (ours)', 10_000);
-    assert.match(readLog(lab, 'bravo'), /Link alpha:eth0 up\./);
+    await waitForLog(lab, 'bravo', (l) => l.includes('Link alpha:eth0 up.'), 'bcast link up (real)', 10_000);
     assert.equal(await clNodeStatus(lab, 'bravo', 'alpha'), 'active');
     const hb = await lab.exec('bravo', [REAL_CL_STATUS, 'hbstatus'], { timeoutMs: 10_000 });
     assert.equal(hb.exitCode, 0, hb.stderr);
