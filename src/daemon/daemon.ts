@@ -11,6 +11,8 @@ import type { ClusterConfig } from '../config/model.js';
 import type { MediumAdapter } from '../media/medium.js';
 import { Membership, type NodeView } from '../membership/core.js';
 import type { Action, MembershipEvent } from '../membership/types.js';
+import type { ResourceAction, ResourceEvent, ResourceProtocol } from '../resources/protocol.js';
+import type { ResourceRunner } from './resource-runner.js';
 import type { Logger } from './log.js';
 import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
 
@@ -25,11 +27,15 @@ export interface DaemonOptions {
   readonly wallSec?: () => number;
   /** How often a medium that failed to open is retried (default 5 s). */
   readonly mediumRetryMs?: number;
+  /** The resource layer (nice_failback pairs): the protocol, the runner, and the one peer. */
+  readonly resources?: { readonly create: () => ResourceProtocol; readonly runner: ResourceRunner | undefined; readonly peer: string };
   /** Called with every action the core produced (tests, status reporting). */
   readonly onAction?: (a: Action) => void;
 }
 
 const LOADAVG_INTERVAL_MS = 5000;
+/** heartbeat 3.0.6 keeps heart-beating about 2 s after its `shutdone`. */
+const SHUTDONE_LINGER_MS = 2000;
 
 export class Daemon {
   private core: Membership;
@@ -45,6 +51,7 @@ export class Daemon {
     this.monoMs = o.monoMs ?? (() => Math.floor(performance.now()));
     this.wallSec = o.wallSec ?? (() => Math.floor(Date.now() / 1000));
     this.core = this.newCore();
+    this.rsc = o.resources?.create();
   }
 
   private newCore(): Membership {
@@ -120,13 +127,99 @@ export class Daemon {
     return this.core.nodes();
   }
 
+  private readonly queue: MembershipEvent[] = [];
+  private draining = false;
+
+  /** The one event queue: events raised while one is handled (e.g. by the resource layer) wait their turn. */
   private dispatch(event: MembershipEvent): void {
     if (this.closed) return;
-    const now = { monoMs: this.monoMs(), wallSec: this.wallSec() };
-    const r = this.core.handle(event, now);
-    for (const a of r.actions) this.perform(a);
-    if (this.core.isStopped) return;
-    this.arm(r.nextWakeAtMs);
+    this.queue.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) {
+        const now = { monoMs: this.monoMs(), wallSec: this.wallSec() };
+        const r = this.core.handle(e, now);
+        for (const a of r.actions) this.perform(a);
+        if (!this.core.isStopped) this.arm(r.nextWakeAtMs);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /* ------------------------------------------------------------------ resources */
+
+  private rsc: ResourceProtocol | undefined;
+  private rscTimer: NodeJS.Timeout | undefined;
+  private shutdownDone: (() => void) | undefined;
+
+  private rscDispatch(event: ResourceEvent): void {
+    const rsc = this.rsc;
+    if (rsc === undefined || this.closed) return;
+    const r = rsc.handle(event, this.monoMs());
+    for (const a of r.actions) this.performResource(a);
+    if (this.rscTimer !== undefined) clearTimeout(this.rscTimer);
+    this.rscTimer = undefined;
+    if (Number.isFinite(r.nextWakeAtMs)) {
+      this.rscTimer = setTimeout(() => this.rscDispatch({ kind: 'tick' }), Math.max(0, r.nextWakeAtMs - this.monoMs()));
+    }
+  }
+
+  private performResource(a: ResourceAction): void {
+    const runner = this.o.resources?.runner;
+    switch (a.kind) {
+      case 'send':
+        this.dispatch({ kind: 'send', fields: a.fields });
+        return;
+      case 'log':
+        this.o.logger.log(a.level, a.text);
+        return;
+      case 'acquire':
+      case 'release': {
+        this.o.logger.log('info', `${a.kind === 'acquire' ? 'Acquiring' : 'Releasing'} ${a.set} resources (${a.reason})`);
+        if (runner === undefined || a.set === 'none') {
+          setImmediate(() => this.rscDispatch({ kind: 'activity-done', ok: true }));
+          return;
+        }
+        const homes = a.set;
+        void (a.kind === 'acquire' ? runner.acquire(homes) : runner.release(homes)).then((ok) => this.rscDispatch({ kind: 'activity-done', ok }));
+        return;
+      }
+      case 'shutdown-complete':
+        this.shutdownDone?.();
+        return;
+    }
+  }
+
+  private onMembershipForResources(a: Action): void {
+    const peer = this.o.resources?.peer;
+    if (peer === undefined) return;
+    if (a.kind === 'comm-up') {
+      const p = this.core.nodes().find((n) => n.name === peer);
+      this.rscDispatch({ kind: 'comm-up', peerAlive: p !== undefined && p.status !== 'dead' });
+    } else if (a.kind === 'node-status' && a.node === peer) {
+      if (a.status === 'dead') this.rscDispatch({ kind: 'peer-dead' });
+      else if (a.previous === 'dead' || ((a.status === 'init' || a.status === 'up') && a.previous === 'active')) this.rscDispatch({ kind: 'peer-restarted' });
+    } else if (a.kind === 'deliver' && a.node === peer) {
+      const fields = new Map<string, string>();
+      for (const f of a.message.fields) if (f.type === 0 && !fields.has(f.name)) fields.set(f.name, Buffer.from(f.value).toString('latin1'));
+      this.rscDispatch({ kind: 'peer-message', type: fields.get('t') ?? '', fields });
+    }
+  }
+
+  /**
+   * Graceful stop (heartbeat 3.0.6 hb_initiate_shutdown): release every group, send `shutdone`, keep
+   * heart-beating ~2 s so the peer takes over at once, then close. Bounded by `maxMs`.
+   */
+  async shutdown(maxMs = 120_000): Promise<void> {
+    if (this.o.resources === undefined || this.closed) return;
+    const done = new Promise<void>((resolve) => (this.shutdownDone = resolve));
+    this.rscDispatch({ kind: 'shutdown-request' });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, maxMs)))]);
+    clearTimeout(timer);
+    await new Promise((r) => setTimeout(r, SHUTDONE_LINGER_MS));
   }
 
   private timerAtMs = Number.POSITIVE_INFINITY;
@@ -167,17 +260,26 @@ export class Daemon {
         return;
       }
       case 'restart':
-        // A new generation, a new core, the same media: peers see "Heartbeat restart on node …".
-        setImmediate(() => {
+        // heartbeat 3.0.6 gives up its resources before restarting: the peer has declared us dead and taken
+        // them over by now. Then a new generation, a new core, the same media: peers see "Heartbeat restart".
+        void (async () => {
+          if (this.o.resources !== undefined) {
+            if (this.rscTimer !== undefined) clearTimeout(this.rscTimer);
+            this.rsc = undefined;
+            if (this.o.resources.runner !== undefined) await this.o.resources.runner.release('all');
+            this.rsc = this.o.resources.create();
+          }
           if (this.closed) return;
           this.core = this.newCore();
           this.dispatch({ kind: 'start' });
-        });
+        })();
         return;
       case 'node-status':
-      case 'link-status':
       case 'comm-up':
       case 'deliver':
+        this.onMembershipForResources(a);
+        return;
+      case 'link-status':
         return;
     }
   }
@@ -198,6 +300,7 @@ export class Daemon {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.loadavgTimer !== undefined) clearTimeout(this.loadavgTimer);
+    if (this.rscTimer !== undefined) clearTimeout(this.rscTimer);
     for (const t of this.retryTimers) clearTimeout(t);
     await Promise.all(this.o.media.map((m) => m.close()));
     await this.hostcacheWrite;

@@ -9,6 +9,9 @@ import { loadConfig } from './load-config.js';
 import { Logger } from './log.js';
 import { planMedia } from './media-factory.js';
 import { PingNodes } from './ping-nodes.js';
+import { ResourceRunner } from './resource-runner.js';
+import { ResourceProtocol } from '../resources/protocol.js';
+import type { ClusterConfig } from '../config/model.js';
 
 export interface ForegroundOptions {
   readonly configDir: string;
@@ -38,7 +41,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   logger.log('info', `heartbeat-ts ${VERSION}: Heartbeat-compatible node ${config.localNode} starting (pid ${process.pid})`);
   const plan = planMedia(config.media);
   for (const s of plan.skipped) logger.log('warn', s);
-  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger });
+  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger, ...resourceLayer(config, o, logger) });
   const pings = new PingNodes(config, (node) => daemon.pingReply(node), (text) => logger.log('warn', text));
   const pidFile = path.join(path.dirname(o.runDir), 'heartbeat.pid');
   try {
@@ -60,7 +63,8 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
       logger.log('info', `Heartbeat shutdown in progress. (${signal})`);
       pings.stop();
       void daemon
-        .close()
+        .shutdown()
+        .then(() => daemon.close())
         .then(() => {
           try {
             if (fs.readFileSync(pidFile, 'latin1').trim() === String(process.pid)) fs.unlinkSync(pidFile);
@@ -75,4 +79,52 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/**
+ * The resource layer of a two-node nice_failback pair (auto_failback on|off). Legacy mode — Heartbeat's
+ * default when ha.cf does not set auto_failback — is not managed yet: said once at start.
+ */
+function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logger): Pick<ConstructorParameters<typeof Daemon>[0], 'resources'> {
+  const peers = config.nodes.filter((n) => n.type === 'normal' && n.name !== config.localNode);
+  const peer = peers[0];
+  if (peers.length !== 1 || peer === undefined) {
+    logger.log('warn', `resource management needs exactly two nodes (ha.cf names ${peers.length + 1}); no resources are managed`);
+    return {};
+  }
+  if (config.autoFailback === 'legacy') {
+    logger.log('warn', 'auto_failback legacy (Heartbeat\'s default when ha.cf does not set it) is not managed by heartbeat-ts yet: no resources are started; set auto_failback on or off on both nodes');
+    return {};
+  }
+  const env: NodeJS.ProcessEnv = {
+    PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+    HA_CURHOST: config.localNode,
+    HA_DIR: o.configDir,
+    HA_RSCTMP: path.join(o.runDir, 'rsctmp'),
+    HA_NICEFAILBACK: 'yes',
+    HA_LOGFILE: config.logFile ?? '',
+    HA_DEBUGLOG: config.debugFile ?? '',
+    HA_LOGFACILITY: config.logFacility ?? '',
+  };
+  for (const [k, v] of config.env) env[`HA_${k}`] = v;
+  try {
+    fs.mkdirSync(path.join(o.runDir, 'rsctmp'), { recursive: true });
+  } catch {
+    /* scripts that need it will say so */
+  }
+  const groups = config.resourceGroups;
+  return {
+    resources: {
+      peer: peer.name,
+      create: () =>
+        new ResourceProtocol({
+          localNode: config.localNode,
+          peer: peer.name,
+          autoFailback: config.autoFailback === 'on',
+          hasLocalGroups: groups.some((g) => g.node === config.localNode),
+          hasForeignGroups: groups.some((g) => g.node !== config.localNode),
+        }),
+      runner: new ResourceRunner({ configDir: o.configDir, localNode: config.localNode, groups, env, log: (level, text) => logger.log(level, text) }),
+    },
+  };
 }
