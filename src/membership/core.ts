@@ -13,7 +13,7 @@
  *   init ──status st=X──► X (init|up|active, "Status update for node N: status X")
  *   any  ──no status for dt (initdead before linksup)──► dead ("node N: is dead")
  *   dead ──status, higher generation──► X ("Heartbeat restart on node N")
- *   dead ──status, same generation, newer seq──► X ("Cluster node N returning after partition.")
+ *   dead ──status, same generation, newer seq──► restart ourselves ("Cluster node N returning after partition.")
  *
  * Link (peer, medium): up on any authenticated packet, dead after the same limit ("Link N:M up./dead.").
  *
@@ -471,9 +471,13 @@ export class Membership {
           this.drop('stale', src, `stale status from dead node ${src} (seq ${seq})`);
           return;
         }
-        // heartbeat 3.0.6 restarts itself here; we have no resources to give up yet, so we take the node back.
+        // heartbeat 3.0.6 (should_drop_message → cause_shutdown_restart): both sides may have taken over the
+        // other's groups during the partition, so the detecting node gives up everything and restarts.
         this.log('crit', `Cluster node ${src} returning after partition.`);
-        peer.seq.reset();
+        this.log('crit', 'Restarting to give up our resources and rejoin (new generation).');
+        this.actions.push({ kind: 'restart', reason: `${src} returned after a partition` });
+        this.stopped = true;
+        return;
       } else if (gen > peer.generation) {
         if (peer.generation > 0) this.log('info', `Heartbeat restart on node ${src}`);
         peer.seq.reset();

@@ -361,3 +361,19 @@ test('messages from the layers above get control fields and a seq of the one cou
   assert.ok(s2 !== undefined && s2.kind === 'send');
   assert.deepEqual([...(s2.message.fields.find((f) => f.name === 'destuuid')?.value as Uint8Array)], [...uuidFor('bravo')]);
 });
+
+test('a healed partition: the node that hears a peer it declared dead (same generation) restarts itself, as Heartbeat does', () => {
+  const sim = pair();
+  sim.advance(3000);
+  const t0 = sim.nowMs;
+  sim.filter = ({ atMs }) => atMs > t0 + 2500; // both directions cut for 2.5 s (deadtime 1 s)
+  sim.advance(4000);
+  for (const n of ['alpha', 'bravo']) {
+    const logs = sim.logs(n, t0);
+    const other = n === 'alpha' ? 'bravo' : 'alpha';
+    assert.ok(logs.includes(`node ${other}: is dead`), logs.join('\n'));
+    assert.ok(logs.includes(`Cluster node ${other} returning after partition.`), logs.join('\n'));
+    assert.ok(sim.node(n).actions.some((a) => a.atMs >= t0 && a.action.kind === 'restart'));
+    assert.ok(sim.node(n).core.isStopped);
+  }
+});
