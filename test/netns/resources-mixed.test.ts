@@ -1,0 +1,101 @@
+// Mixed pairs with resources: heartbeat-ts and an unmodified Heartbeat 3.0.6 hand a floating address back and forth.
+//
+// haresources on both: `alpha IPaddr2::198.51.100.100/24/eth0`, auto_failback on, keepalive 200ms, deadtime 1.
+// Each node runs the IPaddr2 in its /etc/ha.d/resource.d: Debian's (an OCF wrapper) — so heartbeat-ts drives
+// Debian's script unchanged. Two labs, run at once:
+//   real home:  [alpha] real Heartbeat (home), [bravo] heartbeat-ts
+//   ours home:  [alpha] heartbeat-ts (home),   [bravo] real Heartbeat
+// In each: cold start → alpha holds the address; power loss of alpha (every daemon process SIGKILLed, the
+// address removed) → bravo; alpha restarted → back on alpha (auto_failback on); both namespaces are sampled
+// every 50 ms and the address must never be on both.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLab, killPid, type Lab } from '../helpers/netns.js';
+import { requireRootAndCommands } from '../helpers/privileges.js';
+import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
+import { REAL_HEARTBEAT, readLog, tail, writeRealConfig } from '../helpers/real-heartbeat.js';
+
+const VIP = '198.51.100.100';
+const KEY = 'Mixed-Key_5';
+
+async function holds(lab: Lab, node: string): Promise<boolean> {
+  const r = await lab.exec(node, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 5000 });
+  return r.stdout.includes(` ${VIP}/`);
+}
+
+async function untilHeldBy(lab: Lab, node: string, timeoutMs: number, doubles: string[]): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const h: string[] = [];
+    for (const n of ['alpha', 'bravo']) if (await holds(lab, n)) h.push(n);
+    if (h.length > 1) doubles.push(`${Date.now() - start} ms: ${h.join('+')}`);
+    if (h.length === 1 && h[0] === node) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`${VIP} not held by ${node} alone within ${timeoutMs} ms (holders: ${h.join(',') || 'none'})\nalpha:\n${tail(readLog(lab, 'alpha'), 30)}\nbravo:\n${tail(readLog(lab, 'bravo'), 30)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function reaped(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (fs.existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** SIGKILL every process of the node but the lab's anchor (the real daemon and its children), then wait. */
+async function powerLoss(lab: Lab, node: string): Promise<void> {
+  const anchor = lab.node(node).anchorPid;
+  const pids = (await lab.pidsIn(node)).filter((p) => p !== anchor);
+  for (const p of pids) killPid(p, 'SIGKILL');
+  for (const p of pids) await reaped(p, 10_000);
+  await lab.exec(node, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+}
+
+async function startReal(lab: Lab, node: string): Promise<void> {
+  const r = await lab.exec(node, [REAL_HEARTBEAT], { timeoutMs: 10_000 });
+  assert.equal(r.exitCode, 0, r.stderr);
+}
+
+async function scenario(parent: TestContext, home: 'real' | 'ours'): Promise<void> {
+  await parent.test(`${home === 'real' ? 'real Heartbeat home, heartbeat-ts backup' : 'heartbeat-ts home, real Heartbeat backup'}`, async (t) => {
+    if (!requireRootAndCommands(t, ['nsenter', '/usr/libexec/heartbeat/send_arp'])) return;
+    const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: `rm${home}`, bridgeAddress: null });
+    for (const n of ['alpha', 'bravo']) {
+      writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY });
+      fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), `alpha IPaddr2::${VIP}/24/eth0\n`);
+    }
+    const doubles: string[] = [];
+    const ourNode = home === 'real' ? 'bravo' : 'alpha';
+    const realNode = home === 'real' ? 'alpha' : 'bravo';
+    let ours = await startOurHeartbeat(lab, ourNode);
+    await startReal(lab, realNode);
+    const cold = await untilHeldBy(lab, 'alpha', 30_000, doubles);
+    process.stdout.write(`# ${home} home: cold start → alpha holds ${VIP} after ${cold} ms\n`);
+
+    if (home === 'real') await powerLoss(lab, 'alpha');
+    else {
+      ours.kill('SIGKILL');
+      await ours.exited;
+      await lab.exec('alpha', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+    }
+    const takeover = await untilHeldBy(lab, 'bravo', 20_000, doubles);
+    process.stdout.write(`# ${home} home: power loss of alpha → bravo holds ${VIP} after ${takeover} ms\n`);
+
+    if (home === 'real') await startReal(lab, 'alpha');
+    else ours = await startOurHeartbeat(lab, 'alpha');
+    const failback = await untilHeldBy(lab, 'alpha', 40_000, doubles);
+    process.stdout.write(`# ${home} home: alpha restarted → alpha holds ${VIP} after ${failback} ms\n`);
+    await new Promise((r) => setTimeout(r, 3000));
+    await untilHeldBy(lab, 'alpha', 1000, doubles);
+    assert.deepEqual(doubles, [], 'the address was never on both nodes');
+    const ourLog = readLog(lab, ourNode);
+    assert.equal((ourLog.match(/Giving up resources|failed to stop|authentication failed|replay attack/g) ?? []).length, 0, tail(ourLog, 30));
+    await ours.stop(10_000);
+  });
+}
+
+test('mixed pairs move a floating address with Heartbeat 3.0.6', { concurrency: 2 }, async (t) => {
+  await Promise.all([scenario(t, 'real'), scenario(t, 'ours')]);
+});
