@@ -89,6 +89,17 @@ async function scenario(parent: TestContext, home: 'real' | 'ours'): Promise<voi
     process.stdout.write(`# ${home} home: alpha restarted → alpha holds ${VIP} after ${failback} ms\n`);
     await new Promise((r) => setTimeout(r, 3000));
     await untilHeldBy(lab, 'alpha', 1000, doubles);
+
+    // Clean stop of the home node: it releases, says shutdone, the other takes over at once.
+    if (home === 'real') {
+      const k = await lab.exec('alpha', [REAL_HEARTBEAT, '-k'], { timeoutMs: 30_000 });
+      assert.equal(k.exitCode, 0, k.stderr);
+    } else {
+      void ours.stop(10_000);
+    }
+    const handover = await untilHeldBy(lab, 'bravo', 20_000, doubles);
+    process.stdout.write(`# ${home} home: clean stop of alpha → bravo holds ${VIP} after ${handover} ms\n`);
+    assert.match(readLog(lab, 'bravo'), /Received shutdown notice from 'alpha'\./);
     assert.deepEqual(doubles, [], 'the address was never on both nodes');
     const ourLog = readLog(lab, ourNode);
     assert.equal((ourLog.match(/Giving up resources|failed to stop|authentication failed|replay attack/g) ?? []).length, 0, tail(ourLog, 30));
