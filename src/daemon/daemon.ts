@@ -11,7 +11,8 @@ import type { ClusterConfig } from '../config/model.js';
 import type { MediumAdapter } from '../media/medium.js';
 import { Membership, type NodeView } from '../membership/core.js';
 import type { Action, MembershipEvent } from '../membership/types.js';
-import type { ResourceAction, ResourceEvent, ResourceProtocol } from '../resources/protocol.js';
+import { parseHoldSet, type ResourceAction, type ResourceEvent, type ResourceProtocol } from '../resources/protocol.js';
+import type { Message } from '../wire/index.js';
 import type { ResourceRunner } from './resource-runner.js';
 import type { Logger } from './log.js';
 import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
@@ -206,6 +207,28 @@ export class Daemon {
       for (const f of a.message.fields) if (f.type === 0 && !fields.has(f.name)) fields.set(f.name, Buffer.from(f.value).toString('latin1'));
       this.rscDispatch({ kind: 'peer-message', type: fields.get('t') ?? '', fields });
     }
+  }
+
+  /**
+   * A message written into the control FIFO by a local script or CLI (spec §9.7): `ask_resources info=me`
+   * (hb_standby) starts our standby; anything else goes to the cluster as Heartbeat forwards it, with the
+   * control fields added by the core (scripts cannot forge src or seq).
+   */
+  localMessage(m: Message): void {
+    const fields: [string, string][] = [];
+    for (const f of m.fields) if (f.type === 0) fields.push([f.name, Buffer.from(f.value).toString('latin1')]);
+    const get = (k: string): string | undefined => fields.find(([n]) => n === k)?.[1];
+    const type = get('t') ?? '';
+    if (type === 'ask_resources' && get('info') === 'me') {
+      const set = parseHoldSet(get('rsc_hold'));
+      if (this.rsc === undefined) this.o.logger.log('warn', 'standby request ignored: this node manages no resources (auto_failback legacy, or not a two-node pair)');
+      else if (set === undefined) this.o.logger.log('warn', `standby request with a bad rsc_hold "${get('rsc_hold') ?? ''}" ignored`);
+      else this.rscDispatch({ kind: 'standby-request', set });
+      return;
+    }
+    if (type === '' || type === 'resource') return; // our resource reports are ours to send (mach_down's is implied)
+    const control = new Set(['src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl', 'auth', 'destuuid']);
+    this.dispatch({ kind: 'send', fields: fields.filter(([n]) => !control.has(n)) });
   }
 
   /**

@@ -9,6 +9,7 @@ import { loadConfig } from './load-config.js';
 import { Logger } from './log.js';
 import { planMedia } from './media-factory.js';
 import { PingNodes } from './ping-nodes.js';
+import { ControlFifo } from './control-fifo.js';
 import { ResourceRunner } from './resource-runner.js';
 import { ResourceProtocol } from '../resources/protocol.js';
 import type { ClusterConfig } from '../config/model.js';
@@ -53,6 +54,8 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     return EXIT_GENERIC;
   }
   pings.start();
+  const fifo = new ControlFifo(path.join(o.stateDir, 'fifo'), (m) => daemon.localMessage(m), (text) => logger.log('err', text));
+  if (fifo.open()) logger.log('info', `Control FIFO ${fifo.path} open`);
   try {
     fs.writeFileSync(pidFile, `${process.pid}\n`);
   } catch {
@@ -62,6 +65,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     const stop = (signal: string): void => {
       logger.log('info', `Heartbeat shutdown in progress. (${signal})`);
       pings.stop();
+      fifo.close();
       void daemon
         .shutdown()
         .then(() => daemon.close())

@@ -167,6 +167,14 @@ export class ResourceProtocol {
       case 'ask_resources':
         this.onAskResources(parseHoldSet(f.get('rsc_hold')) ?? 'none', f.get('info') ?? '');
         return;
+      case 'hb_takeover': {
+        // The stock rc.d/hb_takeover runs hb_standby for the complementary set: the peer's `local` are our
+        // foreign groups. (`failback` falls through to an empty argument there, i.e. `all`.)
+        const asked = parseHoldSet(f.get('rsc_hold'));
+        this.log('info', `${this.o.peer} asks to take over [${f.get('rsc_hold') ?? ''}]`);
+        this.onStandbyRequest(asked === undefined || asked === 'none' ? 'all' : mirror(asked));
+        return;
+      }
       case 'shutdone':
         this.log('info', `Received shutdown notice from '${this.o.peer}'.`);
         this.otherStable = true;

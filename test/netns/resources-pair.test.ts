@@ -1,4 +1,5 @@
-// Two heartbeat-ts nodes move a floating address (IPaddr2) as Heartbeat would: cold start, power loss, failback, clean stop.
+// Two heartbeat-ts nodes move a floating address (IPaddr2) as Heartbeat would: cold start, standby/takeover (our
+// CLIs and the stock scripts), power loss, failback, clean stop.
 //
 //   [alpha] heartbeat-ts, home of the group `alpha IPaddr2::198.51.100.100/24/eth0` (auto_failback on)
 //   [bravo] heartbeat-ts
@@ -12,6 +13,7 @@ import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { writePairConfig } from '../helpers/pair-config.js';
 import { readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
+import { cliPath } from '../helpers/paths.js';
 
 const VIP = '198.51.100.100';
 
@@ -46,12 +48,34 @@ test('ours ↔ ours: the floating address follows the home node (cold start, pow
   for (const n of ['alpha', 'bravo']) {
     writePairConfig(lab, n, { media: ['bcast eth0'] });
     fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), `alpha IPaddr2::${VIP}/24/eth0\n`);
+    // Without Debian's wrapper in the node's resource.d, the IPaddr2 shipped in heartbeat-ts's resource.d runs.
+    fs.rmSync(path.join(lab.node(n).haDir, 'resource.d', 'IPaddr2'), { force: true });
   }
   const doubles: string[] = [];
   let alpha = await startOurHeartbeat(lab, 'alpha');
   const bravo = await startOurHeartbeat(lab, 'bravo');
   const cold = await untilHeldBy(lab, 'alpha', 10_000, doubles);
+  assert.match(readLog(lab, 'alpha'), /Running \S+\/resource\.d\/IPaddr2 198\.51\.100\.100\/24\/eth0 start/);
+  assert.doesNotMatch(readLog(lab, 'alpha'), /Running \/etc\/ha\.d\/resource\.d\/IPaddr2/, 'our own IPaddr2 ran, not Debian\'s');
   process.stdout.write(`# cold start → alpha holds ${VIP} after ${cold} ms (both daemons started)\n`);
+
+  // Standby requests are refused while resources are in flux (as in Heartbeat): wait for the acquisition.
+  await waitForLog(lab, 'alpha', (l) => /Resource group IPaddr2::[^ ]+ acquired/.test(l), 'initial acquisition', 10_000);
+  // Standby and takeover, with our CLIs and with Heartbeat's stock scripts (they write into the same FIFO).
+  // The node that gives up the resources logs the end of the exchange.
+  for (const [what, argv, holder, initiator] of [
+    ['our hb_standby on alpha', [process.execPath, cliPath('hb-standby')], 'bravo', 'alpha'],
+    ['our hb_takeover on alpha', [process.execPath, cliPath('hb-takeover')], 'alpha', 'bravo'],
+    ['stock hb_standby on alpha', ['/usr/share/heartbeat/hb_standby'], 'bravo', 'alpha'],
+    ['stock hb_takeover on alpha', ['/usr/share/heartbeat/hb_takeover'], 'alpha', 'bravo'],
+  ] as const) {
+    const from = readLog(lab, initiator).length;
+    const r = await lab.exec('alpha', [...argv], { timeoutMs: 10_000 });
+    assert.equal(r.exitCode, 0, `${what}: ${r.stderr}`);
+    const ms = await untilHeldBy(lab, holder, 10_000, doubles);
+    await waitForLog(lab, initiator, (l) => l.slice(from).includes('Other node completed standby takeover of all resources.'), `${what} completed`, 10_000);
+    process.stdout.write(`# ${what} → ${holder} holds ${VIP} after ${ms} ms\n`);
+  }
 
   // Power loss of alpha: its daemon and its address vanish together.
   alpha.kill('SIGKILL');

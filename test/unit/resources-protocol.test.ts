@@ -295,3 +295,21 @@ test('property: no sequence of crashes, restarts, standby requests and shutdowns
     { numRuns: 2000, verbose: 1 },
   );
 });
+
+test('a peer\'s hb_takeover makes us go standby for the complementary set (its local are our foreign)', () => {
+  const sim = new ResSim(false);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  // bravo asks for its own groups' counterpart: hb_takeover all from bravo → alpha gives everything.
+  sim.step(sim.nodes.alpha, { kind: 'peer-message', type: 'hb_takeover', fields: new Map([['t', 'hb_takeover'], ['rsc_hold', 'all']]) });
+  sim.runFor(1000);
+  assert.equal(sim.runs('alpha'), 'none');
+  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  // alpha takes its home group back: hb_takeover local from alpha → bravo goes standby for its foreign.
+  sim.step(sim.nodes.bravo, { kind: 'peer-message', type: 'hb_takeover', fields: new Map([['t', 'hb_takeover'], ['rsc_hold', 'local']]) });
+  sim.runFor(1000);
+  assert.equal(sim.runs('alpha'), 'alpha');
+  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.deepEqual(sim.overlaps, []);
+});
