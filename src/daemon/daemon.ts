@@ -84,6 +84,8 @@ export class Daemon {
    */
   async start(): Promise<void> {
     for (const m of this.o.media) await this.openMedium(m, true);
+    // Queued first on the runner, so it finishes before any acquisition at comm-up.
+    if (this.o.resources?.runner !== undefined) void this.o.resources.runner.verifyAllIdle();
     this.readLoadavg();
     this.dispatch({ kind: 'start' });
   }

@@ -71,7 +71,33 @@ export class ResourceRunner {
     });
   }
 
-  private serial(f: () => Promise<boolean>): Promise<boolean> {
+  /**
+   * heartbeat 3.0.6's init script runs `ResourceManager verifyallidle` before starting: every resource must
+   * be stopped, because a resource already running (an address the OS configured, a mounted shared disk) may
+   * be running on the other node too. Reported with Heartbeat's words; returns how many were active.
+   */
+  verifyAllIdle(): Promise<number> {
+    return this.serial(async () => {
+      let active = 0;
+      for (const g of this.o.groups) {
+        for (const r of g.resources) {
+          const st = await this.run(r, 'status');
+          if (st.ok && judgeStatus(st.stdout)) {
+            active += 1;
+            this.o.log('crit', `Resource ${r.spec} is active, and should not be!`);
+            this.o.log('crit', 'Non-idle resources can affect data integrity!');
+          }
+        }
+      }
+      if (active > 0) {
+        this.o.log('crit', 'Non-idle resources will affect resource takeback!');
+        this.o.log('crit', 'Non-idle resources may affect data integrity!');
+      }
+      return active;
+    });
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
     const next = this.chain.then(f, f);
     this.chain = next.catch(() => undefined);
     return next;

@@ -103,3 +103,15 @@ test('a failing stop is retried (10 attempts) and then reported, never silently 
   assert.equal(fs.readFileSync(journal, 'utf8').trim().split('\n').length, 10);
   assert.ok(logs.some((l) => /Resource stuck failed to stop after 10 attempts/.test(l)), logs.join('\n'));
 });
+
+test('a resource already running at start is reported with Heartbeat\'s words ("is active, and should not be!")', async (t) => {
+  const { dir } = setup(t, { one: GOOD, two: GOOD });
+  fs.writeFileSync(path.join(dir, 'journal.two.b'), ''); // two::b is running before we start
+  const logs: string[] = [];
+  const r = runner(dir, 'alpha one::a\nbravo two::b\n', logs);
+  assert.equal(await r.verifyAllIdle(), 1);
+  assert.ok(logs.includes('Resource two::b is active, and should not be!'), logs.join('\n'));
+  assert.ok(logs.includes('Non-idle resources will affect resource takeback!'));
+  const clean = runner(dir, 'alpha one::a\n', []);
+  assert.equal(await clean.verifyAllIdle(), 0);
+});
