@@ -166,7 +166,8 @@ export class ResourceRunner {
       return { ok: false, stdout: '' };
     }
     if (op !== 'status') this.o.log('info', `Running ${file} ${[...r.args, op].join(' ')}`);
-    const result = await runScript(file, [...r.args, op], this.o.env, this.o.timeoutMs ?? 60_000, (line) => this.o.log('info', `${r.spec}: ${line}`));
+    // A status answer is read, not logged; its stderr still is.
+    const result = await runScript(file, [...r.args, op], this.o.env, this.o.timeoutMs ?? 60_000, (line) => this.o.log('info', `${r.spec}: ${line}`), op !== 'status');
     if (result.timedOut) this.o.log('err', `${r.spec}: ${op} timed out after ${this.o.timeoutMs ?? 60_000} ms; killed`);
     else if (!result.ok && op !== 'status') this.o.log('err', `${r.spec}: ${op} failed (exit ${result.code ?? result.signal ?? '?'})`);
     return { ok: op === 'status' ? !result.timedOut : result.ok, stdout: result.stdout };
@@ -182,7 +183,14 @@ interface ScriptResult {
 }
 
 /** Runs a script without a shell in its own process group; output lines go to `line`. */
-export function runScript(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number, line: (text: string) => void): Promise<ScriptResult> {
+export function runScript(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  line: (text: string) => void,
+  logStdout = true,
+): Promise<ScriptResult> {
   return new Promise((resolve) => {
     let stdout = '';
     let partial = '';
@@ -190,6 +198,7 @@ export function runScript(file: string, args: readonly string[], env: NodeJS.Pro
     const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     const onData = (chunk: string, keep: boolean): void => {
       if (keep && stdout.length < MAX_OUTPUT) stdout += chunk.slice(0, MAX_OUTPUT - stdout.length);
+      if (keep && !logStdout) return;
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
       if (partial.length > 4096) partial = partial.slice(-4096);
