@@ -17,8 +17,8 @@
 //      restart the real one: ours logs "Heartbeat restart on node bravo" and sees it active.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { createLab, killPid, type Lab } from '../helpers/netns.js';
+import { waitForReaped } from '../helpers/vip.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import {
@@ -47,16 +47,6 @@ const FORBIDDEN_OURS = [/is dead/, /lost packet/, /authentication failed/, /Late
 async function realPids(lab: Lab, node: string): Promise<number[]> {
   const anchor = lab.node(node).anchorPid;
   return (await lab.pidsIn(node)).filter((pid) => pid !== anchor);
-}
-
-/** Until /proc/PID is gone: Heartbeat's pid-file check (kill(pid, 0)) still sees an unreaped zombie as running. */
-async function waitForReaped(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (fs.existsSync(`/proc/${pid}`)) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 function since(text: string, from: number): string {

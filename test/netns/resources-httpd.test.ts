@@ -16,6 +16,7 @@ import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { writePairConfig } from '../helpers/pair-config.js';
 import { readLog, tail } from '../helpers/real-heartbeat.js';
+import { vipHolders, waitForReaped } from '../helpers/vip.js';
 
 const VIP = '198.51.100.100';
 
@@ -94,15 +95,6 @@ function longestGap(samples: Sample[], sinceMs: number): number {
   return gap;
 }
 
-async function vipHolders(lab: Lab): Promise<string[]> {
-  const out: string[] = [];
-  for (const n of ['alpha', 'bravo']) {
-    const r = await lab.exec(n, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 5000 });
-    if (r.stdout.includes(` ${VIP}/`)) out.push(n);
-  }
-  return out;
-}
-
 test('VIP + Apache httpd follow the home node; the client is served by the expected node', async (t) => {
   if (!requireRootAndCommands(t, ['nsenter', 'curl', 'apache2'])) return;
   const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client', isolated: false }], label: 'rhttp', bridgeAddress: null });
@@ -131,9 +123,7 @@ test('VIP + Apache httpd follow the home node; the client is served by the expec
   const anchor = lab.node('alpha').anchorPid;
   const rest = (await lab.pidsIn('alpha')).filter((p) => p !== anchor); // Apache's processes, by PID
   for (const p of rest) killPid(p, 'SIGKILL');
-  for (const p of rest) {
-    for (let i = 0; i < 250 && fs.existsSync(`/proc/${p}`); i++) await new Promise((r) => setTimeout(r, 20));
-  }
+  for (const p of rest) await waitForReaped(p, 5000);
   await lab.exec('alpha', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
   const takeover = await servedBy(client.samples, 'bravo', t1, 20_000, lab);
   process.stdout.write(`# power loss of alpha: served by bravo after ${takeover} ms (deadtime 1 s)\n`);
@@ -152,7 +142,7 @@ test('VIP + Apache httpd follow the home node; the client is served by the expec
   await stopping;
   await new Promise((r) => setTimeout(r, 1000));
   process.stdout.write(`# clean stop of alpha: served by bravo after ${handover} ms; longest client gap ${longestGap(client.samples, t3)} ms\n`);
-  assert.deepEqual(await vipHolders(lab), ['bravo']);
+  assert.deepEqual(await vipHolders(lab, VIP), ['bravo']);
   await bravo.stop(15_000);
   await client.stop();
   const wrong = client.samples.filter((s) => s.node !== '' && s.node !== 'alpha' && s.node !== 'bravo');

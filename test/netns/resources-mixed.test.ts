@@ -16,40 +16,17 @@ import { createLab, killPid, type Lab } from '../helpers/netns.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { REAL_HEARTBEAT, readLog, tail, writeRealConfig } from '../helpers/real-heartbeat.js';
+import { untilHeldBy, waitForReaped } from '../helpers/vip.js';
 
 const VIP = '198.51.100.100';
 const KEY = 'Mixed-Key_5';
-
-async function holds(lab: Lab, node: string): Promise<boolean> {
-  const r = await lab.exec(node, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 5000 });
-  return r.stdout.includes(` ${VIP}/`);
-}
-
-async function untilHeldBy(lab: Lab, node: string, timeoutMs: number, doubles: string[]): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    const h: string[] = [];
-    for (const n of ['alpha', 'bravo']) if (await holds(lab, n)) h.push(n);
-    if (h.length > 1) doubles.push(`${Date.now() - start} ms: ${h.join('+')}`);
-    if (h.length === 1 && h[0] === node) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(`${VIP} not held by ${node} alone within ${timeoutMs} ms (holders: ${h.join(',') || 'none'})\nalpha:\n${tail(readLog(lab, 'alpha'), 30)}\nbravo:\n${tail(readLog(lab, 'bravo'), 30)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function reaped(pid: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (fs.existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
 
 /** SIGKILL every process of the node but the lab's anchor (the real daemon and its children), then wait. */
 async function powerLoss(lab: Lab, node: string): Promise<void> {
   const anchor = lab.node(node).anchorPid;
   const pids = (await lab.pidsIn(node)).filter((p) => p !== anchor);
   for (const p of pids) killPid(p, 'SIGKILL');
-  for (const p of pids) await reaped(p, 10_000);
+  for (const p of pids) await waitForReaped(p, 10_000);
   await lab.exec(node, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
 }
 
@@ -71,7 +48,7 @@ async function scenario(parent: TestContext, home: 'real' | 'ours'): Promise<voi
     const realNode = home === 'real' ? 'alpha' : 'bravo';
     let ours = await startOurHeartbeat(lab, ourNode);
     await startReal(lab, realNode);
-    const cold = await untilHeldBy(lab, 'alpha', 30_000, doubles);
+    const cold = await untilHeldBy(lab, VIP, 'alpha', 30_000, doubles);
     process.stdout.write(`# ${home} home: cold start → alpha holds ${VIP} after ${cold} ms\n`);
 
     if (home === 'real') await powerLoss(lab, 'alpha');
@@ -80,15 +57,15 @@ async function scenario(parent: TestContext, home: 'real' | 'ours'): Promise<voi
       await ours.exited;
       await lab.exec('alpha', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
     }
-    const takeover = await untilHeldBy(lab, 'bravo', 20_000, doubles);
+    const takeover = await untilHeldBy(lab, VIP, 'bravo', 20_000, doubles);
     process.stdout.write(`# ${home} home: power loss of alpha → bravo holds ${VIP} after ${takeover} ms\n`);
 
     if (home === 'real') await startReal(lab, 'alpha');
     else ours = await startOurHeartbeat(lab, 'alpha');
-    const failback = await untilHeldBy(lab, 'alpha', 40_000, doubles);
+    const failback = await untilHeldBy(lab, VIP, 'alpha', 40_000, doubles);
     process.stdout.write(`# ${home} home: alpha restarted → alpha holds ${VIP} after ${failback} ms\n`);
     await new Promise((r) => setTimeout(r, 3000));
-    await untilHeldBy(lab, 'alpha', 1000, doubles);
+    await untilHeldBy(lab, VIP, 'alpha', 1000, doubles);
 
     // Clean stop of the home node: it releases, says shutdone, the other takes over at once.
     if (home === 'real') {
@@ -97,7 +74,7 @@ async function scenario(parent: TestContext, home: 'real' | 'ours'): Promise<voi
     } else {
       void ours.stop(10_000);
     }
-    const handover = await untilHeldBy(lab, 'bravo', 20_000, doubles);
+    const handover = await untilHeldBy(lab, VIP, 'bravo', 20_000, doubles);
     process.stdout.write(`# ${home} home: clean stop of alpha → bravo holds ${VIP} after ${handover} ms\n`);
     assert.match(readLog(lab, 'bravo'), /Received shutdown notice from 'alpha'\./);
     assert.deepEqual(doubles, [], 'the address was never on both nodes');

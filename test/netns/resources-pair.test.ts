@@ -8,39 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createLab, type Lab } from '../helpers/netns.js';
+import { createLab } from '../helpers/netns.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { writePairConfig } from '../helpers/pair-config.js';
-import { readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
+import { readLog, waitForLog } from '../helpers/real-heartbeat.js';
 import { cliPath } from '../helpers/paths.js';
+import { untilHeldBy, vipHolders } from '../helpers/vip.js';
 
 const VIP = '198.51.100.100';
-
-async function holds(lab: Lab, node: string): Promise<boolean> {
-  const r = await lab.exec(node, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 5000 });
-  return r.stdout.includes(` ${VIP}/`);
-}
-
-async function holders(lab: Lab): Promise<string[]> {
-  const out: string[] = [];
-  for (const n of ['alpha', 'bravo']) if (await holds(lab, n)) out.push(n);
-  return out;
-}
-
-/** Waits (bounded) until exactly `node` holds the address; samples every 50 ms and records any double owner. */
-async function untilHeldBy(lab: Lab, node: string, timeoutMs: number, doubles: string[]): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    const h = await holders(lab);
-    if (h.length > 1) doubles.push(`${Date.now() - start} ms: ${h.join('+')}`);
-    if (h.length === 1 && h[0] === node) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(`${VIP} not held by ${node} alone within ${timeoutMs} ms (holders: ${h.join(',') || 'none'})\nalpha:\n${tail(readLog(lab, 'alpha'), 25)}\nbravo:\n${tail(readLog(lab, 'bravo'), 25)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('ours ↔ ours: the floating address follows the home node (cold start, power loss, failback, clean stop)', async (t) => {
   if (!requireRootAndCommands(t, ['nsenter'])) return;
@@ -54,7 +30,7 @@ test('ours ↔ ours: the floating address follows the home node (cold start, pow
   const doubles: string[] = [];
   let alpha = await startOurHeartbeat(lab, 'alpha');
   const bravo = await startOurHeartbeat(lab, 'bravo');
-  const cold = await untilHeldBy(lab, 'alpha', 10_000, doubles);
+  const cold = await untilHeldBy(lab, VIP, 'alpha', 10_000, doubles);
   assert.match(readLog(lab, 'alpha'), /Running \S+\/resource\.d\/IPaddr2 198\.51\.100\.100\/24\/eth0 start/);
   assert.doesNotMatch(readLog(lab, 'alpha'), /Running \/etc\/ha\.d\/resource\.d\/IPaddr2/, 'our own IPaddr2 ran, not Debian\'s');
   process.stdout.write(`# cold start → alpha holds ${VIP} after ${cold} ms (both daemons started)\n`);
@@ -72,7 +48,7 @@ test('ours ↔ ours: the floating address follows the home node (cold start, pow
     const from = readLog(lab, initiator).length;
     const r = await lab.exec('alpha', [...argv], { timeoutMs: 10_000 });
     assert.equal(r.exitCode, 0, `${what}: ${r.stderr}`);
-    const ms = await untilHeldBy(lab, holder, 10_000, doubles);
+    const ms = await untilHeldBy(lab, VIP, holder, 10_000, doubles);
     await waitForLog(lab, initiator, (l) => l.slice(from).includes('Other node completed standby takeover of all resources.'), `${what} completed`, 10_000);
     process.stdout.write(`# ${what} → ${holder} holds ${VIP} after ${ms} ms\n`);
   }
@@ -81,24 +57,24 @@ test('ours ↔ ours: the floating address follows the home node (cold start, pow
   alpha.kill('SIGKILL');
   await alpha.exited;
   await lab.exec('alpha', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
-  const takeover = await untilHeldBy(lab, 'bravo', 10_000, doubles);
+  const takeover = await untilHeldBy(lab, VIP, 'bravo', 10_000, doubles);
   assert.match(readLog(lab, 'bravo'), /node alpha: is dead/);
   assert.match(readLog(lab, 'bravo'), /Resources being acquired from alpha\./);
   process.stdout.write(`# power loss of alpha → bravo holds ${VIP} after ${takeover} ms (deadtime 1 s)\n`);
 
   // alpha comes back: auto_failback on returns the group to it, never two owners on the way.
   alpha = await startOurHeartbeat(lab, 'alpha');
-  const failback = await untilHeldBy(lab, 'alpha', 15_000, doubles);
+  const failback = await untilHeldBy(lab, VIP, 'alpha', 15_000, doubles);
   await waitForLog(lab, 'bravo', (l) => l.includes('Other node completed standby takeover of foreign resources.'), 'failback complete (bravo)', 5000);
   process.stdout.write(`# alpha restarted → alpha holds ${VIP} again after ${failback} ms\n`);
 
   // Clean stop of alpha: it releases, says shutdone, bravo takes over at once.
   const stopping = alpha.stop(10_000);
-  const handover = await untilHeldBy(lab, 'bravo', 10_000, doubles);
+  const handover = await untilHeldBy(lab, VIP, 'bravo', 10_000, doubles);
   await stopping;
   assert.match(readLog(lab, 'bravo'), /Received shutdown notice from 'alpha'\./);
   process.stdout.write(`# clean stop of alpha → bravo holds ${VIP} after ${handover} ms\n`);
   assert.deepEqual(doubles, [], 'the address was never on both nodes');
   await bravo.stop(10_000);
-  assert.deepEqual(await holders(lab), [], 'a clean stop releases the address');
+  assert.deepEqual(await vipHolders(lab, VIP), [], 'a clean stop releases the address');
 });
