@@ -11,9 +11,11 @@
  * Decisions (each cites the Heartbeat behaviour it reproduces):
  *   - peer stable and holding our groups → take nothing; it will fail them back (auto_failback on).
  *   - peer stable otherwise → take our local groups (req_our_resources).
- *   - both starting → take our local groups as soon as the peer's report says it is starting too. Heartbeat
- *     waits a fixed 10 s (RQSTDELAY) here; since each node only ever starts its own home groups on this path,
- *     deciding at once cannot produce two owners.
+ *   - both starting → take our local groups as soon as the peer, whose `starting` we received, reports
+ *     holding nothing. Heartbeat waits a fixed 10 s (RQSTDELAY) here; since each node only ever starts its
+ *     own home groups on this path, deciding at once cannot produce two owners. A peer that is unstable
+ *     without having started (busy with a takeover or a standby) is waited for, with Heartbeat's 10 s as the
+ *     fallback — a property test found that deciding then could double-own a group.
  *   - peer dead → take every group we do not hold (takeover_from_node, mach_down).
  *   - standby: the three-phase `ask_resources` exchange me → other → done → done (§7.8); auto_failback on
  *     starts it for our foreign groups once both sides are stable (PerformAutoFailback).
@@ -35,6 +37,14 @@ const SET_OF = ['none', 'local', 'foreign', 'all'] as const;
 export const STANDBY_REPLY_TIMEOUT_MS = 10_000;
 /** heartbeat 3.0.6 PerformAutoFailback retries every second while the sides are not both stable. */
 export const FAILBACK_RETRY_MS = 1000;
+/**
+ * Our own addition to `resource` reports (Heartbeat ignores fields it does not know): "I am starting and hold
+ * nothing", which lets two heartbeat-ts nodes skip Heartbeat's 10 s wait safely when one of them missed the
+ * other's `starting` (sent before its own comm-up).
+ */
+export const STARTING_FIELD = 'hbts_starting';
+/** heartbeat 3.0.6 RQSTDELAY: how long a starting node waits for a stable report before taking its own groups. */
+export const RQSTDELAY_MS = 10_000;
 
 function toSet(bits: number): HoldSet {
   return SET_OF[bits & 3] ?? 'none';
@@ -94,6 +104,8 @@ export class ResourceProtocol {
   private standbySet: HoldSet = 'none';
   private standbyDeadlineMs = Number.POSITIVE_INFINITY;
   private needsFailback = false;
+  private peerStarting = false;
+  private rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
   private pendingTakeover: string | undefined;
   private nextFailbackAtMs = Number.POSITIVE_INFINITY;
   private out: ResourceAction[] = [];
@@ -122,6 +134,7 @@ export class ResourceProtocol {
         this.peerAlive = true;
         this.otherStable = false;
         this.otherHolds = 0;
+        this.peerStarting = false;
         this.cancelStandby('the peer restarted');
         break;
       case 'activity-done':
@@ -139,7 +152,7 @@ export class ResourceProtocol {
         assertNever(event, 'resource event');
     }
     this.timers();
-    return { actions: this.out, nextWakeAtMs: Math.min(this.standbyDeadlineMs, this.nextFailbackAtMs) };
+    return { actions: this.out, nextWakeAtMs: Math.min(this.standbyDeadlineMs, this.nextFailbackAtMs, this.rscrcvdDeadlineMs) };
   }
 
   /* ------------------------------------------------------------------ start-up */
@@ -158,6 +171,7 @@ export class ResourceProtocol {
     switch (type) {
       case 'starting':
         this.otherStable = false;
+        this.peerStarting = true;
         if (this.state === 'starting') this.state = 'bothstarting';
         this.reportHoldings(undefined);
         return;
@@ -200,6 +214,7 @@ export class ResourceProtocol {
     // "none, shutting down" is said before the release: the groups are free only at its `shutdone`.
     if (f.get('info') === 'shutdown') return;
     if (this.state !== 'rscrcvd' || this.activity !== undefined) return;
+    if (this.rscrcvdDeadlineMs === Number.POSITIVE_INFINITY) this.rscrcvdDeadlineMs = this.nowMs + RQSTDELAY_MS;
     if ((this.otherHolds & LOCAL) !== 0) {
       // req_our_resources: the peer holds our groups; it hands them back through the standby protocol
       // (auto_failback on) or keeps them. While it is still busy, wait for its next report.
@@ -208,11 +223,23 @@ export class ResourceProtocol {
       this.becomeStable();
       return;
     }
+    // An unstable peer that is not starting itself is busy (a takeover, a standby): its next report says
+    // what it holds. Only a peer we saw start is known to hold nothing.
+    if (!this.otherStable && !this.peerStarting && f.get(STARTING_FIELD) !== '1') return;
     this.start({ kind: 'acquire', set: 'local', then: 'stable' }, this.otherStable ? 'req_our_resources' : 'both nodes starting: each takes its own groups');
+  }
+
+  /** heartbeat 3.0.6's RQSTDELAY path: 10 s after the first report without a decision, take our own groups. */
+  private rscrcvdTimeout(): void {
+    this.rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
+    if (this.state !== 'rscrcvd' || this.activity !== undefined || (this.otherHolds & LOCAL) !== 0) return;
+    this.log('info', 'local resource transition completed.');
+    this.start({ kind: 'acquire', set: 'local', then: 'stable' }, 'no stable report from the other node within 10 s');
   }
 
   private becomeStable(): void {
     this.state = 'stable';
+    this.rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
     this.reportHoldings(undefined);
     if (this.needsFailback) this.nextFailbackAtMs = this.nowMs;
   }
@@ -323,6 +350,7 @@ export class ResourceProtocol {
       this.log('warn', 'No reply to standby request. Standby request cancelled.');
       this.endStandby();
     }
+    if (this.nowMs >= this.rscrcvdDeadlineMs) this.rscrcvdTimeout();
     if (this.nowMs >= this.nextFailbackAtMs) {
       this.nextFailbackAtMs = Number.POSITIVE_INFINITY;
       this.performAutoFailback();
@@ -428,6 +456,8 @@ export class ResourceProtocol {
   private reportHoldings(info: string | undefined): void {
     const fields: [string, string][] = [['t', 'resource'], ['rsc_hold', toSet(this.iHold)], ['rtype', 'full'], ['isstable', this.state === 'stable' && this.activity === undefined ? '1' : '0']];
     if (info !== undefined) fields.push(['info', info]);
+    const starting = this.state === 'starting' || this.state === 'bothstarting' || this.state === 'rscrcvd';
+    if (starting && this.activity === undefined && this.iHold === 0) fields.push([STARTING_FIELD, '1']);
     this.send(fields);
   }
 

@@ -60,6 +60,8 @@ class ResSim {
       case 'send': {
         const fields = new Map(a.fields.map(([k, v]) => [k, v]));
         const type = fields.get('t') ?? '';
+        // A datagram to a node that is down is lost; it never reaches the node's next incarnation.
+        if (!this.nodes[other(n.name)].alive) return;
         this.queue.push({ atMs: this.nowMs + this.latencyMs, to: other(n.name), type, fields });
         return;
       }
@@ -292,7 +294,7 @@ test('property: no sequence of crashes, restarts, standby requests and shutdowns
         assert.deepEqual(all, ['alpha', 'bravo'], `runs: alpha ${sim.runs('alpha')}, bravo ${sim.runs('bravo')}; ops ${JSON.stringify(ops)}\nalpha: ${JSON.stringify(sim.nodes.alpha.p.status)} ${sim.nodes.alpha.logs.join(' | ')}\nbravo: ${JSON.stringify(sim.nodes.bravo.p.status)} ${sim.nodes.bravo.logs.join(' | ')}`);
       }
     }),
-    { numRuns: 2000, verbose: 1 },
+    { numRuns: Number(process.env["HBTS_PROPERTY_RUNS"] ?? "2000"), verbose: 1 },
   );
 });
 
@@ -312,4 +314,39 @@ test('a peer\'s hb_takeover makes us go standby for the complementary set (its l
   assert.equal(sim.runs('alpha'), 'alpha');
   assert.equal(sim.runs('bravo'), 'bravo');
   assert.deepEqual(sim.overlaps, []);
+});
+
+test('regression: a standby exchange cut by the responder\'s death, then its restart, leaves every group running once', () => {
+  const sim = new ResSim(false, 1);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(300);
+  sim.step(sim.nodes.alpha, { kind: 'standby-request', set: 'all' });
+  sim.runFor(1);
+  sim.crash('bravo', 1);
+  sim.restart('bravo');
+  sim.runFor(15_000);
+  assert.deepEqual(sim.overlaps, []);
+  const all = [...sim.world.runs.alpha, ...sim.world.runs.bravo].sort();
+  assert.deepEqual(all, ['alpha', 'bravo'], `alpha ${sim.runs('alpha')} ${JSON.stringify(sim.nodes.alpha.p.status)} | ${sim.nodes.alpha.logs.join(' / ')}\nbravo ${sim.runs('bravo')} ${JSON.stringify(sim.nodes.bravo.p.status)} | ${sim.nodes.bravo.logs.join(' / ')}`);
+});
+
+test('regression: a shutdown, the other node\'s crash and both restarting leave every group running once', () => {
+  const sim = new ResSim(false, 3);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(300);
+  sim.step(sim.nodes.alpha, { kind: 'shutdown-request' });
+  sim.crash('bravo', 3);
+  for (const n of ['alpha', 'bravo'] as const) {
+    if (sim.nodes[n].shutDown) {
+      sim.nodes[n].alive = false;
+      sim.step(sim.nodes[other(n)], { kind: 'peer-dead' });
+    }
+    if (!sim.nodes[n].alive || sim.nodes[n].shutDown) sim.restart(n);
+  }
+  sim.runFor(15_000);
+  assert.deepEqual(sim.overlaps, []);
+  const all = [...sim.world.runs.alpha, ...sim.world.runs.bravo].sort();
+  assert.deepEqual(all, ['alpha', 'bravo'], `alpha ${sim.runs('alpha')} ${JSON.stringify(sim.nodes.alpha.p.status)} | ${sim.nodes.alpha.logs.join(' / ')}\nbravo ${sim.runs('bravo')} ${JSON.stringify(sim.nodes.bravo.p.status)} | ${sim.nodes.bravo.logs.join(' / ')}`);
 });
