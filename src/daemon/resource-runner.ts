@@ -5,12 +5,13 @@
 // "do we own it" is decided by status's stdout (`*[Nn][Oo][Tt] *[Rr]unning*` → no; `*[Rr]unning*` or `*OK*`
 // → yes; else no); a failed start gives the whole group up; a failed stop is retried every second up to 10
 // times. Every operation has a timeout (TERM, then KILL to its process group) and one group runs at a time.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Resource, ResourceGroup } from '../config/model.js';
 import type { LogLevel } from '../membership/types.js';
+import { explainStatus } from '../resources/operations.js';
+import { runOperation } from './script-runner.js';
 
 export type Homes = 'local' | 'foreign' | 'all';
 
@@ -28,14 +29,12 @@ export interface ResourceRunnerOptions {
 
 const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resource.d');
 const KILL_GRACE_MS = 2000;
-const MAX_OUTPUT = 64 * 1024;
-/** heartbeat 3.0.6 HA_STOPRETRYMAX. */
-const STOP_TRIES = 10;
+/** heartbeat 3.0.6: one stop plus HA_STOPRETRYMAX (10) retries. */
+const STOP_TRIES = 11;
 
-/** ResourceManager's we_own_resource: the words of status's output decide, not its exit code. */
+/** ResourceManager's we_own_resource (src/resources/operations.ts): the words of status's output decide. */
 export function judgeStatus(stdout: string): boolean {
-  if (/[Nn][Oo][Tt] *[Rr]unning/.test(stdout)) return false;
-  return /[Rr]unning/.test(stdout) || stdout.includes('OK');
+  return explainStatus(stdout).verdict === 'running';
 }
 
 interface OpResult {
@@ -109,7 +108,7 @@ export class ResourceRunner {
 
   private async takeGroup(g: ResourceGroup): Promise<boolean> {
     this.o.log('info', `Acquiring resource group: ${g.node} ${g.resources.map((r) => r.spec).join(' ')}`);
-    for (const [i, r] of g.resources.entries()) {
+    for (const r of g.resources) {
       const st = await this.run(r, 'status');
       if (st.ok && judgeStatus(st.stdout)) {
         this.o.log('info', `Running ${r.spec}: already running`);
@@ -117,8 +116,9 @@ export class ResourceRunner {
       }
       const start = await this.run(r, 'start');
       if (!start.ok) {
+        // ResourceManager acquireresourcegroup: the whole group is given up, right to left.
         this.o.log('crit', `Giving up resources due to failure of ${r.spec}`);
-        for (const back of g.resources.slice(0, i + 1).reverse()) await this.stopResource(back);
+        for (const back of [...g.resources].reverse()) await this.stopResource(back);
         return false;
       }
     }
@@ -166,69 +166,21 @@ export class ResourceRunner {
       return { ok: false, stdout: '' };
     }
     if (op !== 'status') this.o.log('info', `Running ${file} ${[...r.args, op].join(' ')}`);
-    // A status answer is read, not logged; its stderr still is.
-    const result = await runScript(file, [...r.args, op], this.o.env, this.o.timeoutMs ?? 60_000, (line) => this.o.log('info', `${r.spec}: ${line}`), op !== 'status');
-    if (result.timedOut) this.o.log('err', `${r.spec}: ${op} timed out after ${this.o.timeoutMs ?? 60_000} ms; killed`);
-    else if (!result.ok && op !== 'status') this.o.log('err', `${r.spec}: ${op} failed (exit ${result.code ?? result.signal ?? '?'})`);
-    return { ok: op === 'status' ? !result.timedOut : result.ok, stdout: result.stdout };
+    // A status answer is read, not logged; its stderr still is. runOperation returns when the script exits,
+    // even if a daemon it started still holds the output pipes, and kills the group only on a timeout.
+    const timeoutMs = this.o.timeoutMs ?? 60_000;
+    const result = await runOperation({
+      argv: [file, ...r.args, op],
+      timeoutMs,
+      env: this.o.env,
+      logPrefix: r.spec,
+      log: this.o.log,
+      logStdout: op !== 'status',
+      killGraceMs: KILL_GRACE_MS,
+    });
+    const ok = result.exitCode === 0 && !result.timedOut;
+    if (result.timedOut) this.o.log('err', `${r.spec}: ${op} timed out after ${timeoutMs} ms; killed`);
+    else if (!ok && op !== 'status') this.o.log('err', `${r.spec}: ${op} failed (exit ${result.exitCode ?? result.signal ?? result.spawnError ?? '?'})`);
+    return { ok: op === 'status' ? !result.timedOut && result.spawnError === undefined : ok, stdout: result.stdout };
   }
-}
-
-interface ScriptResult {
-  readonly ok: boolean;
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly timedOut: boolean;
-}
-
-/** Runs a script without a shell in its own process group; output lines go to `line`. */
-export function runScript(
-  file: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-  line: (text: string) => void,
-  logStdout = true,
-): Promise<ScriptResult> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let partial = '';
-    let timedOut = false;
-    const child = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
-    const onData = (chunk: string, keep: boolean): void => {
-      if (keep && stdout.length < MAX_OUTPUT) stdout += chunk.slice(0, MAX_OUTPUT - stdout.length);
-      if (keep && !logStdout) return;
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      if (partial.length > 4096) partial = partial.slice(-4096);
-      for (const l of lines) if (l.trim() !== '') line(l);
-    };
-    child.stdout.setEncoding('latin1').on('data', (c: string) => onData(c, true));
-    child.stderr.setEncoding('latin1').on('data', (c: string) => onData(c, false));
-    const kill = (sig: NodeJS.Signals): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, sig);
-      } catch {
-        /* gone */
-      }
-    };
-    let killTimer: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill('SIGTERM');
-      killTimer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      line(`cannot run: ${e.message}`);
-      resolve({ ok: false, code: null, signal: null, stdout, timedOut });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (killTimer !== undefined) clearTimeout(killTimer);
-      if (partial.trim() !== '') line(partial);
-      resolve({ ok: code === 0 && !timedOut, code, signal, stdout, timedOut });
-    });
-  });
 }

@@ -289,7 +289,7 @@ export function runOperation(o: RunOperationOptions): Promise<OperationResult> {
       const pipesLeftOpen = openPipes > 0;
       if (pipesLeftOpen && child !== undefined) {
         // Keep draining (a daemon writing to a closed pipe would die of SIGPIPE) without holding the event loop.
-        o.log('warn', `${o.logPrefix}: exited, but a process it left behind still holds its output; no longer logged`);
+        o.log('warn', `${o.logPrefix}: its output pipes are still held open (by a process it left behind); no longer read into the result`);
         for (const s of [child.stdout, child.stderr]) {
           s?.removeAllListeners('data');
           s?.on('data', () => undefined);

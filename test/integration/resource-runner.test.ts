@@ -44,6 +44,8 @@ test('status is judged by its words, as ResourceManager judges it', () => {
   assert.equal(judgeStatus('OK'), true);
   assert.equal(judgeStatus('httpd is not running'), false);
   assert.equal(judgeStatus('NOT RUNNING'), false);
+  assert.equal(judgeStatus('httpd is not currently running'), false); // `not\ *running` is a shell pattern
+  assert.equal(judgeStatus('notrunning'), true); // … which needs the blank
   assert.equal(judgeStatus('stopped'), false);
   assert.equal(judgeStatus(''), false);
 });
@@ -67,7 +69,7 @@ test('a failed start gives the whole group up (started members stopped), with a 
   const r = runner(dir, 'alpha one::a bad\n', logs);
   assert.equal(await r.acquire('local'), false);
   assert.ok(logs.includes('Giving up resources due to failure of bad'), logs.join('\n'));
-  assert.ok(logs.includes('bad: cannot start: no such thing'), 'script output is logged with the resource as prefix');
+  assert.ok(logs.includes('bad [stderr]: cannot start: no such thing'), 'script output is logged with the resource as prefix');
   assert.deepEqual(fs.readFileSync(journal, 'utf8').trim().split('\n'), ['start one a', 'stop one a']);
 });
 
@@ -95,13 +97,13 @@ test('a missing script is an error naming it; a hanging script is killed at its 
   assert.equal(alive, false, 'the script\'s own child died with its process group');
 });
 
-test('a failing stop is retried (10 attempts) and then reported, never silently dropped', async (t) => {
+test('a failing stop is retried (one stop and 10 retries, as HA_STOPRETRYMAX) and then reported, never silently dropped', async (t) => {
   const { dir, journal } = setup(t, { stuck: 'case "$1" in stop) echo try >> "$J"; exit 1;; status) echo running;; esac\nexit 0' });
   const logs: string[] = [];
   const r = runner(dir, 'alpha stuck\n', logs);
   assert.equal(await r.release('local'), false);
-  assert.equal(fs.readFileSync(journal, 'utf8').trim().split('\n').length, 10);
-  assert.ok(logs.some((l) => /Resource stuck failed to stop after 10 attempts/.test(l)), logs.join('\n'));
+  assert.equal(fs.readFileSync(journal, 'utf8').trim().split('\n').length, 11);
+  assert.ok(logs.some((l) => /Resource stuck failed to stop after 11 attempts/.test(l)), logs.join('\n'));
 });
 
 test('a resource already running at start is reported with Heartbeat\'s words ("is active, and should not be!")', async (t) => {
