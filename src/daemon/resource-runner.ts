@@ -71,6 +71,38 @@ export class ResourceRunner {
   }
 
   /**
+   * The group a key names, as ResourceManager finds it: the line whose first resource is the key, else the
+   * first line that has the key as any of its resources (it searches for " key " in each normalised line).
+   */
+  findGroup(key: string): ResourceGroup | undefined {
+    return this.o.groups.find((g) => g.resources[0]?.spec === key) ?? this.o.groups.find((g) => g.resources.some((r) => r.spec === key));
+  }
+
+  /** Acquires one group by its key (ResourceManager takegroup); false if it failed or is unknown. */
+  acquireGroup(key: string): Promise<boolean> {
+    return this.serial(async () => {
+      const g = this.findGroup(key);
+      if (g === undefined) {
+        this.o.log('err', `no resource group with key ${key} in haresources`);
+        return false;
+      }
+      return this.takeGroup(g);
+    });
+  }
+
+  /** Releases one group by its key (ResourceManager givegroup); false if a stop finally failed or it is unknown. */
+  releaseGroup(key: string): Promise<boolean> {
+    return this.serial(async () => {
+      const g = this.findGroup(key);
+      if (g === undefined) {
+        this.o.log('err', `no resource group with key ${key} in haresources`);
+        return false;
+      }
+      return this.giveGroup(g);
+    });
+  }
+
+  /**
    * heartbeat 3.0.6's init script runs `ResourceManager verifyallidle` before starting: every resource must
    * be stopped, because a resource already running (an address the OS configured, a mounted shared disk) may
    * be running on the other node too. Reported with Heartbeat's words; returns how many were active.
@@ -102,7 +134,7 @@ export class ResourceRunner {
     return next;
   }
 
-  private key(g: ResourceGroup): string {
+  key(g: ResourceGroup): string {
     return g.resources[0]?.spec ?? `line ${g.line}`;
   }
 
