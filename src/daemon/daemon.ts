@@ -11,7 +11,7 @@ import type { ClusterConfig } from '../config/model.js';
 import type { MediumAdapter } from '../media/medium.js';
 import { Membership, type NodeView } from '../membership/core.js';
 import type { Action, MembershipEvent } from '../membership/types.js';
-import { parseHoldSet, type ResourceAction, type ResourceEvent, type ResourceProtocol } from '../resources/protocol.js';
+import { parseHoldSet, type ResourceAction, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
 import type { Message } from '../wire/index.js';
 import type { ResourceRunner } from './resource-runner.js';
 import type { Logger } from './log.js';
@@ -28,8 +28,8 @@ export interface DaemonOptions {
   readonly wallSec?: () => number;
   /** How often a medium that failed to open is retried (default 5 s). */
   readonly mediumRetryMs?: number;
-  /** The resource layer (nice_failback pairs): the protocol, the runner, and the one peer. */
-  readonly resources?: { readonly create: () => ResourceProtocol; readonly runner: ResourceRunner | undefined; readonly peer: string };
+  /** The resource layer of a two-node pair: the protocol (nice_failback or legacy), the runner, and the one peer. */
+  readonly resources?: { readonly create: () => ResourceEngine; readonly runner: ResourceRunner | undefined; readonly peer: string };
   /** Called with every action the core produced (tests, status reporting). */
   readonly onAction?: (a: Action) => void;
 }
@@ -153,7 +153,7 @@ export class Daemon {
 
   /* ------------------------------------------------------------------ resources */
 
-  private rsc: ResourceProtocol | undefined;
+  private rsc: ResourceEngine | undefined;
   private rscTimer: NodeJS.Timeout | undefined;
   private shutdownDone: (() => void) | undefined;
 
@@ -189,6 +189,16 @@ export class Daemon {
         void (a.kind === 'acquire' ? runner.acquire(homes) : runner.release(homes)).then((ok) => this.rscDispatch({ kind: 'activity-done', ok }));
         return;
       }
+      case 'acquire-group':
+      case 'release-group': {
+        this.o.logger.log('info', `${a.kind === 'acquire-group' ? 'Acquiring' : 'Releasing'} resource group ${a.key} (${a.reason})`);
+        if (runner === undefined) {
+          setImmediate(() => this.rscDispatch({ kind: 'activity-done', ok: true }));
+          return;
+        }
+        void (a.kind === 'acquire-group' ? runner.acquireGroup(a.key) : runner.releaseGroup(a.key)).then((ok) => this.rscDispatch({ kind: 'activity-done', ok }));
+        return;
+      }
       case 'shutdown-complete':
         this.shutdownDone?.();
         return;
@@ -200,7 +210,7 @@ export class Daemon {
     if (peer === undefined) return;
     if (a.kind === 'comm-up') {
       const p = this.core.nodes().find((n) => n.name === peer);
-      this.rscDispatch({ kind: 'comm-up', peerAlive: p !== undefined && p.status !== 'dead' });
+      this.rscDispatch({ kind: 'comm-up', peerAlive: p !== undefined && p.status !== 'dead', peerActive: p?.status === 'active' });
     } else if (a.kind === 'node-status' && a.node === peer) {
       if (a.status === 'dead') this.rscDispatch({ kind: 'peer-dead' });
       else if (a.previous === 'dead' || ((a.status === 'init' || a.status === 'up') && a.previous === 'active')) this.rscDispatch({ kind: 'peer-restarted' });
@@ -223,7 +233,7 @@ export class Daemon {
     const type = get('t') ?? '';
     if (type === 'ask_resources' && get('info') === 'me') {
       const set = parseHoldSet(get('rsc_hold'));
-      if (this.rsc === undefined) this.o.logger.log('warn', 'standby request ignored: this node manages no resources (auto_failback legacy, or not a two-node pair)');
+      if (this.rsc === undefined) this.o.logger.log('warn', 'standby request ignored: this node manages no resources (not a two-node pair)');
       else if (set === undefined) this.o.logger.log('warn', `standby request with a bad rsc_hold "${get('rsc_hold') ?? ''}" ignored`);
       else this.rscDispatch({ kind: 'standby-request', set });
       return;

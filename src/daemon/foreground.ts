@@ -12,7 +12,8 @@ import { PingNodes } from './ping-nodes.js';
 import { ControlFifo } from './control-fifo.js';
 import { ResourceRunner } from './resource-runner.js';
 import { ResourceProtocol } from '../resources/protocol.js';
-import type { ClusterConfig } from '../config/model.js';
+import { LegacyProtocol } from '../resources/legacy.js';
+import type { ClusterConfig, ResourceGroup } from '../config/model.js';
 
 export interface ForegroundOptions {
   readonly configDir: string;
@@ -85,9 +86,14 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   });
 }
 
+/** A group's key, as ResourceManager lists it: the first resource of its haresources line. */
+function groupKey(g: ResourceGroup): string {
+  return g.resources[0]?.spec ?? `line ${g.line}`;
+}
+
 /**
- * The resource layer of a two-node nice_failback pair (auto_failback on|off). Legacy mode — Heartbeat's
- * default when ha.cf does not set auto_failback — is not managed yet: said once at start.
+ * The resource layer of a two-node pair: the nice_failback protocol (auto_failback on|off) or the legacy one
+ * (Heartbeat's default when ha.cf does not set auto_failback).
  */
 function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logger): Pick<ConstructorParameters<typeof Daemon>[0], 'resources'> {
   const peers = config.nodes.filter((n) => n.type === 'normal' && n.name !== config.localNode);
@@ -96,16 +102,14 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
     logger.log('warn', `resource management needs exactly two nodes (ha.cf names ${peers.length + 1}); no resources are managed`);
     return {};
   }
-  if (config.autoFailback === 'legacy') {
-    logger.log('warn', 'auto_failback legacy (Heartbeat\'s default when ha.cf does not set it) is not managed by heartbeat-ts yet: no resources are started; set auto_failback on or off on both nodes');
-    return {};
-  }
+  const legacy = config.autoFailback === 'legacy';
+  if (legacy) logger.log('info', 'auto_failback legacy (Heartbeat\'s default): each group returns to its home node through ip-request; no standby');
   const env: NodeJS.ProcessEnv = {
     PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
     HA_CURHOST: config.localNode,
     HA_DIR: o.configDir,
     HA_RSCTMP: path.join(o.runDir, 'rsctmp'),
-    HA_NICEFAILBACK: 'yes',
+    ...(legacy ? {} : { HA_NICEFAILBACK: 'yes' }),
     HA_LOGFILE: config.logFile ?? '',
     HA_DEBUGLOG: config.debugFile ?? '',
     HA_LOGFACILITY: config.logFacility ?? '',
@@ -121,13 +125,20 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
     resources: {
       peer: peer.name,
       create: () =>
-        new ResourceProtocol({
-          localNode: config.localNode,
-          peer: peer.name,
-          autoFailback: config.autoFailback === 'on',
-          hasLocalGroups: groups.some((g) => g.node === config.localNode),
-          hasForeignGroups: groups.some((g) => g.node !== config.localNode),
-        }),
+        legacy
+          ? new LegacyProtocol({
+              localNode: config.localNode,
+              peer: peer.name,
+              localKeys: groups.filter((g) => g.node === config.localNode).map(groupKey),
+              foreignKeys: groups.filter((g) => g.node !== config.localNode).map(groupKey),
+            })
+          : new ResourceProtocol({
+              localNode: config.localNode,
+              peer: peer.name,
+              autoFailback: config.autoFailback === 'on',
+              hasLocalGroups: groups.some((g) => g.node === config.localNode),
+              hasForeignGroups: groups.some((g) => g.node !== config.localNode),
+            }),
       runner: new ResourceRunner({ configDir: o.configDir, localNode: config.localNode, groups, env, log: (level, text) => logger.log(level, text) }),
     },
   };

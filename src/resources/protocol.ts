@@ -69,7 +69,8 @@ export interface ResourceOptions {
 }
 
 export type ResourceEvent =
-  | { readonly kind: 'comm-up'; readonly peerAlive: boolean }
+  /** `peerActive`: the peer's last status was `active` (Heartbeat's upcount; legacy mode asks only an active peer). */
+  | { readonly kind: 'comm-up'; readonly peerAlive: boolean; readonly peerActive?: boolean }
   | { readonly kind: 'peer-message'; readonly type: string; readonly fields: ReadonlyMap<string, string> }
   | { readonly kind: 'peer-dead' }
   /** The peer came back with a new generation: what it held and its stability are unknown again. */
@@ -83,6 +84,8 @@ export type ResourceAction =
   | { readonly kind: 'send'; readonly fields: readonly (readonly [string, string])[] }
   | { readonly kind: 'acquire'; readonly set: HoldSet; readonly reason: string }
   | { readonly kind: 'release'; readonly set: HoldSet; readonly reason: string }
+  /** One group by its key (legacy mode: ip-request/ip-request-resp work group by group). */
+  | { readonly kind: 'acquire-group' | 'release-group'; readonly key: string; readonly reason: string }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'err' | 'crit'; readonly text: string }
   /** Every group is released and `shutdone` sent: the daemon may stop heart-beating (after ~2 s). */
   | { readonly kind: 'shutdown-complete' };
@@ -93,7 +96,12 @@ interface Activity {
   readonly then: 'stable' | 'takeover' | 'standby-release' | 'standby-acquire' | 'shutdown';
 }
 
-export class ResourceProtocol {
+/** What the daemon drives: the nice_failback protocol here, or the legacy one (legacy.ts). */
+export interface ResourceEngine {
+  handle(event: ResourceEvent, nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number };
+}
+
+export class ResourceProtocol implements ResourceEngine {
   private state: RscState = 'init';
   private iHold = 0;
   private otherHolds = 0;

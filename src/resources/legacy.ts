@@ -1,0 +1,278 @@
+// The v1 resource protocol in legacy mode (`auto_failback legacy`, Heartbeat's default): groups go home by asking.
+/*
+ * heartbeat 3.0.6 hb_resource.c with nice_failback off, and the scripts it runs (spec §7.3, §7.6, §7.7):
+ *   - comm-up: req_our_resources — for each of our home groups not held: when the peer is `active`, send
+ *     `ip-request ipaddr=<key>` (req_resource); else ("all alone", HA_DONTASK) take it at once.
+ *   - the peer's `ip-request`: rc.d/ip-request — give the group up if we hold it, then answer
+ *     `ip-request-resp dest=<peer> ipaddr=<key> weown=yes|no ok=OK`.
+ *   - `ip-request-resp` for us with ok=OK: rc.d/ip-request-resp — take the group.
+ *   - the peer dies: `stonith` notice (unneeded only if it sent `shutdone` since it last started), then
+ *     mach_down — take its groups — and our own missing ones.
+ *   - the peer's `shutdone`: take its groups at once (takeover_from_node).
+ *   - shutdown: give up every group, held or not (hb_giveup_resources), then `shutdone`.
+ *   - standby and hb_takeover: "Standby mode only implemented when nice_failback on".
+ * Failback is therefore always automatic: a home node that comes back asks for its groups and gets them.
+ * Heartbeat runs one resource child at a time and queues the rest; so do we (one job, then the next), which
+ * is what keeps a group from running twice: a request for a group we are still acquiring is answered only
+ * once the acquisition has finished, by releasing it.
+ * What we hold is what our own scripts reported (rc.d/ip-request asks `ResourceManager status <key>`; the
+ * groups we started and have not stopped are the same set, without running a script per request).
+ */
+import { assertNever } from '../core/assert-never.js';
+import type { ResourceAction, ResourceEngine, ResourceEvent } from './protocol.js';
+
+export interface LegacyOptions {
+  readonly localNode: string;
+  readonly peer: string;
+  /** Group keys (first resource of each haresources line) whose home is this node, in haresources order. */
+  readonly localKeys: readonly string[];
+  /** Group keys whose home is the peer. */
+  readonly foreignKeys: readonly string[];
+}
+
+type Job =
+  | { readonly kind: 'acquire'; readonly key: string; readonly reason: string }
+  /** rc.d/ip-request: give the group up if we hold it, then answer the peer. */
+  | { readonly kind: 'answer'; readonly key: string; readonly peerEpoch: number }
+  | { readonly kind: 'shutdown' };
+
+export class LegacyProtocol implements ResourceEngine {
+  private started = false;
+  private shuttingDown = false;
+  private finished = false;
+  private peerAlive = true;
+  private heardFromPeer = false;
+  /** heartbeat 3.0.6 node_info.has_resources: cleared by the peer's `shutdone`, set again when it restarts. */
+  private peerHasResources = true;
+  private readonly held = new Set<string>();
+  /** Counts the peer's deaths and restarts: an answer is sent only to the incarnation that asked. */
+  private peerEpoch = 0;
+  private queue: Job[] = [];
+  private running: Job | undefined;
+  private out: ResourceAction[] = [];
+
+  constructor(private readonly o: LegacyOptions) {}
+
+  get status(): { readonly held: readonly string[]; readonly queued: number; readonly busy: boolean } {
+    return { held: [...this.held], queued: this.queue.length, busy: this.running !== undefined };
+  }
+
+  handle(event: ResourceEvent, _nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number } {
+    this.out = [];
+    switch (event.kind) {
+      case 'comm-up':
+        this.onCommUp(event.peerAlive, event.peerActive ?? event.peerAlive);
+        break;
+      case 'peer-message':
+        this.onMessage(event.type, event.fields);
+        break;
+      case 'peer-dead':
+        this.onPeerDead();
+        break;
+      case 'peer-restarted':
+        this.peerEpoch += 1;
+        this.peerAlive = true;
+        this.heardFromPeer = true;
+        this.peerHasResources = true;
+        break;
+      case 'activity-done':
+        this.onJobDone(event.ok);
+        break;
+      case 'standby-request':
+        this.log('info', 'Standby mode only implemented when nice_failback on');
+        break;
+      case 'shutdown-request':
+        this.onShutdown();
+        break;
+      case 'tick':
+        break;
+      default:
+        assertNever(event, 'resource event');
+    }
+    this.runNext();
+    return { actions: this.out, nextWakeAtMs: Number.POSITIVE_INFINITY };
+  }
+
+  private onCommUp(peerAlive: boolean, peerActive: boolean): void {
+    if (this.started) return;
+    this.started = true;
+    this.peerAlive = peerAlive;
+    if (peerAlive) this.heardFromPeer = true;
+    if (!peerAlive) {
+      // The peer was declared dead before we were up: its groups are ours to run, as mach_down would do.
+      this.takeOver(`${this.o.peer} is dead at start-up`);
+      return;
+    }
+    for (const key of this.o.localKeys) {
+      if (this.held.has(key)) continue;
+      if (peerActive) {
+        this.log('info', `Requesting resource group ${key} from ${this.o.peer}`);
+        this.send([['t', 'ip-request'], ['ipaddr', key]]);
+      } else {
+        this.enqueue({ kind: 'acquire', key, reason: `${this.o.peer} is not active: taking our own group` });
+      }
+    }
+  }
+
+  private onMessage(type: string, f: ReadonlyMap<string, string>): void {
+    // heartbeat 3.0.6 registers these handlers at its own comm-up; earlier messages are not acted on.
+    if (!this.started) return;
+    // A message of a peer declared dead is late: it comes from an incarnation whose requests are void.
+    if (!this.peerAlive) return;
+    this.heardFromPeer = true;
+    switch (type) {
+      case 'ip-request': {
+        const key = f.get('ipaddr');
+        if (key === undefined || key === '') {
+          this.log('warn', `ip-request from ${this.o.peer} without ipaddr; ignored`);
+          return;
+        }
+        this.enqueue({ kind: 'answer', key, peerEpoch: this.peerEpoch });
+        return;
+      }
+      case 'ip-request-resp': {
+        const key = f.get('ipaddr');
+        if (f.get('dest') !== this.o.localNode || key === undefined || key === '') return; // rc.d/ip-request-resp: not ours
+        this.log('info', `received ip-request-resp ${key} ${f.get('ok') ?? ''} ${f.get('weown') ?? ''}`);
+        if (f.get('ok') !== 'OK' || this.shuttingDown) return;
+        this.enqueue({ kind: 'acquire', key, reason: `${this.o.peer} answered our request` });
+        return;
+      }
+      case 'shutdone':
+        this.log('info', `Received shutdown notice from '${this.o.peer}'.`);
+        this.peerHasResources = false;
+        this.dropRequests('it is shutting down');
+        this.takeOver(`${this.o.peer} is shutting down`);
+        return;
+      case 'ask_resources':
+      case 'hb_takeover':
+        // The peer's hb_standby/hb_takeover reach Heartbeat's ask_for_resources, which refuses in legacy mode.
+        this.log('info', 'Standby mode only implemented when nice_failback on');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onPeerDead(): void {
+    this.peerEpoch += 1;
+    this.peerAlive = false;
+    this.dropRequests('it is dead');
+    if (!this.started || this.shuttingDown) return;
+    // hb_rsc_recover_dead_resources: STONITH is unneeded only for a peer known to hold nothing.
+    const gaveUp = this.heardFromPeer && !this.peerHasResources;
+    this.send([['t', 'stonith'], ['node', this.o.peer], ['result', gaveUp ? 'unneeded' : 'n_stnth']]);
+    if (gaveUp) this.log('info', `Dead node ${this.o.peer} gave up resources.`);
+    else this.log('warn', 'No STONITH device configured. Shared disks are not protected.');
+    this.takeOver(`${this.o.peer} is dead`);
+  }
+
+  /** takeover_from_node: mach_down takes the peer's groups, then req_our_resources our own missing ones. */
+  private takeOver(reason: string): void {
+    if (this.shuttingDown) {
+      this.log('info', 'Resource takeover cancelled - shutdown in progress.');
+      return;
+    }
+    this.log('info', `Resources being acquired from ${this.o.peer}.`);
+    // Every group: one held now may still be given up by a job queued before this one; the job skips a group
+    // that is held when its turn comes.
+    for (const key of [...this.o.foreignKeys, ...this.o.localKeys]) this.enqueue({ kind: 'acquire', key, reason });
+  }
+
+  /** Requests of a peer that is dead or leaving are not answered: giving a group up to nobody leaves it unrun. */
+  private dropRequests(why: string): void {
+    const dropped = this.queue.filter((j) => j.kind === 'answer').length;
+    this.queue = this.queue.filter((j) => j.kind !== 'answer');
+    if (dropped > 0) this.log('info', `${dropped} pending request(s) of ${this.o.peer} dropped: ${why}`);
+  }
+
+  private onShutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    // Acquisitions not begun are cancelled; requests of the peer before ours are still answered.
+    this.queue = this.queue.filter((j) => j.kind !== 'acquire');
+    this.queue.push({ kind: 'shutdown' });
+  }
+
+  /* ------------------------------------------------------------------ the one-at-a-time job queue */
+
+  private enqueue(job: Job): void {
+    if (this.finished) return;
+    if (job.kind === 'acquire' && this.queue.some((j) => j.kind === 'acquire' && j.key === job.key)) return;
+    this.queue.push(job);
+  }
+
+  private runNext(): void {
+    while (this.running === undefined && !this.finished) {
+      const job = this.queue.shift();
+      if (job === undefined) return;
+      switch (job.kind) {
+        case 'acquire':
+          if (this.held.has(job.key) || this.shuttingDown) continue;
+          this.running = job;
+          this.out.push({ kind: 'acquire-group', key: job.key, reason: job.reason });
+          return;
+        case 'answer':
+          if (!this.held.has(job.key)) {
+            this.answer(job.key, false, job.peerEpoch);
+            continue;
+          }
+          this.running = job;
+          this.out.push({ kind: 'release-group', key: job.key, reason: `${this.o.peer} asks for it` });
+          return;
+        case 'shutdown':
+          this.running = job;
+          this.out.push({ kind: 'release', set: 'all', reason: 'shutdown' });
+          return;
+        default:
+          assertNever(job, 'legacy job');
+      }
+    }
+  }
+
+  private onJobDone(ok: boolean): void {
+    const job = this.running;
+    if (job === undefined) return;
+    this.running = undefined;
+    switch (job.kind) {
+      case 'acquire':
+        if (ok) this.held.add(job.key);
+        else this.log('crit', `Giving up resources: acquiring group ${job.key} failed`);
+        return;
+      case 'answer':
+        // A stop that finally failed leaves the group ours (its script still says it runs): say weown=yes
+        // only when it is really released, so the peer does not start it twice.
+        if (ok) {
+          this.held.delete(job.key);
+          this.answer(job.key, true, job.peerEpoch);
+        } else {
+          this.log('crit', `Could not release group ${job.key} for ${this.o.peer}; it stays here`);
+        }
+        return;
+      case 'shutdown':
+        this.held.clear();
+        this.finished = true;
+        this.queue = [];
+        this.send([['t', 'shutdone'], ['st', 'dead']]);
+        this.out.push({ kind: 'shutdown-complete' });
+        return;
+      default:
+        assertNever(job, 'legacy job');
+    }
+  }
+
+  private answer(key: string, weOwned: boolean, askedInEpoch: number): void {
+    // A request of an incarnation that has since died or restarted is not answered: its successor asks anew,
+    // and a stale answer could make it start a group our takeover is about to start too.
+    if (!this.peerAlive || askedInEpoch !== this.peerEpoch) return;
+    this.send([['t', 'ip-request-resp'], ['dest', this.o.peer], ['ipaddr', key], ['weown', weOwned ? 'yes' : 'no'], ['ok', 'OK']]);
+  }
+
+  private send(fields: readonly (readonly [string, string])[]): void {
+    this.out.push({ kind: 'send', fields });
+  }
+
+  private log(level: 'info' | 'warn' | 'err' | 'crit', text: string): void {
+    this.out.push({ kind: 'log', level, text });
+  }
+}
