@@ -1,6 +1,6 @@
 // Who holds a floating address in a lab, sampled in every node's namespace; waiting for a process to be reaped.
 import fs from 'node:fs';
-import type { Lab } from './netns.js';
+import { killPid, type Lab } from './netns.js';
 import { readLog, tail } from './real-heartbeat.js';
 
 /** The nodes (of `nodes`) whose eth0 carries `vip`. */
@@ -41,4 +41,16 @@ export async function waitForReaped(pid: number, timeoutMs: number): Promise<boo
     await new Promise((r) => setTimeout(r, 20));
   }
   return true;
+}
+
+/**
+ * Power loss of a node: SIGKILL every process in its namespace but the lab's anchor (a daemon and its
+ * children, its scripts, its Apache), wait until they are reaped, and remove the address it may hold.
+ */
+export async function powerLoss(lab: Lab, node: string, vip: string): Promise<void> {
+  const anchor = lab.node(node).anchorPid;
+  const pids = (await lab.pidsIn(node)).filter((p) => p !== anchor);
+  for (const p of pids) killPid(p, 'SIGKILL');
+  for (const p of pids) await waitForReaped(p, 10_000);
+  await lab.exec(node, ['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0']);
 }

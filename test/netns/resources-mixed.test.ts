@@ -12,23 +12,14 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createLab, killPid, type Lab } from '../helpers/netns.js';
+import { createLab, type Lab } from '../helpers/netns.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { REAL_HEARTBEAT, readLog, tail, writeRealConfig } from '../helpers/real-heartbeat.js';
-import { untilHeldBy, waitForReaped } from '../helpers/vip.js';
+import { powerLoss, untilHeldBy } from '../helpers/vip.js';
 
 const VIP = '198.51.100.100';
 const KEY = 'Mixed-Key_5';
-
-/** SIGKILL every process of the node but the lab's anchor (the real daemon and its children), then wait. */
-async function powerLoss(lab: Lab, node: string): Promise<void> {
-  const anchor = lab.node(node).anchorPid;
-  const pids = (await lab.pidsIn(node)).filter((p) => p !== anchor);
-  for (const p of pids) killPid(p, 'SIGKILL');
-  for (const p of pids) await waitForReaped(p, 10_000);
-  await lab.exec(node, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
-}
 
 async function startReal(lab: Lab, node: string): Promise<void> {
   const r = await lab.exec(node, [REAL_HEARTBEAT], { timeoutMs: 10_000 });
@@ -51,7 +42,7 @@ async function scenario(parent: TestContext, home: 'real' | 'ours'): Promise<voi
     const cold = await untilHeldBy(lab, VIP, 'alpha', 30_000, doubles);
     process.stdout.write(`# ${home} home: cold start → alpha holds ${VIP} after ${cold} ms\n`);
 
-    if (home === 'real') await powerLoss(lab, 'alpha');
+    if (home === 'real') await powerLoss(lab, 'alpha', VIP);
     else {
       ours.kill('SIGKILL');
       await ours.exited;
