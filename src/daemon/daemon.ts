@@ -14,6 +14,8 @@ import type { Action, MembershipEvent } from '../membership/types.js';
 import { parseHoldSet, type ResourceAction, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
 import type { Message } from '../wire/index.js';
 import type { ResourceRunner } from './resource-runner.js';
+import { RcNotifier, type RcNotifierOptions } from './rc-notifier.js';
+import { deadNotice, linkNotice, type RcField, type RcLocalState } from '../resources/rc-notify.js';
 import type { Logger } from './log.js';
 import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
 
@@ -30,6 +32,8 @@ export interface DaemonOptions {
   readonly mediumRetryMs?: number;
   /** The resource layer of a two-node pair: the protocol (nice_failback or legacy), the runner, and the one peer. */
   readonly resources?: { readonly create: () => ResourceEngine; readonly runner: ResourceRunner | undefined; readonly peer: string };
+  /** rc.d notifications through `<config-dir>/harc` (spec §7.3); the daemon supplies its own state. */
+  readonly notifications?: Omit<RcNotifierOptions, 'local'>;
   /** Called with every action the core produced (tests, status reporting). */
   readonly onAction?: (a: Action) => void;
 }
@@ -53,6 +57,34 @@ export class Daemon {
     this.wallSec = o.wallSec ?? (() => Math.floor(Date.now() / 1000));
     this.core = this.newCore();
     this.rsc = o.resources?.create();
+    if (o.notifications !== undefined) this.notifier = new RcNotifier({ ...o.notifications, local: () => this.rcLocal() });
+  }
+
+  private readonly notifier: RcNotifier | undefined;
+  private commUpSeen = false;
+  private shuttingDown = false;
+
+  /** What rc.d notifications need of this node: HA_OSTATUS, and whether Heartbeat would queue the event now. */
+  private rcLocal(): RcLocalState {
+    return { localStatus: this.core.status, commUp: this.commUpSeen, shuttingDown: this.shuttingDown };
+  }
+
+  /** rc.d sees what Heartbeat hands to notify_world: other nodes' status changes, link changes, messages. */
+  private notifyRc(a: Action): void {
+    const n = this.notifier;
+    if (n === undefined) return;
+    if (a.kind === 'comm-up') this.commUpSeen = true;
+    else if (a.kind === 'node-status' && a.node !== this.o.config.localNode) {
+      const ping = this.core.nodes().find((v) => v.name === a.node)?.type === 'ping';
+      // The peer's own status message is not kept by the core; its identifying fields are what rc.d scripts read.
+      const fields: RcField[] = a.status === 'dead' ? deadNotice(a.node, this.wallSec(), ping) : [['t', 'status'], ['src', a.node], ['st', a.status]];
+      n.notify('status-change', fields);
+    } else if (a.kind === 'link-status') n.notify('local-notice', linkNotice(a.node, a.medium, a.status));
+    else if (a.kind === 'deliver') {
+      const fields: RcField[] = [];
+      for (const f of a.message.fields) if (f.type === 0) fields.push([f.name, Buffer.from(f.value).toString('latin1')]);
+      n.notify('message', fields);
+    }
   }
 
   private newCore(): Membership {
@@ -249,6 +281,7 @@ export class Daemon {
    */
   async shutdown(maxMs = 120_000): Promise<void> {
     if (this.o.resources === undefined || this.closed) return;
+    this.shuttingDown = true;
     const done = new Promise<void>((resolve) => (this.shutdownDone = resolve));
     this.rscDispatch({ kind: 'shutdown-request' });
     let timer: NodeJS.Timeout | undefined;
@@ -278,6 +311,7 @@ export class Daemon {
 
   private perform(a: Action): void {
     this.o.onAction?.(a);
+    this.notifyRc(a);
     switch (a.kind) {
       case 'send':
         this.sentFrames.total += 1;
@@ -338,6 +372,7 @@ export class Daemon {
     if (this.rscTimer !== undefined) clearTimeout(this.rscTimer);
     for (const t of this.retryTimers) clearTimeout(t);
     await Promise.all(this.o.media.map((m) => m.close()));
+    await this.notifier?.close();
     await this.hostcacheWrite;
   }
 }

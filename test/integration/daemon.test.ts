@@ -12,7 +12,7 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { formatLogLine, Logger } from '../../src/daemon/log.js';
 import { nextGeneration, parseGeneration } from '../../src/daemon/state-files.js';
 import type { MediumAdapter, MediumListener, OutboundFrame } from '../../src/media/medium.js';
-import type { Action } from '../../src/membership/types.js';
+import type { Action, LogLevel } from '../../src/membership/types.js';
 
 const HA_CF = 'keepalive 100ms\nwarntime 300ms\ndeadtime 500ms\ninitdead 1\nbcast eth0\nbcast eth1\nauto_failback on\nnode alpha\nnode bravo\n';
 const KEYS = 'auth 1\n1 sha1 Daemon-Key\n';
@@ -125,4 +125,51 @@ test('each start reads the generation file and writes it back incremented; the l
     formatLogLine('bravo', 'heartbeat', 17830, 'warn', 'node alpha: is dead', new Date(2026, 10, 5, 6, 31, 51)),
     'Nov  5 06:31:51 bravo heartbeat: [17830]: WARN: node alpha: is dead\n',
   );
+});
+
+test('rc.d notifications: the peer\'s status changes and death, link changes and a custom message reach rc.d scripts with HA_* fields', async (t) => {
+  const bus = new Bus();
+  const dirs = { alpha: tmp(t), bravo: tmp(t) };
+  // alpha's config dir: no harc, so heartbeat-ts runs rc.d/<type> <type> itself; each script appends its
+  // argument and the HA_ variables it is about into a record file.
+  const confDir = path.join(dirs.alpha, 'etc');
+  const record = path.join(dirs.alpha, 'record');
+  fs.mkdirSync(path.join(confDir, 'rc.d'), { recursive: true });
+  for (const name of ['status', 'ifstat', 'my-hook']) {
+    fs.writeFileSync(
+      path.join(confDir, 'rc.d', name),
+      `#!/bin/sh\necho "$1 src=$HA_src st=$HA_st node=$HA_node ifname=$HA_ifname note=$HA_note ostatus=$HA_OSTATUS curhost=$HA_CURHOST" >> ${record}\n`,
+      { mode: 0o755 },
+    );
+  }
+  const loggers: Logger[] = [];
+  const make = (n: 'alpha' | 'bravo'): { d: Daemon; m: BusMedium } => {
+    const logger = new Logger({ logFile: path.join(dirs[n], 'ha-log'), debugFile: undefined, stderr: false, debugLevel: 0 }, n);
+    loggers.push(logger);
+    const m = new BusMedium('eth0', bus);
+    const notifications = n === 'alpha' ? { configDir: confDir, localNode: 'alpha', niceFailback: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HA_CURHOST: 'alpha' }, log: (level: LogLevel, text: string) => logger.log(level, text) } : undefined;
+    const d = new Daemon({ config: config(n), stateDir: dirs[n], media: [m], logger, mediumRetryMs: 50, ...(notifications === undefined ? {} : { notifications }) });
+    return { d, m };
+  };
+  const alpha = make('alpha');
+  const bravo = make('bravo');
+  t.after(async () => {
+    await alpha.d.close();
+    await bravo.d.close();
+    for (const l of loggers) await l.close();
+  });
+  await alpha.d.start();
+  await bravo.d.start();
+  const lines = (): string[] => (fs.existsSync(record) ? fs.readFileSync(record, 'latin1').trim().split('\n') : []);
+  await until('bravo active seen by rc.d/status', () => lines().some((l) => l.startsWith('status src=bravo st=active')), 5000);
+  // A message of a type heartbeat-ts does not handle reaches rc.d/<type> with its fields.
+  bravo.d.localMessage({ fields: [{ name: 't', type: 0, value: Buffer.from('my-hook') }, { name: 'note', type: 0, value: Buffer.from('hello') }] });
+  await until('rc.d/my-hook ran', () => lines().some((l) => l.startsWith('my-hook src=bravo') && l.includes('note=hello')), 5000);
+  // bravo vanishes: its link goes dead (ifstat), then bravo itself (status st=dead).
+  await bravo.d.close();
+  await until('rc.d/status saw bravo dead', () => lines().some((l) => l.startsWith('status src=bravo st=dead')), 5000).catch((e: unknown) => {
+    throw new Error(`${(e as Error).message}; rc.d saw:\n${lines().join('\n')}\nlog:\n${fs.readFileSync(path.join(dirs.alpha, 'ha-log'), 'latin1')}`);
+  });
+  await until('rc.d/ifstat saw the link dead', () => lines().some((l) => l.startsWith('ifstat') && l.includes('node=bravo') && l.includes('ifname=eth0') && l.includes('st=dead')), 5000);
+  for (const l of lines()) assert.match(l, /ostatus=active curhost=alpha$/, l);
 });
