@@ -3,7 +3,7 @@
 import { VERSION, COMPATIBLE_WITH } from '../core/version.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../core/diagnostic.js';
 import { loadConfig } from '../daemon/load-config.js';
-import { COMMON_USAGE, parseArgs, type ParsedArgs } from './options.js';
+import { COMMON_USAGE, DAEMON_LONG_OPTIONS, DAEMON_USAGE, daemonOptions, parseArgs, type ParsedArgs } from './options.js';
 import { describeConfig, diagnosticsAsJson, formatDefaultsTable, formatDefaultsWiki } from './config-summary.js';
 import { runForeground } from '../daemon/foreground.js';
 
@@ -17,7 +17,7 @@ const SPEC = {
   shortFlags: 'dDkMrRsvWlVf',
   shortWithValue: 'C',
   longFlags: ['check-config', 'json', 'help', 'version'],
-  longWithValue: [],
+  longWithValue: [...DAEMON_LONG_OPTIONS],
 } as const;
 
 const USAGE = `Usage: heartbeat [-dDkMrRsvWlVf] [-C Current-resource-state]
@@ -29,6 +29,7 @@ heartbeat-ts ${VERSION}, a drop-in replacement for Heartbeat ${COMPATIBLE_WITH} 
                      exit 0 when Heartbeat would start with these files, 1 otherwise
   --json             with --check-config: print one JSON document (diagnostics and summary)
 ${COMMON_USAGE}
+${DAEMON_USAGE}
   --help             this text
   -V, --version      print the version
 
@@ -87,6 +88,8 @@ function main(argv: readonly string[]): number {
   // heartbeat 3.0.6: the same two checks, with the same wording.
   if (has('C') && !has('R')) return usageError('-C only valid with -R');
   if (has('r') && has('R')) return usageError('-r is mutually exclusive with -R');
+  const daemon = daemonOptions(args.longValues);
+  if (!daemon.ok) return usageError(daemon.error);
   if (has('V') || args.long.has('version')) {
     process.stdout.write(`${VERSION} (heartbeat-ts; compatible with Heartbeat ${COMPATIBLE_WITH})\n`);
     return EXIT_OK;
@@ -103,7 +106,7 @@ function main(argv: readonly string[]): number {
   }
   if (has('f') && !has('k') && !has('s') && !has('r') && !has('R')) {
     // Runs until a signal; the exit status is set when it ends.
-    void runForeground(args.common, (args.short.get('d') ?? 0)).then((code) => {
+    void runForeground({ ...args.common, ...daemon.value }, (args.short.get('d') ?? 0)).then((code) => {
       process.exitCode = code;
     });
     return EXIT_OK;

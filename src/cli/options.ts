@@ -1,5 +1,7 @@
 // Command-line parsing shared by every heartbeat-ts command: the common directory options and Heartbeat's flags.
 import { err, ok, type Result } from '../core/result.js';
+import { parseTime } from '../config/time-value.js';
+import { DEFAULT_SCRIPT_TIMEOUT_MS, HEARTBEAT_FAILED_STOP_ARGV } from '../resources/failure-policy.js';
 
 /** Where a command finds its files; every command accepts these four options. */
 export interface CommonOptions {
@@ -123,4 +125,47 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): Result<Parsed
     operands.push(a);
   }
   return ok({ common, long, longValues, short, shortValues, operands });
+}
+
+/* ------------------------------------------------------------------ the daemon's own options */
+
+/** What `heartbeat` (the daemon) takes beyond the common options; not Heartbeat's (it has neither). */
+export interface DaemonOptions {
+  /** Run when a resource will not stop and status says it still runs. Default `/sbin/reboot -nf`, as Heartbeat. */
+  readonly failedStopArgv: readonly string[];
+  /** Limit of one resource script operation (start, stop, status) and of the failed-stop command. Default 60 s. */
+  readonly scriptTimeoutMs: number;
+}
+
+/** The long options DaemonOptions come from (each takes a value). */
+export const DAEMON_LONG_OPTIONS = ['failed-stop-command', 'script-timeout'] as const;
+
+export const DAEMON_USAGE = [
+  '  --failed-stop-command CMD  run CMD (split at blanks, no shell) when a resource will not stop after',
+  '                     1 + HA_STOPRETRYMAX tries and status says it still runs; heartbeat-ts then stops without',
+  '                     a word to the peer, which takes over after deadtime (default /sbin/reboot -nf, as Heartbeat)',
+  '  --script-timeout TIME  limit of each resource script start/stop/status, then SIGTERM, SIGKILL 2 s later;',
+  '                     seconds or e.g. 500ms (default 60; Heartbeat has no limit)',
+].join('\n');
+
+/** Reads --failed-stop-command and --script-timeout (defaults when absent); the error is a one-line usage message. */
+export function daemonOptions(longValues: ReadonlyMap<string, string>): Result<DaemonOptions, string> {
+  let failedStopArgv = HEARTBEAT_FAILED_STOP_ARGV;
+  const cmd = longValues.get('failed-stop-command');
+  if (cmd !== undefined) {
+    const argv = cmd.split(/[ \t]+/).filter((w) => w !== '');
+    const first = argv[0];
+    if (first === undefined) return err('option --failed-stop-command needs a command');
+    // The daemon runs as root from whatever directory: a relative program would be found through PATH or cwd.
+    if (!first.startsWith('/')) return err(`option --failed-stop-command: "${first}" must be an absolute path (e.g. /sbin/reboot)`);
+    failedStopArgv = argv;
+  }
+  let scriptTimeoutMs = DEFAULT_SCRIPT_TIMEOUT_MS;
+  const timeout = longValues.get('script-timeout');
+  if (timeout !== undefined) {
+    const t = parseTime(timeout);
+    if (t.ms <= 0 || t.lenient) return err(`option --script-timeout "${timeout}": expected a time above 0: seconds (60, 1.5) or milliseconds (500ms)`);
+    scriptTimeoutMs = t.ms;
+  }
+  return ok({ failedStopArgv, scriptTimeoutMs });
 }

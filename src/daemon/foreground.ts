@@ -20,6 +20,10 @@ export interface ForegroundOptions {
   readonly nodeName: string | undefined;
   readonly stateDir: string;
   readonly runDir: string;
+  /** `--failed-stop-command` (default HEARTBEAT_FAILED_STOP_ARGV, `/sbin/reboot -nf`): see ResourceRunnerOptions. */
+  readonly failedStopArgv: readonly string[];
+  /** `--script-timeout`: limit of each resource script operation. */
+  readonly scriptTimeoutMs: number;
 }
 
 /** LSB exit statuses of a daemon start. */
@@ -139,7 +143,23 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
               hasLocalGroups: groups.some((g) => g.node === config.localNode),
               hasForeignGroups: groups.some((g) => g.node !== config.localNode),
             }),
-      runner: new ResourceRunner({ configDir: o.configDir, localNode: config.localNode, groups, env, log: (level, text) => logger.log(level, text) }),
+      runner: new ResourceRunner({
+        configDir: o.configDir,
+        localNode: config.localNode,
+        groups,
+        env,
+        log: (level, text) => logger.log(level, text),
+        timeoutMs: o.scriptTimeoutMs,
+        failedStopArgv: o.failedStopArgv,
+        // heartbeat 3.0.6 RecoverFromFailedStop kills heartbeat (`pkill -9`): no release report, no shutdone,
+        // so the peer declares this node dead after deadtime and takes over. Reached only if the failed-stop
+        // command (a reboot by default) left us running.
+        afterFailedStop: async (failed) => {
+          logger.log('crit', `Killing heartbeat ungracefully! (${failed.join(', ')} would not stop): exiting without telling ${peer.name}, which takes over after deadtime`);
+          await logger.close();
+          process.exit(EXIT_GENERIC);
+        },
+      }),
     },
   };
 }

@@ -3,14 +3,30 @@
 // heartbeat 3.0.6 ResourceManager (spec §7.2): a resource `script::a::b` runs `<script> a b start|stop|status`
 // from <config-dir>/resource.d, else /etc/init.d (we also fall back to the scripts shipped with heartbeat-ts);
 // "do we own it" is decided by status's stdout (`*[Nn][Oo][Tt] *[Rr]unning*` → no; `*[Rr]unning*` or `*OK*`
-// → yes; else no); a failed start gives the whole group up; a failed stop is retried every second up to 10
-// times. Every operation has a timeout (TERM, then KILL to its process group) and one group runs at a time.
+// → yes; else no); a failed start gives the whole group up; a failed stop is retried every second up to
+// HA_STOPRETRYMAX (10) times, and if status then still says running the node must go (RecoverFromFailedStop:
+// `/sbin/reboot -nf`, or the command given to `heartbeat --failed-stop-command`). The decisions are the pure
+// table of src/resources/failure-policy.ts. Every operation has a timeout (TERM, then KILL to its process
+// group) and one group runs at a time.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Resource, ResourceGroup } from '../config/model.js';
 import type { LogLevel } from '../membership/types.js';
 import { explainStatus } from '../resources/operations.js';
+import {
+  DEFAULT_FAILURE_POLICY,
+  DEFAULT_SCRIPT_TIMEOUT_MS,
+  decideAfterFailedStop,
+  decideAfterStop,
+  failurePolicyFromEnv,
+  maxStopAttempts,
+  outcomeOf,
+  readStatus,
+  type FailurePolicy,
+  type OperationOutcome,
+  type PolicyLog,
+} from '../resources/failure-policy.js';
 import { runOperation } from './script-runner.js';
 
 export type Homes = 'local' | 'foreign' | 'all';
@@ -21,16 +37,30 @@ export interface ResourceRunnerOptions {
   readonly groups: readonly ResourceGroup[];
   readonly env: NodeJS.ProcessEnv;
   readonly log: (level: LogLevel, text: string) => void;
-  /** Per operation. Default 60 s. */
+  /** Per operation (`heartbeat --script-timeout`). Default 60 s (DEFAULT_SCRIPT_TIMEOUT_MS). */
   readonly timeoutMs?: number;
-  /** Between failed stops. Default 1 s. */
+  /** Between failed stops. Default 1 s (ResourceManager's `sleep 1`). */
   readonly stopRetryDelayMs?: number;
+  /**
+   * Run when a stop finally fails and status still says running: heartbeat 3.0.6 reboots here
+   * (HEARTBEAT_FAILED_STOP_ARGV, `/sbin/reboot -nf`). No default on purpose: whoever builds a runner says
+   * what happens, so a test cannot reboot its machine by leaving it out. Run without a shell, with the
+   * operation timeout and HA_FAILED_STOP_RESOURCE=<resource> added to `env`.
+   */
+  readonly failedStopArgv: readonly string[];
+  /**
+   * Called once the operation in which a stop finally failed has ended (the failed-stop command has run and
+   * the rest of the group has been stopped), before its result is returned. heartbeat 3.0.6 has killed itself
+   * by then (`pkill -9 heartbeat`): the daemon stops heart-beating here without a word to the peer.
+   */
+  readonly afterFailedStop?: (resources: readonly string[]) => Promise<void> | void;
+  /** Runs one operation; tests inject a fake. Default runOperation (script-runner.ts). */
+  readonly runOperation?: typeof runOperation;
 }
 
 const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resource.d');
-const KILL_GRACE_MS = 2000;
-/** heartbeat 3.0.6: one stop plus HA_STOPRETRYMAX (10) retries. */
-const STOP_TRIES = 11;
+/** Between SIGTERM and SIGKILL when an operation times out. */
+export const KILL_GRACE_MS = 2000;
 
 /** ResourceManager's we_own_resource (src/resources/operations.ts): the words of status's output decide. */
 export function judgeStatus(stdout: string): boolean {
@@ -38,14 +68,27 @@ export function judgeStatus(stdout: string): boolean {
 }
 
 interface OpResult {
-  readonly ok: boolean;
+  readonly outcome: OperationOutcome;
   readonly stdout: string;
 }
 
 export class ResourceRunner {
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly policy: FailurePolicy;
+  /** Resources whose stop finally failed during the operation in progress (afterFailedStop is owed). */
+  private failedStops: string[] = [];
 
-  constructor(private readonly o: ResourceRunnerOptions) {}
+  constructor(private readonly o: ResourceRunnerOptions) {
+    // ResourceManager reads `: ${HA_STOPRETRYMAX=10}` from its environment (ha.cf `env STOPRETRYMAX=n`).
+    const retryMax = o.env['HA_STOPRETRYMAX'];
+    const fromEnv = failurePolicyFromEnv(new Map(retryMax === undefined ? [] : [['STOPRETRYMAX', retryMax]]));
+    this.policy = { ...fromEnv, stopRetryDelayMs: o.stopRetryDelayMs ?? DEFAULT_FAILURE_POLICY.stopRetryDelayMs };
+    // Said at start, not discovered at the worst moment.
+    const program = o.failedStopArgv[0];
+    if (program === undefined || !isExecutableFile(program)) {
+      o.log('warn', `failed-stop command "${o.failedStopArgv.join(' ')}" is not an executable file: a resource that will not stop cannot be dealt with (heartbeat --failed-stop-command)`);
+    }
+  }
 
   /** The groups of a set, in haresources order. */
   groupsOf(homes: Homes): ResourceGroup[] {
@@ -112,8 +155,7 @@ export class ResourceRunner {
       let active = 0;
       for (const g of this.o.groups) {
         for (const r of g.resources) {
-          const st = await this.run(r, 'status');
-          if (st.ok && judgeStatus(st.stdout)) {
+          if (await this.isRunning(r)) {
             active += 1;
             this.o.log('crit', `Resource ${r.spec} is active, and should not be!`);
             this.o.log('crit', 'Non-idle resources can affect data integrity!');
@@ -129,9 +171,28 @@ export class ResourceRunner {
   }
 
   private serial<T>(f: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(f, f);
+    const g = async (): Promise<T> => {
+      try {
+        return await f();
+      } finally {
+        const failed = this.failedStops;
+        this.failedStops = [];
+        if (failed.length > 0) await this.o.afterFailedStop?.(failed);
+      }
+    };
+    const next = this.chain.then(g, g);
     this.chain = next.catch(() => undefined);
     return next;
+  }
+
+  private emit(logs: readonly PolicyLog[]): void {
+    for (const l of logs) this.o.log(l.level, l.text);
+  }
+
+  /** ResourceManager we_own_resource: status's words decide; no answer (a timeout) or no script is "no". */
+  private async isRunning(r: Resource): Promise<boolean> {
+    const st = await this.run(r, 'status');
+    return readStatus(st.outcome, st.stdout) === 'running';
   }
 
   key(g: ResourceGroup): string {
@@ -141,13 +202,12 @@ export class ResourceRunner {
   private async takeGroup(g: ResourceGroup): Promise<boolean> {
     this.o.log('info', `Acquiring resource group: ${g.node} ${g.resources.map((r) => r.spec).join(' ')}`);
     for (const r of g.resources) {
-      const st = await this.run(r, 'status');
-      if (st.ok && judgeStatus(st.stdout)) {
+      if (await this.isRunning(r)) {
         this.o.log('info', `Running ${r.spec}: already running`);
         continue;
       }
       const start = await this.run(r, 'start');
-      if (!start.ok) {
+      if (start.outcome !== 'success') {
         // ResourceManager acquireresourcegroup: the whole group is given up, right to left.
         this.o.log('crit', `Giving up resources due to failure of ${r.spec}`);
         for (const back of [...g.resources].reverse()) await this.stopResource(back);
@@ -165,21 +225,58 @@ export class ResourceRunner {
     return ok;
   }
 
+  /** heartbeat 3.0.6 giveupresourcegroup, for one resource: stop, retry, and if it will not stop, RecoverFromFailedStop. */
   private async stopResource(r: Resource): Promise<boolean> {
-    for (let attempt = 1; attempt <= STOP_TRIES; attempt++) {
-      if ((await this.run(r, 'stop')).ok) return true;
-      if (attempt < STOP_TRIES) await new Promise((res) => setTimeout(res, this.o.stopRetryDelayMs ?? 1000));
+    for (let attempt = 1; ; attempt++) {
+      const d = decideAfterStop((await this.run(r, 'stop')).outcome, attempt, r, this.policy);
+      if (d.kind === 'stopped') return true;
+      if (d.kind === 'check-status') break;
+      await new Promise((res) => setTimeout(res, d.delayMs));
+      this.emit(d.logs); // ResourceManager: `sleep 1`, then "Retrying failed stop operation [X]"
     }
     const st = await this.run(r, 'status');
-    if (st.ok && !judgeStatus(st.stdout)) return true;
-    // heartbeat 3.0.6 reboots the node here (RecoverFromFailedStop); we report and keep the claim visible.
-    this.o.log('crit', `Resource ${r.spec} failed to stop after ${STOP_TRIES} attempts and may still be running: this node must not be trusted with it (Heartbeat would reboot now)`);
+    const d = decideAfterFailedStop(readStatus(st.outcome, st.stdout), r);
+    this.emit(d.logs);
+    if (d.kind === 'assume-stopped') return true; // "Machine reboot narrowly avoided!": the release goes on
+    await this.recoverFromFailedStop(r);
     return false;
+  }
+
+  /**
+   * heartbeat 3.0.6 RecoverFromFailedStop: `pkill -9 heartbeat ipfail ccm`, then `/sbin/reboot -nf`; if the
+   * reboot fails, ResourceManager goes on stopping the rest of the group. We run the command first and stop
+   * heart-beating only when the whole operation has ended (afterFailedStop): with a reboot nothing changes,
+   * and with a command that leaves this node up, its addresses are gone before the peer starts counting
+   * deadtime, so the peer never takes one over while we still hold it.
+   */
+  private async recoverFromFailedStop(r: Resource): Promise<void> {
+    const argv = this.o.failedStopArgv;
+    const cmd = argv.join(' ');
+    const tries = maxStopAttempts(this.policy);
+    this.o.log('crit', `Resource ${r.spec} failed to stop (${tries} attempts) and is still running: running ${cmd} (heartbeat --failed-stop-command; Heartbeat 3.0.6 reboots with /sbin/reboot -nf)`);
+    this.failedStops.push(r.spec);
+    const timeoutMs = this.o.timeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS;
+    const result = await (this.o.runOperation ?? runOperation)({
+      argv,
+      timeoutMs,
+      env: { ...this.o.env, HA_FAILED_STOP_RESOURCE: r.spec },
+      logPrefix: 'failed-stop command',
+      log: this.o.log,
+      killGraceMs: KILL_GRACE_MS,
+    });
+    const outcome = outcomeOf(result);
+    if (outcome === 'success') this.o.log('warn', `failed-stop command ${cmd} finished (exit 0) and this node is still up`);
+    else this.o.log('crit', `failed-stop command ${cmd} failed (${describeFailure(outcome, result.exitCode, result.signal, result.spawnError, timeoutMs)}): Unable to force reboot.`);
+  }
+
+  /** The directories searched for a script, in order. */
+  private scriptDirs(): string[] {
+    return [path.join(this.o.configDir, 'resource.d'), '/etc/init.d', SHIPPED_RESOURCE_DIR];
   }
 
   /** The script path, or undefined when none is executable. */
   resolve(r: Resource): string | undefined {
-    for (const dir of [path.join(this.o.configDir, 'resource.d'), '/etc/init.d', SHIPPED_RESOURCE_DIR]) {
+    for (const dir of this.scriptDirs()) {
       const file = path.join(dir, r.script);
       try {
         fs.accessSync(file, fs.constants.X_OK);
@@ -194,14 +291,16 @@ export class ResourceRunner {
   private async run(r: Resource, op: 'start' | 'stop' | 'status'): Promise<OpResult> {
     const file = this.resolve(r);
     if (file === undefined) {
-      this.o.log('err', `${r.spec}: no executable script "${r.script}" in ${path.join(this.o.configDir, 'resource.d')} or /etc/init.d`);
-      return { ok: false, stdout: '' };
+      // heartbeat 3.0.6 doscript: "ERROR: Cannot locate resource script X"; the operation fails (a status
+      // prints nothing, so the resource reads as not running).
+      this.o.log('err', `${r.spec}: Cannot locate resource script ${r.script} (no executable file ${r.script} in ${this.scriptDirs().join(', ')}); ${op} fails`);
+      return { outcome: 'missing-script', stdout: '' };
     }
     if (op !== 'status') this.o.log('info', `Running ${file} ${[...r.args, op].join(' ')}`);
     // A status answer is read, not logged; its stderr still is. runOperation returns when the script exits,
     // even if a daemon it started still holds the output pipes, and kills the group only on a timeout.
-    const timeoutMs = this.o.timeoutMs ?? 60_000;
-    const result = await runOperation({
+    const timeoutMs = this.o.timeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS;
+    const result = await (this.o.runOperation ?? runOperation)({
       argv: [file, ...r.args, op],
       timeoutMs,
       env: this.o.env,
@@ -210,9 +309,29 @@ export class ResourceRunner {
       logStdout: op !== 'status',
       killGraceMs: KILL_GRACE_MS,
     });
-    const ok = result.exitCode === 0 && !result.timedOut;
-    if (result.timedOut) this.o.log('err', `${r.spec}: ${op} timed out after ${timeoutMs} ms; killed`);
-    else if (!ok && op !== 'status') this.o.log('err', `${r.spec}: ${op} failed (exit ${result.exitCode ?? result.signal ?? result.spawnError ?? '?'})`);
-    return { ok: op === 'status' ? !result.timedOut && result.spawnError === undefined : ok, stdout: result.stdout };
+    const outcome = outcomeOf(result);
+    if (outcome === 'timed-out') this.o.log('err', `${r.spec}: ${op} timed out after ${timeoutMs} ms; killed`);
+    else if (outcome !== 'success' && op !== 'status') this.o.log('err', `${r.spec}: ${op} failed (${describeFailure(outcome, result.exitCode, result.signal, result.spawnError, timeoutMs)})`);
+    return { outcome, stdout: result.stdout };
+  }
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function describeFailure(outcome: OperationOutcome, exitCode: number | null, signal: string | null, spawnError: string | undefined, timeoutMs: number): string {
+  switch (outcome) {
+    case 'timed-out':
+      return `timed out after ${timeoutMs} ms`;
+    case 'missing-script':
+      return `cannot run it: ${spawnError ?? '?'}`;
+    default:
+      return spawnError !== undefined ? `cannot run it: ${spawnError}` : exitCode !== null ? `exit ${exitCode}` : `killed by ${signal ?? '?'}`;
   }
 }

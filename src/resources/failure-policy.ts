@@ -46,6 +46,16 @@ export interface FailurePolicy {
   readonly standbySet: 'group-home' | 'heartbeat-3.0.6';
 }
 
+/**
+ * heartbeat 3.0.6 RecoverFromFailedStop (Debian's build): `/sbin/reboot -nf`, no sync and no init scripts, so
+ * the node and everything it still runs are gone at once and the peer can safely take over. heartbeat-ts runs
+ * this argv unless `heartbeat --failed-stop-command` names another.
+ */
+export const HEARTBEAT_FAILED_STOP_ARGV: readonly string[] = Object.freeze(['/sbin/reboot', '-nf']);
+
+/** Ours (Heartbeat has no limit): how long one resource script operation may run before SIGTERM, then SIGKILL. */
+export const DEFAULT_SCRIPT_TIMEOUT_MS = 60_000;
+
 export const DEFAULT_FAILURE_POLICY: FailurePolicy = {
   stopRetryMax: 10,
   stopRetryDelayMs: 1000,

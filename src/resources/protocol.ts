@@ -45,6 +45,8 @@ export const FAILBACK_RETRY_MS = 1000;
 export const STARTING_FIELD = 'hbts_starting';
 /** heartbeat 3.0.6 RQSTDELAY: how long a starting node waits for a stable report before taking its own groups. */
 export const RQSTDELAY_MS = 10_000;
+/** heartbeat 3.0.6 acquireresourcegroup: `(sleep 30; hb_standby …) &` after a failed start. */
+export const FAILED_START_STANDBY_MS = 30_000;
 
 function toSet(bits: number): HoldSet {
   return SET_OF[bits & 3] ?? 'none';
@@ -116,6 +118,8 @@ export class ResourceProtocol implements ResourceEngine {
   private rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
   private pendingTakeover: string | undefined;
   private nextFailbackAtMs = Number.POSITIVE_INFINITY;
+  /** The standby that follows a failed acquisition, and when. */
+  private failedStartStandby: { readonly set: HoldSet; readonly atMs: number } | undefined;
   private out: ResourceAction[] = [];
   private nowMs = 0;
 
@@ -160,7 +164,8 @@ export class ResourceProtocol implements ResourceEngine {
         assertNever(event, 'resource event');
     }
     this.timers();
-    return { actions: this.out, nextWakeAtMs: Math.min(this.standbyDeadlineMs, this.nextFailbackAtMs, this.rscrcvdDeadlineMs) };
+    const failedStartAtMs = this.failedStartStandby?.atMs ?? Number.POSITIVE_INFINITY;
+    return { actions: this.out, nextWakeAtMs: Math.min(this.standbyDeadlineMs, this.nextFailbackAtMs, this.rscrcvdDeadlineMs, failedStartAtMs) };
   }
 
   /* ------------------------------------------------------------------ start-up */
@@ -363,6 +368,12 @@ export class ResourceProtocol implements ResourceEngine {
       this.nextFailbackAtMs = Number.POSITIVE_INFINITY;
       this.performAutoFailback();
     }
+    const failed = this.failedStartStandby;
+    if (failed !== undefined && this.nowMs >= failed.atMs) {
+      this.failedStartStandby = undefined;
+      this.log('info', `hb_standby ${failed.set}: ${FAILED_START_STANDBY_MS / 1000} s after a failed start, the other node may try those resources`);
+      this.onStandbyRequest(failed.set); // refused as any hb_standby is when the peer is dead or resources are in flux
+    }
   }
 
   /** heartbeat 3.0.6 PerformAutoFailback: hand the peer's groups back once both sides are stable. */
@@ -407,9 +418,11 @@ export class ResourceProtocol implements ResourceEngine {
     }
     if (a.kind === 'acquire') {
       if (!ok) {
-        // The runner has already stopped the failed group (spec §7.2); we no longer claim the set.
-        this.log('crit', `Giving up resources: acquiring ${a.set} failed`);
-        this.iHold &= ~BITS[a.set];
+        // The runner has already stopped the failed group (spec §7.2). heartbeat 3.0.6 never learns of it and
+        // goes on claiming the set, so the peer does not start it meanwhile; 30 s later ResourceManager runs
+        // hb_standby for the group's set, which hands it to the peer to try (set: the one being acquired).
+        this.log('crit', `Giving up resources: acquiring ${a.set} failed; hb_standby ${a.set} in ${FAILED_START_STANDBY_MS / 1000} s`);
+        this.failedStartStandby = { set: a.set, atMs: this.nowMs + FAILED_START_STANDBY_MS };
       }
     } else {
       this.iHold &= ~BITS[a.set];

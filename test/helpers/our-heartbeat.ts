@@ -1,18 +1,39 @@
 // heartbeat-ts as a node inside a lab: same config files and log paths as the real daemon (real-heartbeat.ts).
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from './netns.js';
 import { cliPath } from './paths.js';
 import type { StartedProcess } from './processes.js';
 import { readLog, waitForLog } from './real-heartbeat.js';
 
+export interface OurHeartbeatOptions {
+  /** Extra command-line arguments (e.g. `--script-timeout 1`). */
+  readonly args?: readonly string[];
+}
+
+/**
+ * Where the harmless failed-stop command of startOurHeartbeat leaves its mark (host-side path): a test never
+ * lets the daemon run its default, `/sbin/reboot -nf`, which would reboot the machine running the tests.
+ */
+export function failedStopMarker(lab: Lab, node: string): string {
+  return path.join(lab.node(node).varLibDir, 'failed-stop-command-ran');
+}
+
 /**
  * Starts `heartbeat -f` inside the node (its private /etc/ha.d, /var/lib/heartbeat, /var/log) and waits until
  * it has opened its media and sent its first status. The caller kills it (SIGKILL or stop()) by PID; the lab's
- * teardown would too.
+ * teardown would too. Unless `opts.args` names its own `--failed-stop-command`, the daemon gets one that only
+ * touches failedStopMarker(lab, node): a resource that will not stop must never reboot the test machine.
  */
-export async function startOurHeartbeat(lab: Lab, node: string, timeoutMs = 10_000): Promise<StartedProcess> {
+export async function startOurHeartbeat(lab: Lab, node: string, timeoutMs = 10_000, opts: OurHeartbeatOptions = {}): Promise<StartedProcess> {
+  const args = [...(opts.args ?? [])];
+  if (!args.some((a) => a === '--failed-stop-command' || a.startsWith('--failed-stop-command='))) {
+    const marker = failedStopMarker(lab, node);
+    fs.mkdirSync(path.dirname(marker), { recursive: true });
+    args.push('--failed-stop-command', `/usr/bin/touch ${marker}`);
+  }
   const before = readLog(lab, node).length;
-  const p = lab.start(node, [process.execPath, cliPath('heartbeat'), '-f']);
+  const p = lab.start(node, [process.execPath, cliPath('heartbeat'), '-f', ...args]);
   try {
     await waitForLog(lab, node, (log) => /Local status now set to: 'up'/.test(log.slice(before)), 'our start-up', timeoutMs);
   } catch (e) {

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { judgeStatus, ResourceRunner } from '../../src/daemon/resource-runner.js';
+import type { OperationResult, RunOperationOptions } from '../../src/daemon/script-runner.js';
+import { HEARTBEAT_FAILED_STOP_ARGV } from '../../src/resources/failure-policy.js';
 import type { ResourceGroup } from '../../src/config/model.js';
 import { parseHaresources } from '../../src/config/haresources.js';
 
@@ -34,8 +36,22 @@ function groups(text: string): ResourceGroup[] {
   return [...r.groups];
 }
 
+/** Never the reboot: a final failed stop appends the resource's name to <dir>/failed-stop-ran. */
+function markerArgv(dir: string): string[] {
+  return ['/bin/sh', '-c', 'echo "$HA_FAILED_STOP_RESOURCE" >> "$1"', 'failed-stop', path.join(dir, 'failed-stop-ran')];
+}
+
 function runner(dir: string, text: string, logs: string[], over: Partial<ConstructorParameters<typeof ResourceRunner>[0]> = {}): ResourceRunner {
-  return new ResourceRunner({ configDir: dir, localNode: 'alpha', groups: groups(text), env: { PATH: '/usr/bin:/bin' }, log: (_l, s) => logs.push(s), stopRetryDelayMs: 10, ...over });
+  return new ResourceRunner({
+    configDir: dir,
+    localNode: 'alpha',
+    groups: groups(text),
+    env: { PATH: '/usr/bin:/bin' },
+    log: (_l, s) => logs.push(s),
+    stopRetryDelayMs: 10,
+    failedStopArgv: markerArgv(dir),
+    ...over,
+  });
 }
 
 test('status is judged by its words, as ResourceManager judges it', () => {
@@ -78,7 +94,11 @@ test('a missing script is an error naming it; a hanging script is killed at its 
   const logs: string[] = [];
   const missing = runner(dir, 'alpha nosuch::x\n', logs);
   assert.equal(await missing.acquire('local'), false);
-  assert.ok(logs.some((l) => /nosuch::x: no executable script "nosuch"/.test(l)), logs.join('\n'));
+  const dirs = `${path.join(dir, 'resource.d')}, /etc/init.d, `;
+  assert.ok(logs.some((l) => l.startsWith(`nosuch::x: Cannot locate resource script nosuch (no executable file nosuch in ${dirs}`)), logs.join('\n'));
+  // Its stop fails too (retried), but status has nothing to say: Heartbeat's "narrowly avoided" path, no command.
+  assert.ok(logs.includes('Machine reboot narrowly avoided!'), logs.join('\n'));
+  assert.equal(fs.existsSync(path.join(dir, 'failed-stop-ran')), false);
   const started = Date.now();
   const hang = runner(dir, 'alpha hang\n', logs, { timeoutMs: 300 });
   assert.equal(await hang.acquire('local'), false);
@@ -97,13 +117,78 @@ test('a missing script is an error naming it; a hanging script is killed at its 
   assert.equal(alive, false, 'the script\'s own child died with its process group');
 });
 
-test('a failing stop is retried (one stop and 10 retries, as HA_STOPRETRYMAX) and then reported, never silently dropped', async (t) => {
-  const { dir, journal } = setup(t, { stuck: 'case "$1" in stop) echo try >> "$J"; exit 1;; status) echo running;; esac\nexit 0' });
+test('a failing stop is retried (one stop and 10 retries, as HA_STOPRETRYMAX), then the failed-stop command runs and the rest of the group is stopped', async (t) => {
+  const { dir, journal } = setup(t, { one: GOOD, stuck: 'case "$1" in stop) echo try >> "$J";  exit 1;; status) echo running;; esac\nexit 0' });
+  fs.writeFileSync(`${journal}.one.a`, ''); // one::a is running
   const logs: string[] = [];
-  const r = runner(dir, 'alpha stuck\n', logs);
+  const halted: string[][] = [];
+  const r = runner(dir, 'alpha one::a stuck\n', logs, { afterFailedStop: (failed) => void halted.push([...failed, `one::a running: ${fs.existsSync(`${journal}.one.a`)}`]) });
   assert.equal(await r.release('local'), false);
-  assert.equal(fs.readFileSync(journal, 'utf8').trim().split('\n').length, 11);
-  assert.ok(logs.some((l) => /Resource stuck failed to stop after 11 attempts/.test(l)), logs.join('\n'));
+  assert.deepEqual(fs.readFileSync(journal, 'utf8').trim().split('\n'), [...Array(11).fill('try'), 'stop one a']);
+  assert.equal(logs.filter((l) => l === 'Retrying failed stop operation [stuck]').length, 10);
+  const crit = logs.filter((l) => l.startsWith('Resource stuck failed to stop'));
+  assert.deepEqual(crit, [`Resource stuck failed to stop (11 attempts) and is still running: running ${markerArgv(dir).join(' ')} (heartbeat --failed-stop-command; Heartbeat 3.0.6 reboots with /sbin/reboot -nf)`]);
+  assert.ok(logs.includes('Resource STOP failure. Reboot required!'), logs.join('\n'));
+  assert.equal(fs.readFileSync(path.join(dir, 'failed-stop-ran'), 'utf8'), 'stuck\n', 'the command ran once, told which resource');
+  // The hook (where the daemon stops heart-beating) comes once, after the rest of the group was stopped.
+  assert.deepEqual(halted, [['stuck', 'one::a running: false']]);
+});
+
+test('HA_STOPRETRYMAX from the environment (ha.cf `env STOPRETRYMAX=2`) sets the retries; a stop that fails while status says stopped is Heartbeat\'s "narrowly avoided"', async (t) => {
+  const { dir, journal } = setup(t, { flaky: 'case "$1" in stop) echo try >> "$J"; exit 1;; status) echo "flaky is not running";; esac\nexit 0' });
+  const logs: string[] = [];
+  const r = runner(dir, 'alpha flaky\n', logs, { env: { PATH: '/usr/bin:/bin', HA_STOPRETRYMAX: '2' } });
+  assert.equal(await r.release('local'), true);
+  assert.equal(fs.readFileSync(journal, 'utf8').trim().split('\n').length, 3);
+  assert.ok(logs.includes('Resource script for flaky probably not LSB-compliant.'), logs.join('\n'));
+  assert.ok(logs.includes('Machine reboot narrowly avoided!'));
+  assert.equal(fs.existsSync(path.join(dir, 'failed-stop-ran')), false);
+});
+
+test('the default failed-stop argv is Heartbeat\'s /sbin/reboot -nf, run once with the resource named (spawner injected: nothing is executed)', async (t) => {
+  const { dir } = setup(t, { ip: GOOD, stuck: 'exit 0' });
+  const calls: (readonly string[])[] = [];
+  const fake = (o: RunOperationOptions): Promise<OperationResult> => {
+    calls.push(o.argv);
+    const op = o.argv[o.argv.length - 1];
+    const script = path.basename(o.argv[0] ?? '');
+    const fail = script === 'stuck' && op === 'stop';
+    const stdout = op === 'status' ? 'running' : '';
+    return Promise.resolve({
+      argv: o.argv, exitCode: fail ? 1 : 0, signal: null, timedOut: false, spawnError: undefined, stdout, stderr: '',
+      stdoutTruncated: false, stderrTruncated: false, pid: undefined, startedAtMs: 0, durationMs: 0,
+      termSentAfterMs: undefined, killSentAfterMs: undefined, pipesLeftOpen: false,
+    });
+  };
+  const logs: string[] = [];
+  const envs: NodeJS.ProcessEnv[] = [];
+  const r = runner(dir, 'alpha ip::x stuck\n', logs, {
+    failedStopArgv: HEARTBEAT_FAILED_STOP_ARGV,
+    stopRetryDelayMs: 0,
+    runOperation: (o) => {
+      if (o.argv[0] === '/sbin/reboot') envs.push(o.env);
+      return fake(o);
+    },
+  });
+  assert.equal(await r.release('local'), false);
+  assert.deepEqual([...HEARTBEAT_FAILED_STOP_ARGV], ['/sbin/reboot', '-nf']);
+  const reboots = calls.filter((a) => a[0] === '/sbin/reboot');
+  assert.deepEqual(reboots, [['/sbin/reboot', '-nf']]);
+  // Order: 11 stops of stuck, its status, the reboot, then the rest of the group (ResourceManager goes on if it fails).
+  const names = calls.map((a) => `${path.basename(a[0] ?? '')} ${a[a.length - 1] ?? ''}`);
+  assert.deepEqual(names, [...Array(11).fill('stuck stop'), 'stuck status', 'reboot -nf', 'ip stop']);
+  assert.equal(envs[0]?.['HA_FAILED_STOP_RESOURCE'], 'stuck');
+  assert.ok(logs.includes('Resource stuck failed to stop (11 attempts) and is still running: running /sbin/reboot -nf (heartbeat --failed-stop-command; Heartbeat 3.0.6 reboots with /sbin/reboot -nf)'), logs.join('\n'));
+});
+
+test('a failed-stop command that is not an executable file is reported when the runner is built', (t) => {
+  const { dir } = setup(t, {});
+  const logs: string[] = [];
+  runner(dir, 'alpha one\n', logs, { failedStopArgv: ['/nonexistent/fence-me', '--now'] });
+  assert.deepEqual(logs, ['failed-stop command "/nonexistent/fence-me --now" is not an executable file: a resource that will not stop cannot be dealt with (heartbeat --failed-stop-command)']);
+  const quiet: string[] = [];
+  runner(dir, 'alpha one\n', quiet);
+  assert.deepEqual(quiet, []);
 });
 
 test('a resource already running at start is reported with Heartbeat\'s words ("is active, and should not be!")', async (t) => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { COMMON_DEFAULTS, parseArgs, type ArgSpec } from '../../src/cli/options.js';
+import { COMMON_DEFAULTS, DAEMON_LONG_OPTIONS, daemonOptions, parseArgs, type ArgSpec } from '../../src/cli/options.js';
 
 const SPEC: ArgSpec = {
   shortFlags: 'dDkMrRsvWlVf',
@@ -71,4 +71,42 @@ test('never throws, whatever the argv', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+const DAEMON_SPEC: ArgSpec = { ...SPEC, longWithValue: [...DAEMON_LONG_OPTIONS] };
+
+function daemon(argv: string[]) {
+  const p = parseArgs(argv, DAEMON_SPEC);
+  assert.ok(p.ok, p.ok ? '' : p.error);
+  return daemonOptions(p.value.longValues);
+}
+
+test('issue #5: without --failed-stop-command a final failed stop reboots as Heartbeat 3.0.6 does (/sbin/reboot -nf); scripts get 60 s', () => {
+  const d = daemon(['-f']);
+  assert.ok(d.ok);
+  assert.deepEqual(d.value.failedStopArgv, ['/sbin/reboot', '-nf']);
+  assert.equal(d.value.scriptTimeoutMs, 60_000);
+});
+
+test('issue #5: --failed-stop-command is split at blanks (no shell); --script-timeout takes Heartbeat time values', () => {
+  const d = daemon(['-f', '--failed-stop-command', '/usr/local/sbin/fence-me  --why stop-failure', '--script-timeout=1.5']);
+  assert.ok(d.ok);
+  assert.deepEqual(d.value.failedStopArgv, ['/usr/local/sbin/fence-me', '--why', 'stop-failure']);
+  assert.equal(d.value.scriptTimeoutMs, 1500);
+  const ms = daemon(['--script-timeout', '500ms']);
+  assert.ok(ms.ok);
+  assert.equal(ms.value.scriptTimeoutMs, 500);
+});
+
+test('issue #5: bad daemon option values are usage errors', () => {
+  const bad = (argv: string[], re: RegExp): void => {
+    const d = daemon(argv);
+    assert.equal(d.ok, false);
+    if (!d.ok) assert.match(d.error, re);
+  };
+  bad(['--failed-stop-command', 'reboot -f'], /must be an absolute path/);
+  bad(['--failed-stop-command', '   '], /needs a command/);
+  bad(['--script-timeout', '0'], /expected a time above 0/);
+  bad(['--script-timeout', '10s'], /expected a time above 0/);
+  bad(['--script-timeout', '-1'], /expected a time above 0/);
 });

@@ -29,6 +29,8 @@ class ResSim {
   queue: { atMs: number; to: Name; type: string; fields: Map<string, string> }[] = [];
   /** Worst overlap seen: a group run by both nodes at once. */
   overlaps: string[] = [];
+  /** Nodes whose acquisitions fail: the runner gives the groups up again and reports ok: false. */
+  failStarts = new Set<Name>();
 
   constructor(readonly autoFailback: boolean, readonly opMs = 50, readonly latencyMs = 1) {
     this.nodes = { alpha: this.fresh('alpha'), bravo: this.fresh('bravo') };
@@ -130,8 +132,9 @@ class ResSim {
         if (n.alive && n.activity !== undefined && n.activity.endsAtMs <= this.nowMs) {
           const act = n.activity;
           n.activity = undefined;
-          if (act.kind === 'release') for (const h of act.homes) this.world.runs[n.name].delete(h);
-          this.step(n, { kind: 'activity-done', ok: true });
+          const failed = act.kind === 'acquire' && this.failStarts.has(n.name);
+          if (act.kind === 'release' || failed) for (const h of act.homes) this.world.runs[n.name].delete(h);
+          this.step(n, { kind: 'activity-done', ok: !failed });
         }
         if (n.alive) this.step(n, { kind: 'tick' });
       }
@@ -349,4 +352,80 @@ test('regression: a shutdown, the other node\'s crash and both restarting leave 
   assert.deepEqual(sim.overlaps, []);
   const all = [...sim.world.runs.alpha, ...sim.world.runs.bravo].sort();
   assert.deepEqual(all, ['alpha', 'bravo'], `alpha ${sim.runs('alpha')} ${JSON.stringify(sim.nodes.alpha.p.status)} | ${sim.nodes.alpha.logs.join(' / ')}\nbravo ${sim.runs('bravo')} ${JSON.stringify(sim.nodes.bravo.p.status)} | ${sim.nodes.bravo.logs.join(' / ')}`);
+});
+
+test('issue #5: a failed start gives the group up, still claimed; 30 s later hb_standby hands it to the other node (ResourceManager `(sleep 30; hb_standby …) &`)', () => {
+  const sim = new ResSim(true);
+  sim.failStarts.add('alpha');
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  const alpha = sim.nodes.alpha;
+  assert.equal(sim.runs('alpha'), 'none', 'the runner gave the group up');
+  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.ok(alpha.logs.includes('Giving up resources: acquiring local failed; hb_standby local in 30 s'), alpha.logs.join(' | '));
+  // Claimed meanwhile, as by Heartbeat (which never learns of the failure): bravo must not start it behind our back.
+  assert.equal(alpha.p.status.holds, 'local');
+  assert.equal(sim.nodes.bravo.p.status.peerHolds, 'foreign'); // bravo's view: alpha holds bravo's foreign group
+  sim.failStarts.delete('alpha');
+  sim.runFor(29_000); // 29.5 s: not yet
+  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.ok(!alpha.logs.some((l) => l.startsWith('alpha wants to go standby')));
+  sim.runFor(1500); // 31 s
+  assert.ok(alpha.logs.includes('hb_standby local: 30 s after a failed start, the other node may try those resources'), alpha.logs.join(' | '));
+  assert.ok(alpha.logs.includes('alpha wants to go standby [local]'));
+  assert.ok(alpha.logs.includes('Other node completed standby takeover of local resources.'));
+  assert.equal(sim.runs('alpha'), 'none');
+  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  sim.runFor(120_000); // one standby only, no failback back and forth
+  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(alpha.logs.filter((l) => l.startsWith('alpha wants to go standby')).length, 1);
+  assert.deepEqual(sim.overlaps, []);
+});
+
+test('issue #5: after a failed takeover with the other node dead, the standby 30 s later is refused as hb_standby would be', () => {
+  const sim = new ResSim(true);
+  sim.commUp('alpha', true);
+  sim.commUp('bravo', true);
+  sim.runFor(500);
+  sim.failStarts.add('alpha');
+  sim.crash('bravo', 1000);
+  sim.runFor(500);
+  const alpha = sim.nodes.alpha;
+  assert.ok(alpha.logs.includes('Giving up resources: acquiring foreign failed; hb_standby foreign in 30 s'), alpha.logs.join(' | '));
+  assert.equal(sim.runs('alpha'), 'alpha');
+  sim.runFor(31_000);
+  assert.ok(alpha.logs.includes('standby request (foreign) ignored: the other node is dead'), alpha.logs.join(' | '));
+  assert.equal(alpha.p.status.holds, 'all', 'still claimed: nobody else may start it');
+});
+
+test('issue #5 property: with starts failing on either node at random, no group is ever on both nodes', () => {
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('fail' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), on: fc.boolean() }),
+    fc.record({ k: fc.constant('crash' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), detect: fc.integer({ min: 0, max: 3000 }) }),
+    fc.record({ k: fc.constant('restart' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
+    fc.record({ k: fc.constant('standby' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), set: fc.constantFrom<HoldSet>('all', 'local', 'foreign') }),
+    fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 40_000 }) }),
+  );
+  fc.assert(
+    fc.property(fc.boolean(), fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 200 }), (auto, ops, opMs) => {
+      const sim = new ResSim(auto, opMs);
+      sim.commUp('alpha', true);
+      sim.commUp('bravo', true);
+      for (const o of ops) {
+        if (o.k === 'wait') sim.runFor(o.ms);
+        else if (o.k === 'fail') {
+          if (o.on) sim.failStarts.add(o.n);
+          else sim.failStarts.delete(o.n);
+        } else if (o.k === 'crash') {
+          if (sim.nodes[o.n].alive && sim.nodes[other(o.n)].alive) sim.crash(o.n, o.detect);
+        } else if (o.k === 'restart') {
+          if (!sim.nodes[o.n].alive) sim.restart(o.n);
+        } else sim.step(sim.nodes[o.n], { kind: 'standby-request', set: o.set });
+      }
+      sim.runFor(70_000);
+      assert.deepEqual(sim.overlaps, [], `ops ${JSON.stringify(ops)}`);
+    }),
+    { numRuns: Number(process.env['HBTS_PROPERTY_RUNS'] ?? '500'), verbose: 1 },
+  );
 });
