@@ -14,6 +14,7 @@ import { ResourceRunner } from './resource-runner.js';
 import { ResourceProtocol } from '../resources/protocol.js';
 import { LegacyProtocol } from '../resources/legacy.js';
 import type { ClusterConfig, ResourceGroup } from '../config/model.js';
+import type { LogLevel } from '../membership/types.js';
 
 export interface ForegroundOptions {
   readonly configDir: string;
@@ -47,7 +48,18 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   logger.log('info', `heartbeat-ts ${VERSION}: Heartbeat-compatible node ${config.localNode} starting (pid ${process.pid})`);
   const plan = planMedia(config.media);
   for (const s of plan.skipped) logger.log('warn', s);
-  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger, ...resourceLayer(config, o, logger) });
+  const rsc = resourceLayer(config, o, logger);
+  const notifications = {
+    configDir: o.configDir,
+    localNode: config.localNode,
+    niceFailback: config.autoFailback !== 'legacy',
+    env: scriptEnv(config, o),
+    log: (level: LogLevel, text: string) => logger.log(level, text),
+    timeoutMs: o.scriptTimeoutMs,
+    // One resource child at a time, as Heartbeat: a notification waits for the running resource operation.
+    ...(rsc.resources?.runner === undefined ? {} : { exclusive: rsc.resources.runner.exclusive.bind(rsc.resources.runner) }),
+  };
+  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, ...rsc });
   const pings = new PingNodes(config, (node) => daemon.pingReply(node), (text) => logger.log('warn', text));
   const pidFile = path.join(path.dirname(o.runDir), 'heartbeat.pid');
   try {
@@ -90,6 +102,24 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   });
 }
 
+/** The environment Heartbeat gives its resource scripts and rc.d notifications (spec §7.3). */
+function scriptEnv(config: ClusterConfig, o: ForegroundOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+    HA_CURHOST: config.localNode,
+    HA_DIR: o.configDir,
+    HA_RSCTMP: path.join(o.runDir, 'rsctmp'),
+    HA_FIFO: path.join(o.stateDir, 'fifo'),
+    ...(config.autoFailback === 'legacy' ? {} : { HA_NICEFAILBACK: 'yes' }),
+    HA_LOGFILE: config.logFile ?? '',
+    HA_DEBUGLOG: config.debugFile ?? '',
+    HA_LOGFACILITY: config.logFacility ?? '',
+    HA_debug: String(config.debugLevel),
+  };
+  for (const [k, v] of config.env) env[`HA_${k}`] = v;
+  return env;
+}
+
 /** A group's key, as ResourceManager lists it: the first resource of its haresources line. */
 function groupKey(g: ResourceGroup): string {
   return g.resources[0]?.spec ?? `line ${g.line}`;
@@ -108,17 +138,7 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
   }
   const legacy = config.autoFailback === 'legacy';
   if (legacy) logger.log('info', 'auto_failback legacy (Heartbeat\'s default): each group returns to its home node through ip-request; no standby');
-  const env: NodeJS.ProcessEnv = {
-    PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-    HA_CURHOST: config.localNode,
-    HA_DIR: o.configDir,
-    HA_RSCTMP: path.join(o.runDir, 'rsctmp'),
-    ...(legacy ? {} : { HA_NICEFAILBACK: 'yes' }),
-    HA_LOGFILE: config.logFile ?? '',
-    HA_DEBUGLOG: config.debugFile ?? '',
-    HA_LOGFACILITY: config.logFacility ?? '',
-  };
-  for (const [k, v] of config.env) env[`HA_${k}`] = v;
+  const env = scriptEnv(config, o);
   try {
     fs.mkdirSync(path.join(o.runDir, 'rsctmp'), { recursive: true });
   } catch {

@@ -170,6 +170,11 @@ export class ResourceRunner {
     });
   }
 
+  /** Runs `job` when no resource operation is in flight, and holds the next one until it ends (rc.d notifications). */
+  exclusive<T>(job: () => Promise<T>): Promise<T> {
+    return this.serial(job);
+  }
+
   private serial<T>(f: () => Promise<T>): Promise<T> {
     const g = async (): Promise<T> => {
       try {

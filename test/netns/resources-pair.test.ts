@@ -27,6 +27,9 @@ test('ours ↔ ours: the floating address follows the home node (cold start, pow
     // Without Debian's wrapper in the node's resource.d, the IPaddr2 shipped in heartbeat-ts's resource.d runs.
     fs.rmSync(path.join(lab.node(n).haDir, 'resource.d', 'IPaddr2'), { force: true });
   }
+  // A user's rc.d hook, run through Debian's own /etc/ha.d/harc: link changes (`ifstat`) with HA_* fields.
+  const hookRecord = path.join(lab.node('alpha').haDir, 'ifstat-seen');
+  fs.writeFileSync(path.join(lab.node('alpha').haDir, 'rc.d', 'ifstat'), '#!/bin/sh\necho "$1 $HA_node $HA_ifname $HA_st $HA_CURHOST" >> /etc/ha.d/ifstat-seen\n', { mode: 0o755 });
   const doubles: string[] = [];
   let alpha = await startOurHeartbeat(lab, 'alpha');
   const bravo = await startOurHeartbeat(lab, 'bravo');
@@ -34,6 +37,7 @@ test('ours ↔ ours: the floating address follows the home node (cold start, pow
   assert.match(readLog(lab, 'alpha'), /Running \S+\/resource\.d\/IPaddr2 198\.51\.100\.100\/24\/eth0 start/);
   assert.doesNotMatch(readLog(lab, 'alpha'), /Running \/etc\/ha\.d\/resource\.d\/IPaddr2/, 'our own IPaddr2 ran, not Debian\'s');
   process.stdout.write(`# cold start → alpha holds ${VIP} after ${cold} ms (both daemons started)\n`);
+  await waitForLog(lab, 'alpha', () => fs.existsSync(hookRecord) && fs.readFileSync(hookRecord, 'latin1').includes('ifstat bravo eth0 up alpha'), 'rc.d/ifstat run through harc', 10_000);
 
   // Standby requests are refused while resources are in flux (as in Heartbeat): wait for the acquisition.
   await waitForLog(lab, 'alpha', (l) => /Resource group IPaddr2::[^ ]+ acquired/.test(l), 'initial acquisition', 10_000);
