@@ -15,6 +15,8 @@ import { parseHoldSet, type ResourceAction, type ResourceEngine, type ResourceEv
 import type { Message } from '../wire/index.js';
 import type { ResourceRunner } from './resource-runner.js';
 import { RcNotifier, type RcNotifierOptions } from './rc-notifier.js';
+import { ApiServer } from '../api/server.js';
+import { daemonApiView } from './api-view.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState } from '../resources/rc-notify.js';
 import type { Logger } from './log.js';
 import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
@@ -34,6 +36,8 @@ export interface DaemonOptions {
   readonly resources?: { readonly create: () => ResourceEngine; readonly runner: ResourceRunner | undefined; readonly peer: string };
   /** rc.d notifications through `<config-dir>/harc` (spec §7.3); the daemon supplies its own state. */
   readonly notifications?: Omit<RcNotifierOptions, 'local'>;
+  /** The client API socket (Heartbeat's `<run-dir>/register`), opened at comm-up as Heartbeat opens it. */
+  readonly api?: { readonly path: string };
   /** Called with every action the core produced (tests, status reporting). */
   readonly onAction?: (a: Action) => void;
 }
@@ -70,6 +74,35 @@ export class Daemon {
   }
 
   /** rc.d sees what Heartbeat hands to notify_world: other nodes' status changes, link changes, messages. */
+  private api: ApiServer | undefined;
+  private apiOpening: Promise<void> | undefined;
+
+  /** heartbeat 3.0.6 creates the API socket at comm-up; cl_status and API clients connect from then on. */
+  private openApi(): void {
+    const o = this.o.api;
+    if (o === undefined || this.apiOpening !== undefined) return;
+    const view = daemonApiView({
+      config: this.o.config,
+      nodes: () => this.core.nodes(),
+      openMedia: () => new Set([...this.openMedia].map((m) => m.name)),
+      resourceState: () => this.rsc?.rscStatus(),
+    });
+    this.apiOpening = ApiServer.listen({
+      path: o.path,
+      view,
+      log: (level, text) => this.o.logger.log(level === 'error' ? 'err' : level, text),
+    })
+      .then(async (server) => {
+        if (this.closed) {
+          await server.close();
+          return;
+        }
+        this.api = server;
+        this.o.logger.log('info', `API socket ${o.path} open`);
+      })
+      .catch((e: unknown) => this.o.logger.log('err', `cannot open the API socket ${o.path}: ${(e as Error).message}; cl_status and API clients cannot connect`));
+  }
+
   private notifyRc(a: Action): void {
     const n = this.notifier;
     if (n === undefined) return;
@@ -311,6 +344,7 @@ export class Daemon {
 
   private perform(a: Action): void {
     this.o.onAction?.(a);
+    if (a.kind === 'comm-up') this.openApi();
     this.notifyRc(a);
     switch (a.kind) {
       case 'send':
@@ -373,6 +407,8 @@ export class Daemon {
     for (const t of this.retryTimers) clearTimeout(t);
     await Promise.all(this.o.media.map((m) => m.close()));
     await this.notifier?.close();
+    await this.apiOpening;
+    await this.api?.close();
     await this.hostcacheWrite;
   }
 }

@@ -59,7 +59,8 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     // One resource child at a time, as Heartbeat: a notification waits for the running resource operation.
     ...(rsc.resources?.runner === undefined ? {} : { exclusive: rsc.resources.runner.exclusive.bind(rsc.resources.runner) }),
   };
-  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, ...rsc });
+  const api = { path: path.join(o.runDir, 'register') };
+  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...rsc });
   const pings = new PingNodes(config, (node) => daemon.pingReply(node), (text) => logger.log('warn', text));
   const pidFile = path.join(path.dirname(o.runDir), 'heartbeat.pid');
   try {

@@ -57,6 +57,15 @@ export class LegacyProtocol implements ResourceEngine {
     return { held: [...this.held], queued: this.queue.length, busy: this.running !== undefined };
   }
 
+  /**
+   * hb_rsc_resource_state in legacy mode: `transition` while a resource child runs, else what
+   * i_hold_resources says — which 3.0.6 only maintains with nice_failback, so `none`. Reproduced as is:
+   * scripts that read `cl_status rscstatus` see what they saw with Heartbeat.
+   */
+  rscStatus(): string {
+    return this.running !== undefined || this.queue.length > 0 ? 'transition' : 'none';
+  }
+
   handle(event: ResourceEvent, _nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number } {
     this.out = [];
     switch (event.kind) {

@@ -101,6 +101,8 @@ interface Activity {
 /** What the daemon drives: the nice_failback protocol here, or the legacy one (legacy.ts). */
 export interface ResourceEngine {
   handle(event: ResourceEvent, nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number };
+  /** heartbeat 3.0.6 hb_rsc_resource_state, what `cl_status rscstatus` prints: what we hold, or `transition`. */
+  rscStatus(): string;
 }
 
 export class ResourceProtocol implements ResourceEngine {
@@ -127,6 +129,13 @@ export class ResourceProtocol implements ResourceEngine {
 
   get status(): { readonly state: RscState; readonly holds: HoldSet; readonly peerHolds: HoldSet; readonly peerStable: boolean } {
     return { state: this.state, holds: toSet(this.iHold), peerHolds: toSet(this.otherHolds), peerStable: this.otherStable };
+  }
+
+  rscStatus(): string {
+    // hb_rsc_isstable (nice_failback): the peer stable, nothing running, no standby, a settled state.
+    const stable =
+      this.otherStable && this.activity === undefined && this.standby === 'none' && (this.state === 'stable' || this.state === 'shutdown' || this.state === 'init');
+    return stable ? toSet(this.iHold) : 'transition';
   }
 
   handle(event: ResourceEvent, nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number } {

@@ -1,0 +1,55 @@
+// What the API answers from: a read-only snapshot of the daemon that the request handler queries.
+import type { NodeType } from './protocol.js';
+
+export interface ApiLink {
+  /** Interface name as Heartbeat names links (`eth0`; a ping node's one link is named after the node). */
+  readonly name: string;
+  /** `up` or `dead` (heartbeat.c: change_link_status). */
+  readonly status: string;
+}
+
+export interface ApiNode {
+  /** Lower-case node name; for a ping node the host token from ha.cf. */
+  readonly name: string;
+  readonly type: NodeType;
+  /**
+   * Status word as api_nodelist reports it: the `st` of the node's last status message if any, else the
+   * node's status (`init`, `up`, `active`, `dead`, `ping`, …).
+   */
+  readonly status: string;
+  /** `node` weight (3.0.6 default 100). */
+  readonly weight: number;
+  /** `node` site (3.0.6 default empty). */
+  readonly site: string;
+  /** Heartbeat links in media order; ping links of normal nodes are left out, as api_iflist does. */
+  readonly links: readonly ApiLink[];
+  /** The node's 16-byte UUID once known (getuuid/getnodename). */
+  readonly uuid?: Uint8Array;
+}
+
+/** The fields of the signon reply besides `result`. */
+export interface ApiSignonInfo {
+  readonly deadtimeMs: number;
+  readonly keepaliveMs: number;
+  /** syslog facility number (config->log_facility; 3.0.6 reported 0 for `logfacility none`). */
+  readonly logFacility: number;
+  /** `hbversion` value, e.g. `3.0.6 (node: <changeset>)`. */
+  readonly hbversion: string;
+  /** `pacemaker` value; `off` in haresources mode. */
+  readonly pacemaker: string;
+}
+
+export interface ApiView {
+  /** This node's name (curnode->nodename). */
+  readonly localNode: string;
+  signonInfo(): ApiSignonInfo;
+  /**
+   * Every node, normal and ping, in ha.cf declaration order (config->nodes). cl_status prints them in the
+   * reverse of this order, because the client library prepends each reply to its list.
+   */
+  nodes(): readonly ApiNode[];
+  /** GetParameterValue(name): the ha.cf text of a directive as Heartbeat stores it, or undefined if unset. */
+  parameter(name: string): string | undefined;
+  /** `rsc_hold` for getrsc (`none`, `local`, `foreign`, `all`, `transition`); undefined if resources are not managed. */
+  resourceState(): string | undefined;
+}
