@@ -28,14 +28,13 @@
 // Root, nsenter, tcpdump and the heartbeat package are needed; without them the benchmark prints a skip line.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TestContext } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { decodeFrame, readPcap, type Message } from '../../src/wire/index.js';
 import { createLab, type Lab } from '../helpers/netns.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
-import type { StartedProcess } from '../helpers/processes.js';
 import { logPath, readLog, REAL_HEARTBEAT, waitForLog, writeRealConfig, tail } from '../helpers/real-heartbeat.js';
+import { BenchContext, fileAppears, haveCommand, median, nodePids, occurrences, signed, sleep, stderrNth, waitForQuietLogs } from './common.js';
 
 const KEY = 'Bench-Key_3';
 const TIMERS = { keepalive: '100ms', warntime: '500ms', deadtime: '1', initdead: '2' } as const;
@@ -50,59 +49,10 @@ const QUIET_TIMEOUT_MS = 30_000;
 /** After a (re)start the victim announces dt = deadtime + 2000 for 5 s; kill it only after this long. */
 const VICTIM_STEADY_MS = 7_000;
 const DETECT_TIMEOUT_MS = 6_000;
-const POLL_MS = 5;
 const TARGET_RSS_MB = 60;
 const TARGET_REAL_CPU = 0.42; // CPU-s per minute per node, anchor-numbers.md
 
-/* ------------------------------------------------------------------ a TestContext stand-in for createLab */
-
-/** createLab only needs `after`; this collects the teardowns and runs them (newest first) on close(). */
-class BenchContext {
-  private readonly fns: Array<() => unknown> = [];
-  after(fn: () => unknown): void {
-    this.fns.push(fn);
-  }
-  async close(): Promise<string[]> {
-    const problems: string[] = [];
-    while (this.fns.length > 0) {
-      const fn = this.fns.pop();
-      try {
-        await fn?.();
-      } catch (e) {
-        problems.push((e as Error).message);
-      }
-    }
-    return problems;
-  }
-  get asTestContext(): TestContext {
-    return this as unknown as TestContext;
-  }
-}
-
 /* ------------------------------------------------------------------ small helpers */
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-function signed(ms: number): string {
-  return `${ms >= 0 ? '+' : ''}${ms.toFixed(0)}`;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Every process of a node: all PIDs in its network namespace but the lab's anchor. */
-async function nodePids(lab: Lab, node: string): Promise<number[]> {
-  const anchor = lab.node(node).anchorPid;
-  return (await lab.pidsIn(node)).filter((pid) => pid !== anchor && pid !== process.pid);
-}
 
 async function waitForReaped(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -111,62 +61,6 @@ async function waitForReaped(pid: number, timeoutMs: number): Promise<boolean> {
     await sleep(20);
   }
   return true;
-}
-
-function occurrences(text: string, needle: string): number {
-  return text.split(needle).length - 1;
-}
-
-/** Resolves with Date.now() when `needle` has appeared `n` times on the process's stderr (checked on every chunk). */
-async function stderrNth(p: StartedProcess, needle: string, n: number, timeoutMs: number): Promise<number> {
-  await p.waitForOutput(new RegExp(`(?:[\\s\\S]*?${escapeRe(needle)}){${n}}`), timeoutMs);
-  return Date.now();
-}
-
-/**
- * Resolves with Date.now() when `needle` appears in the file after its current end. Woken by inotify (fs.watch)
- * and by a POLL_MS poll, whichever comes first; bounded by timeoutMs.
- */
-function fileAppears(file: string, needle: string, timeoutMs: number): Promise<number> {
-  let offset = fs.statSync(file).size;
-  let text = '';
-  return new Promise((resolve, reject) => {
-    let watcher: fs.FSWatcher | undefined;
-    const finish = (f: () => void): void => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      watcher?.close();
-      f();
-    };
-    const check = (): void => {
-      const at = Date.now();
-      let fd: number | undefined;
-      try {
-        fd = fs.openSync(file, 'r');
-        const size = fs.fstatSync(fd).size;
-        if (size > offset) {
-          const buf = Buffer.alloc(size - offset);
-          const got = fs.readSync(fd, buf, 0, buf.length, offset);
-          offset += got;
-          text += buf.subarray(0, got).toString('latin1');
-        }
-      } catch {
-        /* not there yet */
-      } finally {
-        if (fd !== undefined) fs.closeSync(fd);
-      }
-      if (text.includes(needle)) finish(() => resolve(at));
-    };
-    const poll = setInterval(check, POLL_MS);
-    const timer = setTimeout(() => finish(() => reject(new Error(`no "${needle}" in ${file} within ${timeoutMs} ms`))), timeoutMs);
-    try {
-      watcher = fs.watch(file, check);
-      watcher.on('error', () => undefined);
-    } catch {
-      watcher = undefined; // polling alone
-    }
-    check();
-  });
 }
 
 function fieldText(m: Message, name: string): string | undefined {
@@ -347,24 +241,6 @@ async function costPair(ctx: BenchContext, impl: 'ours' | 'real'): Promise<NodeC
   });
 }
 
-/** Until no node's log has grown for quietMs (checked every 250 ms), at most timeoutMs; false on timeout. */
-async function waitForQuietLogs(lab: Lab, nodes: readonly string[], quietMs: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  let sizes = nodes.map((n) => readLog(lab, n).length).join(',');
-  let since = Date.now();
-  while (Date.now() < deadline) {
-    await sleep(250);
-    const now = nodes.map((n) => readLog(lab, n).length).join(',');
-    if (now !== sizes) {
-      sizes = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return true;
-    }
-  }
-  return false;
-}
-
 /** Starts the real daemon and waits for its comm-up line beyond what the log already holds. */
 async function startReal(lab: Lab, node: string, timeoutMs: number): Promise<void> {
   const from = readLog(lab, node).length;
@@ -446,10 +322,6 @@ async function detection(ctx: BenchContext): Promise<Round[]> {
 }
 
 /* ------------------------------------------------------------------ the report */
-
-function haveCommand(cmd: string): boolean {
-  return (process.env['PATH'] ?? '').split(':').some((d) => d !== '' && fs.existsSync(path.join(d, cmd)));
-}
 
 export async function benchMembership(): Promise<string[]> {
   const lines: string[] = [

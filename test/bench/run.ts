@@ -1,12 +1,14 @@
 // `npm run bench [-- NAME…]`: runs the named benchmarks (default: all) and prints their report lines.
 import { benchCheckConfig } from './check-config.js';
 import { benchMembership } from './membership.js';
+import { benchResources } from './resources.js';
 import { benchWire } from './wire.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   wire: benchWire,
   'check-config': benchCheckConfig,
   membership: benchMembership,
+  resources: benchResources,
 };
 
 const wanted = process.argv.slice(2);
