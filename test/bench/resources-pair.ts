@@ -121,7 +121,7 @@ export class Pair {
     const alphaIp = lab.node('alpha').ip;
     const dump = lab.start('bravo', ['tcpdump', '-i', 'eth0', '-Q', 'in', '-U', '-n', '-Z', 'root', '-s', '0', '-w', '/var/log/bench.pcap', 'udp', 'port', '694', 'and', 'src', 'host', alphaIp]);
     await dump.waitForOutput(/listening on eth0/, 10_000);
-    lab.start('client', [process.execPath, path.join(distDir, 'test', 'bench', 'http-poller.js'), `http://${VIP}/hostname.html`, pair.samplesFile, String(POLL_MS), String(REQUEST_TIMEOUT_MS), String(CLIENT_MAX_MS)]);
+    lab.start('client', [process.execPath, path.join(distDir, 'test', 'helpers', 'http-poller.js'), `http://${VIP}/hostname.html`, pair.samplesFile, String(POLL_MS), String(REQUEST_TIMEOUT_MS), String(CLIENT_MAX_MS)]);
     if (impl === 'ours') {
       const tracer = startProcess(['python3', TRACER, lab.node('alpha').netns, lab.node('bravo').netns]);
       ctx.after(() => tracer.stop(2000));

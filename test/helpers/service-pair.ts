@@ -70,7 +70,7 @@ export class ServicePair {
   async expect(what: string, holder: string, sinceMs: number, timeoutMs = 30_000): Promise<void> {
     const vipMs = await untilHeldBy(this.lab, this.vip, holder, timeoutMs, this.doubles);
     const servedMs = await servedBy(this.client, holder, sinceMs, timeoutMs, this.lab);
-    this.say(`${what} → ${holder} holds the VIP (seen after ${vipMs} ms) and serves its page ${servedMs} ms after the step began; longest client gap ${longestGap(this.client.samples, sinceMs)} ms`);
+    this.say(`${what} → ${holder} holds the VIP (seen after ${vipMs} ms) and serves its page ${servedMs} ms after the step began; longest client gap ${longestGap(this.client.samples(), sinceMs)} ms`);
   }
 
   /** The VIP stays on `holder` and its page is served for `ms` (sampled). */
@@ -78,7 +78,7 @@ export class ServicePair {
     const since = Date.now();
     await new Promise((r) => setTimeout(r, ms));
     await untilHeldBy(this.lab, this.vip, holder, 1000, this.doubles);
-    const other = this.client.samples.filter((s) => s.atMs >= since && s.node !== '' && s.node !== holder);
+    const other = this.client.samples().filter((s) => s.atMs >= since && s.node !== '' && s.node !== holder);
     assert.deepEqual(other, [], `the page came from another node than ${holder}`);
   }
 
@@ -86,7 +86,7 @@ export class ServicePair {
   async finish(): Promise<void> {
     await this.client.stop();
     assert.deepEqual(this.doubles, [], 'the address was never on both nodes');
-    assert.deepEqual(strayAnswers(this.client.samples), []);
+    assert.deepEqual(strayAnswers(this.client.samples()), []);
     for (const [node, kind] of Object.entries(this.kinds)) {
       if (kind !== 'ours') continue;
       const log = readLog(this.lab, node);

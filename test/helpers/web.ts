@@ -1,8 +1,9 @@
 // The HOWTO's web service in a lab: each node's Apache config and hostname.html, and a client polling the VIP.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Lab } from './netns.js';
-import { repoRoot } from './paths.js';
+import { distDir, repoRoot } from './paths.js';
 import { readLog, tail } from './real-heartbeat.js';
 
 /** A private Apache listening on the VIP, serving /etc/ha.d/www (the node's own hostname.html). */
@@ -49,41 +50,57 @@ export interface Sample {
 }
 
 export interface WebClient {
-  readonly samples: Sample[];
+  /** Every answered or failed poll so far, in the order they started. */
+  samples(): Sample[];
   stop(): Promise<void>;
 }
 
-/** Polls http://VIP/hostname.html from the `client` node every 100 ms (0.3 s timeout) until stopped or maxMs. */
+/**
+ * Polls http://VIP/hostname.html from the `client` node every 100 ms (0.3 s timeout, a new connection each
+ * time) until stopped or maxMs: one poller process in the client's namespace (test/helpers/http-poller.ts)
+ * writing a line per request, so polling costs no process per request.
+ */
 export function startClient(lab: Lab, vip: string, maxMs: number, clientNode = 'client'): WebClient {
-  const samples: Sample[] = [];
-  let running = true;
-  const t0 = Date.now();
-  const loop = (async () => {
-    while (running && Date.now() - t0 < maxMs) {
-      const at = Date.now();
-      const r = await lab.exec(clientNode, ['curl', '-s', '-m', '0.3', `http://${vip}/hostname.html`], { timeoutMs: 3000 });
-      samples.push({ atMs: at, node: r.exitCode === 0 ? r.stdout.trim() : '' });
-      const wait = 100 - (Date.now() - at);
-      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
-    }
-  })();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-web-'));
+  const file = path.join(dir, 'samples.txt');
+  const poller = lab.start(clientNode, [process.execPath, path.join(distDir, 'test', 'helpers', 'http-poller.js'), `http://${vip}/hostname.html`, file, '100', '300', String(maxMs)]);
+  let final: Sample[] | undefined;
   return {
-    samples,
+    samples: () => final ?? readSamples(file),
     stop: async () => {
-      running = false;
-      await loop;
+      if (final !== undefined) return;
+      await poller.stop(5000);
+      final = readSamples(file);
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The poller's lines "START_MS END_MS BODY" (BODY "-" for no answer), ordered by start. */
+function readSamples(file: string): Sample[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch {
+    return [];
+  }
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+) \d+ (\S+)$/.exec(line);
+    if (m !== null) out.push({ atMs: Number(m[1]), node: m[2] === '-' ? '' : (m[2] ?? '') });
+  }
+  return out.sort((a, b) => a.atMs - b.atMs);
 }
 
 /** Waits (bounded) for the first answer from `node` polled at or after sinceMs; resolves with the delay. */
 export async function servedBy(client: WebClient, node: string, sinceMs: number, timeoutMs: number, lab: Lab): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const hit = client.samples.find((s) => s.atMs >= sinceMs && s.node === node);
+    const samples = client.samples();
+    const hit = samples.find((s) => s.atMs >= sinceMs && s.node === node);
     if (hit !== undefined) return hit.atMs - sinceMs;
     if (Date.now() > deadline) {
-      const last = client.samples.slice(-5).map((s) => s.node || '-').join(',');
+      const last = samples.slice(-5).map((s) => s.node || '-').join(',');
       throw new Error(`not served by ${node} within ${timeoutMs} ms (last answers: ${last})\nalpha:\n${tail(readLog(lab, 'alpha'), 25)}\nbravo:\n${tail(readLog(lab, 'bravo'), 25)}`);
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -55,7 +55,7 @@ test('VIP + Apache httpd follow the home node; the client is served by the expec
   const t2 = Date.now();
   const failback = await servedBy(client, 'alpha', t2, 20_000, lab);
   await new Promise((r) => setTimeout(r, 1500));
-  process.stdout.write(`# alpha restarted: served by alpha after ${failback} ms; longest client gap ${longestGap(client.samples, t2)} ms\n`);
+  process.stdout.write(`# alpha restarted: served by alpha after ${failback} ms; longest client gap ${longestGap(client.samples(), t2)} ms\n`);
 
   // Clean stop of alpha.
   const t3 = Date.now();
@@ -63,9 +63,9 @@ test('VIP + Apache httpd follow the home node; the client is served by the expec
   const handover = await servedBy(client, 'bravo', t3, 20_000, lab);
   await stopping;
   await new Promise((r) => setTimeout(r, 1000));
-  process.stdout.write(`# clean stop of alpha: served by bravo after ${handover} ms; longest client gap ${longestGap(client.samples, t3)} ms\n`);
+  process.stdout.write(`# clean stop of alpha: served by bravo after ${handover} ms; longest client gap ${longestGap(client.samples(), t3)} ms\n`);
   assert.deepEqual(await vipHolders(lab, VIP), ['bravo']);
   await bravo.stop(15_000);
   await client.stop();
-  assert.deepEqual(strayAnswers(client.samples), []);
+  assert.deepEqual(strayAnswers(client.samples()), []);
 });

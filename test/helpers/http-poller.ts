@@ -1,4 +1,4 @@
-// The resource benchmark's client: GET a URL on a fixed cadence, each request on a new connection, one line per answer.
+// The client of the resource benchmark and the web netns tests: GET a URL on a fixed cadence, each request on a new connection, one line per answer.
 //
 //   node http-poller.js URL OUTFILE INTERVAL_MS TIMEOUT_MS MAX_MS
 //
