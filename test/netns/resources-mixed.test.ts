@@ -1,12 +1,13 @@
-// Mixed pairs with resources: heartbeat-ts and an unmodified Heartbeat 3.0.6 serve the HOWTO's web site together.
+// Pairs serving the HOWTO's web site: heartbeat-ts with an unmodified Heartbeat 3.0.6, and heartbeat-ts alone.
 //
 // haresources on both: `alpha IPaddr2::198.51.100.100/24/eth0 httpd::/etc/ha.d/httpd.conf`, keepalive 200ms,
-// deadtime 1. Each node runs the scripts in its /etc/ha.d/resource.d: Debian's IPaddr2 (an OCF wrapper — so
-// heartbeat-ts drives Debian's script unchanged) and heartbeat-ts's httpd (so the real Heartbeat drives ours),
-// Apache serving the node's own hostname.html; a client namespace polls http://VIP/hostname.html every 100 ms.
-// Four labs, run at once:
+// deadtime 1; heartbeat-ts's httpd in each node's resource.d (so the real Heartbeat drives ours) and Apache
+// serving the node's own hostname.html; a client namespace polls http://VIP/hostname.html every 100 ms.
+// In mixed pairs each node runs Debian's IPaddr2 (an OCF wrapper — so heartbeat-ts drives Debian's script
+// unchanged); a heartbeat-ts pair runs heartbeat-ts's own IPaddr2. Six labs, three at a time:
 //   real home:  [alpha] real Heartbeat (home), [bravo] heartbeat-ts      — auto_failback on, and off
 //   ours home:  [alpha] heartbeat-ts (home),   [bravo] real Heartbeat    — auto_failback on, and off
+//   ours only:  [alpha] heartbeat-ts (home),   [bravo] heartbeat-ts      — auto_failback on, and off
 // auto_failback on: cold start → alpha; power loss of alpha (daemon, Apache and address gone at once) →
 // bravo; alpha restarted → alpha; hb_standby and hb_takeover from each side, the stock scripts and ours; clean
 // stop → bravo. auto_failback off: alpha returning after its power loss leaves the service on bravo; bravo's
@@ -26,11 +27,14 @@ import { setUpWebNode } from '../helpers/web.js';
 const VIP = '198.51.100.100';
 const KEY = 'Mixed-Key_5';
 
-async function scenario(parent: TestContext, home: 'real' | 'ours', mode: 'on' | 'off'): Promise<void> {
-  const name = `${home === 'real' ? 'real Heartbeat home, heartbeat-ts backup' : 'heartbeat-ts home, real Heartbeat backup'}, auto_failback ${mode}`;
+type Pairing = 'real home' | 'ours home' | 'ours only';
+
+async function scenario(parent: TestContext, home: Pairing, mode: 'on' | 'off'): Promise<void> {
+  const who = { 'real home': 'real Heartbeat home, heartbeat-ts backup', 'ours home': 'heartbeat-ts home, real Heartbeat backup', 'ours only': 'heartbeat-ts pair' } as const;
+  const name = `${who[home]}, auto_failback ${mode}`;
   await parent.test(name, async (t) => {
     if (!requireRootAndCommands(t, ['nsenter', 'curl', 'apache2', '/usr/libexec/heartbeat/send_arp'])) return;
-    const label = `rm${home[0] ?? ''}${mode}`;
+    const label = `rm${{ 'real home': 'rh', 'ours home': 'oh', 'ours only': 'oo' }[home]}${mode}`;
     const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client', isolated: false }], label, bridgeAddress: null });
     for (const n of ['alpha', 'bravo']) {
       writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY });
@@ -38,9 +42,11 @@ async function scenario(parent: TestContext, home: 'real' | 'ours', mode: 'on' |
       fs.writeFileSync(cf, fs.readFileSync(cf, 'latin1').replace(/^auto_failback on$/m, `auto_failback ${mode}`));
       fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), `alpha IPaddr2::${VIP}/24/eth0 httpd::/etc/ha.d/httpd.conf\n`);
       setUpWebNode(lab, n, VIP);
+      // Without Debian's wrapper in resource.d, a heartbeat-ts node falls back to its own IPaddr2.
+      if (home === 'ours only') fs.rmSync(path.join(lab.node(n).haDir, 'resource.d', 'IPaddr2'), { force: true });
     }
-    const kinds = home === 'ours' ? { alpha: 'ours', bravo: 'real' } as const : { alpha: 'real', bravo: 'ours' } as const;
-    const pair = new ServicePair(lab, kinds, VIP, (text) => void process.stdout.write(`# ${home} home, auto_failback ${mode}: ${text}\n`));
+    const kinds = ({ 'ours home': { alpha: 'ours', bravo: 'real' }, 'real home': { alpha: 'real', bravo: 'ours' }, 'ours only': { alpha: 'ours', bravo: 'ours' } } as const)[home];
+    const pair = new ServicePair(lab, kinds, VIP, (text) => void process.stdout.write(`# ${home}, auto_failback ${mode}: ${text}\n`));
     t.after(() => pair.client.stop());
 
     let at = Date.now();
@@ -56,7 +62,7 @@ async function scenario(parent: TestContext, home: 'real' | 'ours', mode: 'on' |
       // Heartbeat's words when the peer holds our groups and will not hand them back.
       await waitForLog(lab, 'alpha', (l) => l.includes('Local Resource acquisition completed. (none)'), 'alpha leaves its group on bravo', 30_000);
       await pair.stays('bravo', 3000);
-      process.stdout.write(`# ${home} home, auto_failback off: alpha returned; the service stayed on bravo\n`);
+      process.stdout.write(`# ${home}, auto_failback off: alpha returned; the service stayed on bravo\n`);
       at = Date.now();
       const stopped = await pair.cleanStop('bravo');
       await pair.expect('clean stop of bravo', 'alpha', at);
@@ -95,6 +101,7 @@ async function scenario(parent: TestContext, home: 'real' | 'ours', mode: 'on' |
   });
 }
 
-test('mixed pairs serve a web site with Heartbeat 3.0.6', { concurrency: 4 }, async (t) => {
-  await Promise.all([scenario(t, 'real', 'on'), scenario(t, 'ours', 'on'), scenario(t, 'real', 'off'), scenario(t, 'ours', 'off')]);
+test('pairs serve a web site: with Heartbeat 3.0.6 in either role, and heartbeat-ts alone', { concurrency: 3 }, async (t) => {
+  await Promise.all([scenario(t, 'real home', 'on'), scenario(t, 'ours home', 'on'), scenario(t, 'ours only', 'on')]);
+  await Promise.all([scenario(t, 'real home', 'off'), scenario(t, 'ours home', 'off'), scenario(t, 'ours only', 'off')]);
 });
