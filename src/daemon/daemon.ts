@@ -12,11 +12,13 @@ import type { MediumAdapter } from '../media/medium.js';
 import { Membership, type NodeView } from '../membership/core.js';
 import type { Action, MembershipEvent } from '../membership/types.js';
 import { parseHoldSet, type ResourceAction, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
-import type { Message } from '../wire/index.js';
+import { getString, type Message } from '../wire/index.js';
 import type { ResourceRunner } from './resource-runner.js';
 import { RcNotifier, type RcNotifierOptions } from './rc-notifier.js';
 import { ApiServer } from '../api/server.js';
 import { daemonApiView } from './api-view.js';
+import { clientStatusAnswer, deliveryFor } from './api-delivery.js';
+import type { ClientChildren } from './client-children.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState } from '../resources/rc-notify.js';
 import type { Logger } from './log.js';
 import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
@@ -38,6 +40,8 @@ export interface DaemonOptions {
   readonly notifications?: Omit<RcNotifierOptions, 'local'>;
   /** The client API socket (Heartbeat's `<run-dir>/register`), opened at comm-up as Heartbeat opens it. */
   readonly api?: { readonly path: string };
+  /** ha.cf `respawn`/`failfast` children: started once the API socket is open, stopped after `shutdone`. */
+  readonly children?: ClientChildren;
   /** Called with every action the core produced (tests, status reporting). */
   readonly onAction?: (a: Action) => void;
 }
@@ -91,6 +95,7 @@ export class Daemon {
       path: o.path,
       view,
       log: (level, text) => this.o.logger.log(level === 'error' ? 'err' : level, text),
+      onClusterSend: (m) => this.clientMessage(m),
     })
       .then(async (server) => {
         if (this.closed) {
@@ -99,8 +104,59 @@ export class Daemon {
         }
         this.api = server;
         this.o.logger.log('info', `API socket ${o.path} open`);
+        // heartbeat 3.0.6 comm_now_up: the registration socket first, then "Start each of our known child clients".
+        if (!this.shuttingDown) this.o.children?.start();
       })
-      .catch((e: unknown) => this.o.logger.log('err', `cannot open the API socket ${o.path}: ${(e as Error).message}; cl_status and API clients cannot connect`));
+      .catch((e: unknown) => this.o.logger.log('err', `cannot open the API socket ${o.path}: ${(e as Error).message}; cl_status and API clients cannot connect, and client children are not started`));
+  }
+
+  /**
+   * heartbeat 3.0.6 api_heartbeat_monitor: what clients are offered for this action (api-delivery.ts), and
+   * HBDoMsg_T_QCSTATUS: a peer's client asking whether one of ours is signed on.
+   */
+  private deliverToClients(a: Action): void {
+    if (a.kind === 'deliver' && getString(a.message, 't') === 'query-cstatus') {
+      const answer = clientStatusAnswer(a.message, a.node, (cn) => this.api?.clients().some((c) => c.clientId === cn) ?? false);
+      if (answer !== undefined) this.dispatch({ kind: 'send', fields: answer });
+      return;
+    }
+    const api = this.api;
+    if (api === undefined) return;
+    const d = deliveryFor(a, {
+      localNode: this.o.config.localNode,
+      wallSec: this.wallSec(),
+      isPingNode: (name) => this.o.config.nodes.some((n) => n.name === name && n.type === 'ping'),
+    });
+    if (d !== undefined) api.deliver(d.message, d.treatment);
+  }
+
+  /**
+   * A message from an API client or from the API server itself (hbapi-clstat, query-cstatus), for the cluster
+   * (spec §9.5): the core adds the control fields (an existing `src` keeps its place, as ha_msg_mod keeps it),
+   * a seq and the signature, sends it on every medium, and its loopback reaches our own clients. ipfail's
+   * `ask_resources info=me` is our own standby request, as when hb_standby writes it into the FIFO.
+   */
+  private clientMessage(m: Message): void {
+    const fields: [string, string][] = [];
+    for (const f of m.fields) {
+      if (f.type === 0 && f.name !== 'auth') fields.push([f.name, Buffer.from(f.value).toString('latin1')]);
+    }
+    if (fields.length !== m.fields.filter((f) => f.name !== 'auth').length) {
+      this.o.logger.log('debug', 'api: a client message\'s non-text fields were left out (only text fields go to the cluster)');
+    }
+    const get = (k: string): string | undefined => fields.find(([n]) => n === k)?.[1];
+    if (get('t') === 'ask_resources' && get('info') === 'me') {
+      this.standbyRequest(get('rsc_hold'));
+      return;
+    }
+    this.dispatch({ kind: 'send', fields });
+  }
+
+  private standbyRequest(rscHold: string | undefined): void {
+    const set = parseHoldSet(rscHold);
+    if (this.rsc === undefined) this.o.logger.log('warn', 'standby request ignored: this node manages no resources (not a two-node pair)');
+    else if (set === undefined) this.o.logger.log('warn', `standby request with a bad rsc_hold "${rscHold ?? ''}" ignored`);
+    else this.rscDispatch({ kind: 'standby-request', set });
   }
 
   private notifyRc(a: Action): void {
@@ -297,10 +353,7 @@ export class Daemon {
     const get = (k: string): string | undefined => fields.find(([n]) => n === k)?.[1];
     const type = get('t') ?? '';
     if (type === 'ask_resources' && get('info') === 'me') {
-      const set = parseHoldSet(get('rsc_hold'));
-      if (this.rsc === undefined) this.o.logger.log('warn', 'standby request ignored: this node manages no resources (not a two-node pair)');
-      else if (set === undefined) this.o.logger.log('warn', `standby request with a bad rsc_hold "${get('rsc_hold') ?? ''}" ignored`);
-      else this.rscDispatch({ kind: 'standby-request', set });
+      this.standbyRequest(get('rsc_hold'));
       return;
     }
     if (type === '' || type === 'resource') return; // our resource reports are ours to send (mach_down's is implied)
@@ -313,14 +366,24 @@ export class Daemon {
    * heart-beating ~2 s so the peer takes over at once, then close. Bounded by `maxMs`.
    */
   async shutdown(maxMs = 120_000): Promise<void> {
-    if (this.o.resources === undefined || this.closed) return;
+    if (this.closed) return;
+    // A child that dies from now on is not respawned (heartbeat 3.0.6: shutdown_in_progress).
+    this.o.children?.beginShutdown();
+    if (this.o.resources === undefined) {
+      await this.o.children?.stopAll();
+      return;
+    }
     this.shuttingDown = true;
     const done = new Promise<void>((resolve) => (this.shutdownDone = resolve));
     this.rscDispatch({ kind: 'shutdown-request' });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, maxMs)))]);
     clearTimeout(timer);
-    await new Promise((r) => setTimeout(r, SHUTDONE_LINGER_MS));
+    // heartbeat 3.0.6 hb_mcp_final_shutdown phase 0, on our own shutdone: the client children, last first;
+    // they stop while we keep heart-beating.
+    const doneAtMs = this.monoMs();
+    await this.o.children?.stopAll();
+    await new Promise((r) => setTimeout(r, Math.max(0, SHUTDONE_LINGER_MS - (this.monoMs() - doneAtMs))));
   }
 
   private timerAtMs = Number.POSITIVE_INFINITY;
@@ -346,6 +409,7 @@ export class Daemon {
     this.o.onAction?.(a);
     if (a.kind === 'comm-up') this.openApi();
     this.notifyRc(a);
+    this.deliverToClients(a);
     switch (a.kind) {
       case 'send':
         this.sentFrames.total += 1;
@@ -405,6 +469,7 @@ export class Daemon {
     if (this.loadavgTimer !== undefined) clearTimeout(this.loadavgTimer);
     if (this.rscTimer !== undefined) clearTimeout(this.rscTimer);
     for (const t of this.retryTimers) clearTimeout(t);
+    await this.o.children?.stopAll();
     await Promise.all(this.o.media.map((m) => m.close()));
     await this.notifier?.close();
     await this.apiOpening;

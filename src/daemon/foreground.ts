@@ -14,6 +14,10 @@ import { ResourceRunner } from './resource-runner.js';
 import { ResourceProtocol } from '../resources/protocol.js';
 import { LegacyProtocol } from '../resources/legacy.js';
 import type { ClusterConfig, ResourceGroup } from '../config/model.js';
+import { HA_CF_DEFAULTS } from '../config/defaults.js';
+import { daemonApiView } from './api-view.js';
+import { ClientChildren } from './client-children.js';
+import { lookupUser } from './respawn.js';
 import type { LogLevel } from '../membership/types.js';
 
 export interface ForegroundOptions {
@@ -46,6 +50,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     os.hostname(),
   );
   logger.log('info', `heartbeat-ts ${VERSION}: Heartbeat-compatible node ${config.localNode} starting (pid ${process.pid})`);
+  giveLogFilesToApiUser(config, logger);
   const plan = planMedia(config.media);
   for (const s of plan.skipped) logger.log('warn', s);
   const rsc = resourceLayer(config, o, logger);
@@ -60,7 +65,11 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     ...(rsc.resources?.runner === undefined ? {} : { exclusive: rsc.resources.runner.exclusive.bind(rsc.resources.runner) }),
   };
   const api = { path: path.join(o.runDir, 'register') };
-  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...rsc });
+  const children =
+    config.respawn.length === 0
+      ? undefined
+      : new ClientChildren({ children: config.respawn, env: childEnv(config, o), log: (level, text) => logger.log(level, text) });
+  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...(children === undefined ? {} : { children }), ...rsc });
   const pings = new PingNodes(config, (node) => daemon.pingReply(node), (text) => logger.log('warn', text));
   const pidFile = path.join(path.dirname(o.runDir), 'heartbeat.pid');
   try {
@@ -119,6 +128,45 @@ function scriptEnv(config: ClusterConfig, o: ForegroundOptions): NodeJS.ProcessE
   };
   for (const [k, v] of config.env) env[`HA_${k}`] = v;
   return env;
+}
+
+/**
+ * What client children (ipfail) inherit: Heartbeat's own environment, where every ha.cf parameter it records is
+ * HA_<name> (module.c SetParameterValue: cluster-glue's logging reads HA_logfile, HA_debugfile, HA_logfacility,
+ * HA_debug from there), plus what scripts get.
+ */
+function childEnv(config: ClusterConfig, o: ForegroundOptions): NodeJS.ProcessEnv {
+  const view = daemonApiView({ config, nodes: () => [], openMedia: () => new Set(), resourceState: () => undefined });
+  const env: NodeJS.ProcessEnv = { ...process.env, HA_cluster_type: 'heartbeat' };
+  for (const name of new Set([...HA_CF_DEFAULTS.map((r) => r.directive), ...config.values.keys()])) {
+    const v = view.parameter(name);
+    if (v !== undefined) env[`HA_${name}`] = v;
+  }
+  return { ...env, ...scriptEnv(config, o) };
+}
+
+/**
+ * heartbeat 3.0.6 change_logfile_ownership: the log files belong to hacluster (and its group), so that
+ * clients running as hacluster (ipfail) can append to them.
+ */
+function giveLogFilesToApiUser(config: ClusterConfig, logger: Logger): void {
+  if (process.getuid?.() !== 0) return; // only root can, and only a daemon run as root starts children as others
+  let user;
+  try {
+    user = lookupUser(fs.readFileSync('/etc/passwd', 'latin1'), 'hacluster');
+  } catch {
+    user = undefined;
+  }
+  if (user === undefined) return;
+  for (const file of [config.logFile, config.debugFile]) {
+    if (file === undefined || file === '' || file === '/dev/null') continue;
+    try {
+      fs.closeSync(fs.openSync(file, 'a'));
+      fs.chownSync(file, user.uid, user.gid);
+    } catch (e) {
+      logger.log('warn', `change_logfile_ownership: failed to chown ${file}: ${(e as Error).message}`);
+    }
+  }
 }
 
 /** A group's key, as ResourceManager lists it: the first resource of its haresources line. */

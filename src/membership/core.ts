@@ -665,7 +665,7 @@ export class Membership {
       const previous = peer.status;
       peer.status = st as NodeStatus;
       this.log('info', `Status update for node ${peer.name}: status ${st}`);
-      this.actions.push({ kind: 'node-status', node: peer.name, status: peer.status, previous });
+      this.actions.push({ kind: 'node-status', node: peer.name, status: peer.status, previous, message: m });
     }
   }
 
@@ -674,6 +674,9 @@ export class Membership {
     if (p === undefined || p.type !== 'ping') return;
     p.anyPacket = true;
     p.lastStatusRxMs = this.now.monoMs;
+    // heartbeat 3.0.6 process_clustermsg: a ping node has one link, named after it ("Link 198.51.100.1:198.51.100.1
+    // up."), raised before the status; it dies with the node (check_for_timeouts), which is what ipfail reacts to.
+    this.touchLink(p, name);
     if (p.status !== 'ping') {
       const previous = p.status;
       p.status = 'ping';

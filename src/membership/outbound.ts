@@ -20,22 +20,31 @@ export interface Outgoing {
 const hex = (n: number): string => n.toString(16);
 
 /**
- * Appends the control fields (heartbeat 3.0.6 add_control_msg_fields): `destuuid` when the message has a
+ * Adds the control fields (heartbeat 3.0.6 add_control_msg_fields): `destuuid` when the message has a
  * `dest` (zeros while the peer's UUID is unknown), then src, srcuuid, seq (not for NS_ types), hg, ts,
- * ld (not for NS_ types), ttl; then signs (inner `auth` last, netstring trailer).
+ * ld (not for NS_ types), ttl — each replacing a field of that name in place, else appended, as ha_msg_mod
+ * does; then signs (inner `auth` last, netstring trailer).
  */
 export function finish(
   o: Originator,
   base: readonly Field[],
   opts: { readonly seq: number | undefined; readonly wallSec: number; readonly loadavg: string; readonly destUuid?: Uint8Array | undefined },
 ): Outgoing | null {
-  const fields: Field[] = [...base];
-  if (base.some((f) => f.name === 'dest')) fields.push(binaryField('destuuid', opts.destUuid ?? new Uint8Array(16)));
-  fields.push(stringField('src', o.name), binaryField('srcuuid', o.uuid));
-  if (opts.seq !== undefined) fields.push(stringField('seq', hex(opts.seq)));
-  fields.push(stringField('hg', hex(o.generation)), stringField('ts', hex(Math.max(1, Math.floor(opts.wallSec)))));
-  if (opts.seq !== undefined) fields.push(stringField('ld', opts.loadavg));
-  fields.push(stringField('ttl', String(o.ttl)));
+  // ha_msg_mod: a control field the message already has (an API client's `src`) keeps its place.
+  const fields: Field[] = base.filter((f) => f.name !== 'auth');
+  const mod = (f: Field): void => {
+    const i = fields.findIndex((x) => x.name === f.name);
+    if (i >= 0) fields[i] = f;
+    else fields.push(f);
+  };
+  if (base.some((f) => f.name === 'dest')) mod(binaryField('destuuid', opts.destUuid ?? new Uint8Array(16)));
+  mod(stringField('src', o.name));
+  mod(binaryField('srcuuid', o.uuid));
+  if (opts.seq !== undefined) mod(stringField('seq', hex(opts.seq)));
+  mod(stringField('hg', hex(o.generation)));
+  mod(stringField('ts', hex(Math.max(1, Math.floor(opts.wallSec)))));
+  if (opts.seq !== undefined) mod(stringField('ld', opts.loadavg));
+  mod(stringField('ttl', String(o.ttl)));
   const signed = signMessage({ fields }, o.keys);
   if (!signed.ok) return null;
   const packet = encodeNetstring(signed.value, o.keys);

@@ -32,7 +32,11 @@ export type Action =
   /** Write this frame to every medium: `packet` on UDP, `message` rendered classic on serial. */
   | { readonly kind: 'send'; readonly reason: SendReason; readonly message: Message; readonly packet: Uint8Array }
   | { readonly kind: 'log'; readonly level: LogLevel; readonly text: string }
-  | { readonly kind: 'node-status'; readonly node: string; readonly status: NodeStatus; readonly previous: NodeStatus }
+  /**
+   * A node's status changed. `message` is the status message that changed it, as received (peers' `status`);
+   * absent for deaths, ping replies and our own changes, for which Heartbeat builds or sends its own.
+   */
+  | { readonly kind: 'node-status'; readonly node: string; readonly status: NodeStatus; readonly previous: NodeStatus; readonly message?: Message }
   | { readonly kind: 'link-status'; readonly node: string; readonly medium: string; readonly status: LinkStatus }
   /** The local node reached `active` (heartbeat 3.0.6: comm_now_up). */
   | { readonly kind: 'comm-up' }
