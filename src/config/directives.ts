@@ -1,6 +1,6 @@
 // Every ha.cf directive Heartbeat 3.0.6 knows, how it is parsed, and what heartbeat-ts does with it.
 
-/** The paths of ipfail in existing files; when absent, `respawn` runs heartbeat-ts's own. */
+/** The paths of ipfail in existing files; when absent, `respawn` runs Debian's /usr/libexec/heartbeat/ipfail if installed. */
 export const CLASSIC_IPFAIL_PATHS: readonly string[] = ['/usr/lib/heartbeat/ipfail', '/usr/lib64/heartbeat/ipfail'];
 export const BUILTIN_IPFAIL = 'builtin:ipfail';
 
@@ -57,9 +57,9 @@ export const DIRECTIVE_SUPPORT: readonly DirectiveSupport[] = [
   { directive: 'ping6', support: 'warned', note: 'accepted; IPv6 media are not implemented yet' },
   { directive: 'auto_failback', support: 'supported', note: 'on / off / legacy and every boolean spelling; legacy (the default) warned as Heartbeat warns' },
   { directive: 'nice_failback', support: 'warned', note: 'obsolete; mapped exactly as 3.0.6 maps it (legacy, or off after an auto_failback line)' },
-  { directive: 'respawn', support: 'supported', note: '`respawn USER /abs/program [args]`; /usr/lib{,64}/heartbeat/ipfail runs our ipfail when absent' },
-  { directive: 'failfast', support: 'supported', note: 'as respawn, reboot if it dies abnormally' },
-  { directive: 'apiauth', support: 'supported', note: '`apiauth CLIENT uid=… gid=…`; users and groups must exist; duplicates refused' },
+  { directive: 'respawn', support: 'supported', note: '`respawn USER /abs/program [args]`, run after comm-up as USER with Heartbeat\'s back-off; /usr/lib{,64}/heartbeat/ipfail, when absent, runs Debian\'s /usr/libexec/heartbeat/ipfail if installed (our own ipfail: not yet)' },
+  { directive: 'failfast', support: 'supported', note: 'as respawn; dying abnormally is logged CRIT (Heartbeat reboots: not yet)' },
+  { directive: 'apiauth', support: 'supported', note: '`apiauth CLIENT uid=… gid=…`; users and groups must exist; duplicates refused; not yet enforced on API clients' },
   { directive: 'hopfudge', support: 'supported', note: '0 … 255' },
   { directive: 'msgfmt', support: 'supported', note: 'classic or netstring' },
   { directive: 'compression', support: 'supported', note: 'zlib or bz2' },
