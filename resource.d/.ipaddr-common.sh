@@ -22,6 +22,15 @@
 # Exit codes (LSB): 0 ok, 1 generic failure, 2 bad arguments, 3 stopped (status), 4 status unknown (status with a
 # bad argument), 5 a needed program is missing, 6 not configured (no such interface, none found for the address).
 # HBTS_DRY_RUN=1: commands that would change something are printed on stderr instead of run (queries still run).
+#
+# Speed: every call sits on the path of a hand-over (stop on one node; status, then start on the other) while
+# clients get no answer, and on a small VM each fork costs ~2 ms and each program started ~3–6 ms. So all the
+# parsing is done with shell builtins (parameter expansion, `case`, `read` from here-documents), and each call
+# runs `ip` once or twice: status one query; start one query and the `ip addr add`; stop, given ip/cidr/nic, just
+# the `ip addr del` (the query only when that fails: absent, or there with another prefix). Without a nic, the
+# route and address queries go to one `ip -batch` run. Other programs: the announcer (in the background, never
+# waited for), an `rm` of its pid file at stop, and `tr` and `grep` to check its command line before the kill,
+# only when it is still running then (not when it has exited, not when it is a zombie awaiting its reaper).
 
 IPADDR_SENDERS_DIRS="/usr/libexec/heartbeat /usr/lib/heartbeat"
 
@@ -39,12 +48,16 @@ ipaddr_die() {
 
 ipaddr_is_ipv4() {
   case $1 in ''|*[!0-9.]*|.*|*.|*..*) return 1 ;; esac
-  set -- $(echo "$1" | tr . ' ')
-  [ $# -eq 4 ] || return 1
-  for octet in "$@"; do
+  v4rest=$1.
+  v4octets=0
+  while [ -n "$v4rest" ]; do
+    octet=${v4rest%%.*}
+    v4rest=${v4rest#*.}
     case $octet in 0|[1-9]|[1-9][0-9]|[1-9][0-9][0-9]) ;; *) return 1 ;; esac # no leading zeros: not octal
     [ "$octet" -le 255 ] || return 1
+    v4octets=$((v4octets + 1))
   done
+  [ "$v4octets" -eq 4 ]
 }
 
 # A light check (iproute2 has the last word): hex groups of at most 4 digits, at most one "::", a dotted quad
@@ -101,34 +114,101 @@ ipaddr_parse() {
   [ -z "$brd" ] || ipaddr_is_ipv4 "$brd" || ipaddr_die 2 "\"$spec\": broadcast \"$brd\" is not an IPv4 address"
 }
 
-# "dev prefixlen" of the directly connected route whose subnet holds $ip, longest prefix first; only on $nic
-# when one was given. Empty when there is none.
-ipaddr_route() {
-  ip -o -"$family" route show match "$ip" 2>/dev/null | awk -v want="$nic" -v hostlen="$maxlen" '
-    $1 !~ /^[0-9a-fA-F:.]+(\/[0-9]+)?$/ { next } # "default", "unreachable …", "broadcast …"
-    / via / { next }                            # through a gateway: not a subnet we are on
-    {
-      dev = ""
-      for (i = 2; i < NF; i++) if ($i == "dev") dev = $(i + 1)
-      if (dev == "" || (want != "" && dev != want)) next
-      len = index($1, "/") ? substr($1, index($1, "/") + 1) + 0 : hostlen
-      if (len > best) { best = len; found = dev " " len }
-    }
-    END { if (found != "") print found }'
+# One line of `ip -o addr show` ("3: eth0    inet 198.51.100.100/24 brd … scope global secondary eth0\ …"), as
+# fields: adds "dev prefixlen" to found (and to holder if it is the first). The device loses any "@peer".
+ipaddr_scan_addr() {
+  d=${2%%@*}; d=${d%:}
+  shift 2
+  while [ $# -ge 2 ]; do
+    case $1 in
+      inet|inet6)
+        case $2 in */*) len=${2#*/} ;; *) len=$2 ;; esac
+        [ -n "$holder" ] || holder="$d $len"
+        found="$found$d $len
+"
+        return 0 ;;
+    esac
+    shift
+  done
 }
 
-# "dev prefixlen" of the interface that carries $ip now (only $nic when given). Empty when none does.
-ipaddr_holder() {
-  if [ -n "$nic" ]; then
-    ip -o -"$family" addr show dev "$nic" to "$ip" 2>/dev/null
+# One line of `ip -o route show match` ("198.51.100.0/24 dev eth0 proto kernel scope link src …"), as fields:
+# keeps "dev prefixlen" in route when it is a directly connected subnet (on $nic when one was given) with a
+# longer prefix than the best so far. "default", "unreachable …", "broadcast …" and routes via a gateway never count.
+ipaddr_scan_route() {
+  case " $line " in *" via "*) return 0 ;; esac # through a gateway: not a subnet we are on
+  case $1 in
+    */*) net=${1%%/*}; len=${1#*/}; case $len in ''|*[!0-9]*) return 0 ;; esac ;;
+    *) net=$1; len=$maxlen ;;
+  esac
+  case $net in ''|*[!0-9a-fA-F:.]*) return 0 ;; esac
+  d=
+  shift
+  while [ $# -ge 2 ]; do
+    [ "$1" != dev ] || d=$2
+    shift
+  done
+  [ -n "$d" ] || return 0
+  [ -z "$nic" ] || [ "$d" = "$nic" ] || return 0
+  if [ "$len" -gt "$best" ]; then best=$len; route="$d $len"; fi
+}
+
+# ipaddr_lookup yes|no — what the system has now, from one `ip` run (two for start with a nic but no cidr),
+# read with builtins. Sets:
+#   holder  "dev prefixlen" of the first address equal to $ip (only on $nic when one was given); empty: none
+#   found   every such address, one "dev prefixlen" a line (to find the one on the interface chosen later)
+#   route   "dev prefixlen" of the directly connected route (no gateway) whose subnet holds $ip, longest prefix
+#           first, only on $nic when one was given; empty when there is none, or not asked for (no with a nic)
+#   linked  no when `ip addr show dev $nic` failed (most likely: no such interface); else yes
+ipaddr_lookup() {
+  holder= found= route= best=0 linked=yes
+  if [ -z "$nic" ]; then
+    # Both questions in one run of ip (-force: the second is asked even if the first fails). $ip holds only
+    # hex digits, dots and colons (checked by ipaddr_parse), so nothing else can reach ip's batch parser.
+    out=$(ip -o -"$family" -force -batch - 2>/dev/null <<EOF
+route show match $ip
+addr show to $ip
+EOF
+)
   else
-    ip -o -"$family" addr show to "$ip" 2>/dev/null
-  fi | awk '{
-      for (i = 3; i < NF; i++) if ($i == "inet" || $i == "inet6") {
-        dev = $2; sub(/@.*/, "", dev); sub(/:$/, "", dev)
-        print dev, substr($(i + 1), index($(i + 1), "/") + 1); exit
-      }
-    }'
+    out=$(ip -o -"$family" addr show dev "$nic" to "$ip" 2>/dev/null) || linked=no
+    if [ "$1" = yes ]; then
+      out="$out
+$(ip -o -"$family" route show match "$ip" 2>/dev/null)"
+    fi
+  fi
+  while IFS= read -r line; do
+    set -- $line # (globbing is off: see ipaddr_main)
+    [ $# -gt 0 ] || continue
+    case $1 in
+      *:) # "3:" — an address line, when only digits precede the colon ("1::" is a route)
+        case ${1%:} in ''|*[!0-9]*) ;; *) [ $# -lt 4 ] || ipaddr_scan_addr "$@"; continue ;; esac ;;
+    esac
+    ipaddr_scan_route "$@"
+  done <<EOF
+$out
+EOF
+}
+
+# Where the address belongs and whether it is there, as the checks of Heartbeat's IPaddr go: a missing nic or
+# cidr comes from the connected route, else from the interface that carries the address now. Sets nic, cidr and
+# held ("dev prefixlen" of $ip on $nic; empty when $nic does not carry it).
+ipaddr_resolve() {
+  nic_given=$nic
+  [ -n "$nic" ] || nic=${route%% *}
+  [ -n "$cidr" ] || cidr=${route##* }
+  if [ -z "$nic" ] && [ -n "$holder" ]; then nic=${holder%% *}; fi
+  if [ -z "$cidr" ] && [ -n "$holder" ] && [ "${holder%% *}" = "$nic" ]; then cidr=${holder##* }; fi
+  held=
+  if [ -n "$nic_given" ]; then
+    held=$holder # the query asked that interface only (by whatever name it was given)
+  elif [ -n "$nic" ]; then
+    while read -r d len; do
+      if [ "$d" = "$nic" ]; then held="$d $len"; break; fi
+    done <<EOF
+$found
+EOF
+  fi
 }
 
 # Runs a command that changes something, or prints it under HBTS_DRY_RUN=1.
@@ -138,10 +218,6 @@ ipaddr_do() {
     return 0
   fi
   "$@"
-}
-
-ipaddr_pidfile() {
-  echo "${HA_RSCTMP:-/run/resource-agents}/hbts-announce-$ip"
 }
 
 # Starts the announcement burst in the background and remembers its pid (so stop can end it).
@@ -173,20 +249,30 @@ ipaddr_announce() {
   fi
   "$@" </dev/null >/dev/null 2>&1 &
   pid=$!
-  pidfile=$(ipaddr_pidfile)
-  mkdir -p "${pidfile%/*}" 2>/dev/null && echo "$pid" >"$pidfile" 2>/dev/null
+  [ -d "${pidfile%/*}" ] || mkdir -p "${pidfile%/*}" 2>/dev/null
+  { echo "$pid" >"$pidfile"; } 2>/dev/null
   return 0
 }
 
-# Ends an announcement burst that is still running for $ip (the pid is checked first: pids are reused).
+# Ends an announcement burst that is still running for $ip and forgets it. The pid is checked first (pids are
+# reused): only a process with $ip as one of its arguments is ended. A burst that has ended (the usual case at
+# stop: it lasts about a second) costs no check; one that ends while it is checked is simply not there any more.
 ipaddr_quiet() {
   [ "${HBTS_DRY_RUN:-0}" != 1 ] || return 0
-  pidfile=$(ipaddr_pidfile)
   [ -r "$pidfile" ] || return 0
-  pid=$(cat "$pidfile" 2>/dev/null)
+  pid=
+  { IFS= read -r pid <"$pidfile"; } 2>/dev/null
   rm -f "$pidfile"
   case $pid in ''|*[!0-9]*) return 0 ;; esac
-  if tr '\000' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- " $ip "; then
+  # /proc/PID/stat is "PID (COMM) STATE …" (COMM may hold ") "): no such file, or a zombie whose parent has not
+  # reaped it yet, means the burst is over.
+  stat=
+  { IFS= read -r stat <"/proc/$pid/stat"; } 2>/dev/null
+  [ -n "$stat" ] || return 0
+  state=${stat##*) }
+  case ${state%% *} in Z|X|x) return 0 ;; esac
+  # Still running. The shell's read drops the NULs between arguments, so tr and grep judge the command line.
+  if { tr '\000' ' ' <"/proc/$pid/cmdline" | grep -qF -- " $ip "; } 2>/dev/null; then
     kill "$pid" 2>/dev/null
   fi
   return 0
@@ -213,24 +299,23 @@ ipaddr_main() {
     start|stop|status|monitor) ;;
     *) echo "$IPADDR_NAME: unknown action \"$action\"" >&2; ipaddr_usage; exit 2 ;;
   esac
+  set -f # words are split below (ip's output), never globbed
   command -v ip >/dev/null 2>&1 || ipaddr_die 5 "the ip command (iproute2) is not installed"
   ipaddr_parse
-
-  # Where it is now, then where it belongs.
-  holder=$(ipaddr_holder)
-  route=
-  if [ -z "$nic" ] || [ -z "$cidr" ]; then route=$(ipaddr_route); fi
-  [ -n "$nic" ] || nic=${route%% *}
-  [ -n "$cidr" ] || cidr=${route##* }
-  if [ -z "$nic" ] && [ -n "$holder" ]; then nic=${holder%% *}; fi
-  if [ -z "$cidr" ] && [ -n "$holder" ] && [ "${holder%% *}" = "$nic" ]; then cidr=${holder##* }; fi
+  pidfile=${HA_RSCTMP:-/run/resource-agents}/hbts-announce-$ip
 
   case $action in
     start)
+      # The route only matters when nic or cidr is missing.
+      if [ -z "$nic" ] || [ -z "$cidr" ]; then ipaddr_lookup yes; else ipaddr_lookup no; fi
+      ipaddr_resolve
       [ -n "$nic" ] || ipaddr_die 6 "no interface has a subnet holding $ip: give one ($ip/cidr/nic)"
-      ip link show dev "$nic" >/dev/null 2>&1 || ipaddr_die 6 "no interface \"$nic\""
+      # A nic found from a route or an address exists; a given one that `ip addr show dev` refused is asked about.
+      if [ "$linked" = no ]; then
+        ip link show dev "$nic" >/dev/null 2>&1 || ipaddr_die 6 "no interface \"$nic\""
+      fi
       [ -n "$cidr" ] || ipaddr_die 6 "no subnet on $nic holds $ip: give the prefix length ($ip/cidr/$nic)"
-      if [ -n "$(ipaddr_holder)" ]; then
+      if [ -n "$held" ]; then
         exit 0 # already ours
       fi
       if [ "$family" = 4 ]; then
@@ -243,14 +328,22 @@ ipaddr_main() {
       ;;
     stop)
       ipaddr_quiet
+      # Given the whole address, removing exactly that is the common case and needs no query first; when it
+      # fails (not there, there with another prefix, no such interface) the checks below decide, as without.
+      if [ -n "$nic" ] && [ -n "$cidr" ] && [ "${HBTS_DRY_RUN:-0}" != 1 ]; then
+        ip -"$family" addr del "$ip/$cidr" dev "$nic" 2>/dev/null && exit 0
+      fi
+      ipaddr_lookup no # (without a nic the route is asked for anyway: it says which interface is meant)
+      ipaddr_resolve
       [ -n "$nic" ] || exit 0 # nowhere to be found: stopped
-      here=$(ipaddr_holder)
-      [ -n "$here" ] || exit 0
-      ipaddr_do ip -"$family" addr del "$ip/${here##* }" dev "$nic" || ipaddr_die 1 "could not remove $ip from $nic"
+      [ -n "$held" ] || exit 0
+      ipaddr_do ip -"$family" addr del "$ip/${held##* }" dev "$nic" || ipaddr_die 1 "could not remove $ip from $nic"
       exit 0
       ;;
     status|monitor)
-      if [ -n "$nic" ] && [ -n "$(ipaddr_holder)" ]; then
+      ipaddr_lookup no
+      ipaddr_resolve
+      if [ -n "$held" ]; then
         echo running
         exit 0
       fi
