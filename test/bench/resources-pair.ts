@@ -15,6 +15,7 @@ import { decodeFrame, readPcap } from '../../src/wire/index.js';
 import { createLab, killPid, startProcess, type Lab, type StartedProcess } from '../helpers/netns.js';
 import { cliPath, distDir, repoRoot } from '../helpers/paths.js';
 import { failedStopMarker } from '../helpers/our-heartbeat.js';
+import { apacheConf } from '../helpers/web.js';
 import { readLog, REAL_HEARTBEAT, tail, writeRealConfig } from '../helpers/real-heartbeat.js';
 import { waitForReaped } from '../helpers/vip.js';
 import { nodePids, sleep, type BenchContext } from './common.js';
@@ -59,26 +60,6 @@ export interface Op {
   what: string;
 }
 
-function apacheConf(node: string): string {
-  return [
-    'ServerRoot /etc/apache2',
-    'LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so',
-    'LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so',
-    'User www-data',
-    'Group www-data',
-    `ServerName ${node}`,
-    `Listen ${VIP}:80`,
-    'DefaultRuntimeDir /run',
-    'PidFile /run/hbts-httpd.pid',
-    'ErrorLog /var/log/hbts-httpd-error.log',
-    'DocumentRoot /etc/ha.d/www',
-    '<Directory /etc/ha.d/www>',
-    '  Require all granted',
-    '</Directory>',
-    '',
-  ].join('\n');
-}
-
 export class Pair {
   readonly ours = new Map<string, StartedProcess>();
   private readonly samples: Sample[] = [];
@@ -108,7 +89,7 @@ export class Pair {
       writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY, keepalive: timing.keepalive, warntime: timing.warntime, deadtime: timing.deadtime, initdead: timing.initdead });
       const dir = lab.node(n).haDir;
       fs.writeFileSync(path.join(dir, 'haresources'), `alpha ${VIP}/24/eth0 httpd::/etc/ha.d/httpd.conf\n`);
-      fs.writeFileSync(path.join(dir, 'httpd.conf'), apacheConf(n));
+      fs.writeFileSync(path.join(dir, 'httpd.conf'), apacheConf(n, VIP));
       fs.mkdirSync(path.join(dir, 'www'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'www', 'hostname.html'), `${n}\n`);
       fs.chmodSync(dir, 0o755);
