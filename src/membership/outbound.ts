@@ -38,25 +38,47 @@ export function finish(
     else fields.push(f);
   };
   if (base.some((f) => f.name === 'dest')) mod(binaryField('destuuid', opts.destUuid ?? new Uint8Array(16)));
-  mod(stringField('src', o.name));
+  mod(shared('src', o.name));
   mod(binaryField('srcuuid', o.uuid));
   if (opts.seq !== undefined) mod(stringField('seq', hex(opts.seq)));
-  mod(stringField('hg', hex(o.generation)));
-  mod(stringField('ts', hex(Math.max(1, Math.floor(opts.wallSec)))));
-  if (opts.seq !== undefined) mod(stringField('ld', opts.loadavg));
-  mod(stringField('ttl', String(o.ttl)));
+  mod(shared('hg', hex(o.generation)));
+  mod(shared('ts', hex(Math.max(1, Math.floor(opts.wallSec)))));
+  if (opts.seq !== undefined) mod(shared('ld', opts.loadavg));
+  mod(shared('ttl', String(o.ttl)));
   const signed = signMessage({ fields }, o.keys);
   if (!signed.ok) return null;
-  const packet = encodeNetstring(signed.value, o.keys);
+  // Signed once: encodeNetstring would otherwise compute the same inner `auth` again (same fields, same key).
+  const packet = encodeNetstring(signed.value, o.keys, { keepInnerAuth: true });
   if (!packet.ok) return null;
   return { message: signed.value, packet: packet.value };
+}
+
+/**
+ * Text fields that repeat from one heartbeat to the next (t=status, st, dt, src, hg, ttl, and ts and ld for a
+ * second or more) are built once and shared: a field's value is never modified once made. Bounded: the
+ * table starts over when full.
+ */
+const SHARED = new Map<string, Field>();
+const SHARED_MAX = 256;
+
+function shared(name: string, value: string): Field {
+  const k = `${name}=${value}`;
+  let field = SHARED.get(k);
+  if (field === undefined) {
+    if (SHARED.size >= SHARED_MAX) SHARED.clear();
+    field = stringField(name, value);
+    SHARED.set(k, field);
+  }
+  return field;
 }
 
 const f = stringField;
 
 /** heartbeat 3.0.6 send_local_status: t, st, dt (hex ms), protocol (dec). */
 export function statusFields(status: string, advertisedDeadtimeMs: number, withProtocol: boolean): Field[] {
-  return [f('t', 'status'), f('st', status), f('dt', hex(advertisedDeadtimeMs)), ...(withProtocol ? [f('protocol', '1')] : [])];
+  const fields = [shared('t', 'status'), shared('st', status), shared('dt', hex(advertisedDeadtimeMs))];
+  if (withProtocol) fields.push(shared('protocol', '1'));
+  return fields;
 }
 
 /** heartbeat 3.0.6 send_ack: t, dest, ackseq (hex). */

@@ -162,6 +162,27 @@ function startsWith(b: Uint8Array, off: number, end: number, marker: Uint8Array)
   return true;
 }
 
+/**
+ * The names of Heartbeat's control and membership fields, by length: a received heartbeat's names are
+ * matched against these and shared, instead of a new string (and a name check) per field per packet.
+ */
+const KNOWN_NAMES: readonly (readonly string[])[] = (() => {
+  const names = ['t', 'st', 'dt', 'protocol', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl', 'auth', 'dest', 'destuuid', 'ackseq', 'firstseq', 'lastseq', 'info', 'nodelist', 'delnodelist'];
+  const byLength: string[][] = [];
+  for (const n of names) (byLength[n.length] ??= []).push(n);
+  return byLength;
+})();
+
+function knownName(b: Uint8Array, start: number, end: number): string | undefined {
+  const candidates = KNOWN_NAMES[end - start];
+  if (candidates === undefined) return undefined;
+  next: for (const n of candidates) {
+    for (let i = 0; i < n.length; i++) if (b[start + i] !== n.charCodeAt(i)) continue next;
+    return n;
+  }
+  return undefined;
+}
+
 /** Parses `###\n` fields `%%%\n` from `off`; returns the message and the offset after `%%%\n`. */
 function parseBody(b: Uint8Array, off: number, end: number, depth: number): Result<[Message, number], DecodeError> {
   if (!startsWith(b, off, end, START)) return err(decodeError('no-start', off, 'expected "###\\n"'));
@@ -184,15 +205,17 @@ function parseBody(b: Uint8Array, off: number, end: number, depth: number): Resu
     let eq = item + 3;
     while (eq < itemEnd && b[eq] !== 0x3d) eq++;
     if (eq >= itemEnd) return err(decodeError('bad-item', item, 'item without "="'));
-    const name = Buffer.from(b.buffer, b.byteOffset + item + 3, eq - item - 3).toString('latin1');
-    const np = nameProblem(name);
-    if (np !== null) return err(decodeError('bad-name', item + 3, np));
+    let name = knownName(b, item + 3, eq);
+    if (name === undefined) {
+      name = Buffer.from(b.buffer, b.byteOffset + item + 3, eq - item - 3).toString('latin1');
+      const np = nameProblem(name);
+      if (np !== null) return err(decodeError('bad-name', item + 3, np));
+    }
     const v0 = eq + 1;
     switch (t) {
       case 0: {
-        const value = b.subarray(v0, itemEnd);
-        if (value.includes(0)) return err(decodeError('bad-value', v0, `${name}: NUL in a text value`));
-        fields.push({ name, type: 0, value });
+        for (let i = v0; i < itemEnd; i++) if (b[i] === 0) return err(decodeError('bad-value', v0, `${name}: NUL in a text value`));
+        fields.push({ name, type: 0, value: b.subarray(v0, itemEnd) });
         break;
       }
       case 1:

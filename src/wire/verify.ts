@@ -1,6 +1,5 @@
 // Signature checks for both forms: cheap checks first, digests compared in constant time, a verdict not an exception.
 import { Buffer } from 'node:buffer';
-import { timingSafeEqual } from 'node:crypto';
 import type { AuthKeys } from '../core/auth-keys.js';
 import { AUTH_FIELD, renderForAuth } from './classic.js';
 import { digestHex } from './digest.js';
@@ -46,10 +45,20 @@ function check(parsed: { index: number; digest: Buffer } | null, keys: AuthKeys,
   // The digest length follows from the method (sha1 40, md5 32, crc 1..8 hex): refuse before hashing.
   const n = parsed.digest.length;
   if (key.method === 'sha1' ? n !== 40 : key.method === 'md5' ? n !== 32 : n > 8) return 'bad-digest';
-  const expected = Buffer.from(digestHex(key.method, key.key, data()), 'latin1');
+  const expected = digestHex(key.method, key.key, data());
   // Lengths are public (they follow from the method); only equal lengths go to the constant-time compare.
-  if (expected.length !== parsed.digest.length) return 'bad-digest';
-  return timingSafeEqual(expected, parsed.digest) ? 'ok' : 'bad-digest';
+  if (expected.length !== n) return 'bad-digest';
+  return sameHex(expected, parsed.digest) ? 'ok' : 'bad-digest';
+}
+
+/**
+ * Constant-time comparison of a hex digest string with the received digest bytes (equal lengths): every byte
+ * is looked at whatever the first difference, as timingSafeEqual does, without a buffer per packet.
+ */
+function sameHex(expected: string, got: Uint8Array): boolean {
+  let diff = 0;
+  for (let i = 0; i < got.length; i++) diff |= expected.charCodeAt(i) ^ (got[i] as number);
+  return diff === 0;
 }
 
 /**
