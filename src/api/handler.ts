@@ -28,6 +28,8 @@ import {
   T_APIRESP,
   T_QCSTATUS,
   T_RCSTATUS,
+  HBTS_STATUS_FIELD,
+  HBTS_STATUS_REQUEST,
   cAtoi,
   cScanHex,
   cScanLong,
@@ -81,6 +83,8 @@ export interface ApiContext {
   pidAlive(pid: number): boolean;
   /** The connection's peer credentials; undefined when unknown (then the uid/gid/pid claims are taken on trust). */
   readonly peer: ApiPeerCredentials | undefined;
+  /** Set when the server tried and failed to read the peer credentials: the signon is refused (fail closed). */
+  readonly peerError?: string;
   /** The daemon's own uid (setfilter's debug bits are allowed to root and to it). */
   readonly daemonUid: number;
   /** client_gen for a signon now (the server advances its counter on every signon attempt). */
@@ -170,6 +174,9 @@ function register(m: Message, ctx: ApiContext): ApiStep {
     return refuse('invalid id info', `Client user/group id is incorrect [${getString(m, F.uid) ?? '<null>'}] [${getString(m, F.gid) ?? '<null>'}]`);
   }
   // api_check_client_credentials: the claimed uid and gid must be the socket's (SO_PEERCRED).
+  if (ctx.peerError !== undefined) {
+    return refuse('incorrect/false credentials', `api: client pid ${pid} refused: its credentials could not be verified (${ctx.peerError})`);
+  }
   if (ctx.peer !== undefined && (ctx.peer.uid !== uid || ctx.peer.gid !== gid)) {
     return refuse('incorrect/false credentials', `api: client pid ${pid} claims uid ${uid} gid ${gid}, socket says uid ${ctx.peer.uid} gid ${ctx.peer.gid}`);
   }
@@ -398,6 +405,12 @@ function dispatch(reqType: string, m: Message, fields: Field[], holder: { client
       const n = view.nodes().find((x) => x.uuid !== undefined && Buffer.compare(Buffer.from(x.uuid), Buffer.from(u)) === 0);
       if (n === undefined) actions.push(log('error', 'api_get_nodename: nodename not found in map table'));
       else mod(fields, str(F.queryName, n.name));
+      return ret;
+    }
+    case HBTS_STATUS_REQUEST: {
+      // heartbeat-ts only (protocol.ts): a daemon view without it answers like the real Heartbeat, badreq.
+      if (view.extendedStatus === undefined) return undefined;
+      fields.push(binaryField(HBTS_STATUS_FIELD, Buffer.from(JSON.stringify(view.extendedStatus()), 'utf8')));
       return ret;
     }
     case 'set_sendqlen': {

@@ -146,3 +146,18 @@ export function cScanHex(s: string | undefined): number | undefined {
   const v = Number.parseInt(m[2] ?? '0', 16);
   return m[1] === '-' ? (0x100000000 - (v % 0x100000000)) % 0x100000000 : v % 0x100000000;
 }
+
+/**
+ * heartbeat-ts only: `reqtype=hbts-status` asks for what the Heartbeat API cannot give (last-heard times, the
+ * generation, the resource groups and their holders, the config in effect), for `hbctl status`.
+ *
+ *   request:  t=hbapi-req reqtype=hbts-status dest pid from_id        (any signed-on client, casual included)
+ *   reply:    t=hbapi-resp reqtype=hbts-status (1)hbts_status=<base64 of UTF-8 JSON, view.ts ApiExtendedStatus> result=OK
+ *
+ * The real Heartbeat 3.0.6 does not know the request: it logs "Unknown API request" (and the whole message) and
+ * answers `result=badreq`, which the client library reports as "not heartbeat-ts" (no extended status); the
+ * library does not even ask when the signon's `hbversion` does not name heartbeat-ts. Casual clients may ask:
+ * the answer holds nothing cl_status could not already learn but times, the generation and group names.
+ */
+export const HBTS_STATUS_REQUEST = 'hbts-status';
+export const HBTS_STATUS_FIELD = 'hbts_status';

@@ -4,19 +4,33 @@
  * carried out here in order: replies are framed and written, cluster messages handed to `onClusterSend`,
  * log lines to `log`, `close` ends the connection once the replies are flushed.
  *
- * Bounded per connection: at most one partial frame (8 bytes + 256 KiB, the C MAXMSG) is buffered, and a
- * client that does not read its replies is dropped once `maxPendingWriteBytes` are queued. A client that
- * breaks the framing or sends a body that is not a message is dropped with one log line. Nothing a client
- * sends can throw into the daemon: every callback is guarded.
+ * Bounded per connection: at most one partial frame (8 bytes + 256 KiB, the C MAXMSG) is buffered. Replies
+ * apply backpressure: once a quarter of `maxPendingWriteBytes` is queued for a client, its requests are not
+ * read until the queue drains, so a client that pipelines requests and reads its replies is served at its
+ * own pace; one that stops reading is dropped after `stallMs` without a drain, or at once when deliveries
+ * alone push its queue past `maxPendingWriteBytes`. A client that
+ * breaks the framing or sends a body that is not a message is dropped with one log line, and so is one that
+ * makes the daemon log more than MAX_COMPLAINTS errors or warnings within COMPLAINT_WINDOW_MS (messages before
+ * signon, unknown or bad requests: Heartbeat logs every one, so a loop of them would fill the log). Nothing a
+ * client sends can throw into the daemon: every callback is guarded.
+ *
+ * With `peerCredentials` (the daemon passes SO_PEERCRED via api/peer-credentials.ts) a connection is paused
+ * until the kernel's pid/uid/gid of the peer are known; the handler then checks the signon's claims against
+ * them, and `authorize` (apiauth) decides.
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Message } from '../wire/message.js';
 import { getString } from '../wire/message.js';
 import { ApiFrameSplitter, decodeApiBody, encodeApiMessage } from './framing.js';
 import { clientStatusMessage, handleApiMessage, NEW_SESSION, type ApiAction, type ApiClientRecord, type ApiLogLevel, type ApiPeerCredentials, type ApiSession } from './handler.js';
 import { F, LEAVE_STATUS } from './protocol.js';
 import type { ApiView } from './view.js';
+
+/** Error/warning lines one connection may cause within COMPLAINT_WINDOW_MS; one more and it is dropped. */
+export const MAX_COMPLAINTS = 20;
+export const COMPLAINT_WINDOW_MS = 10_000;
 
 export interface ApiServerOptions {
   /** Socket path, e.g. /var/run/heartbeat/register. A stale socket file there is replaced. */
@@ -25,7 +39,11 @@ export interface ApiServerOptions {
   readonly log: (level: ApiLogLevel, text: string) => void;
   /** Messages for the cluster (query-cstatus, hbapi-clstat join/leave, named clients' messages). */
   readonly onClusterSend?: (message: Message, from: ApiClientRecord | undefined) => void;
-  /** Learns the kernel's view of the peer (SO_PEERCRED) if the platform allows; undefined = unknown. */
+  /**
+   * Learns the kernel's view of the peer (SO_PEERCRED). Resolving undefined means "this platform cannot tell"
+   * (claims are then taken on trust); rejecting means the credentials could not be read, and the client's
+   * signon is refused (`incorrect/false credentials`) with the reason logged.
+   */
   readonly peerCredentials?: (socket: net.Socket) => Promise<ApiPeerCredentials | undefined>;
   /** apiauth: Heartbeat's removereason to refuse a client, undefined to admit it. */
   readonly authorize?: (client: ApiClientRecord) => string | undefined;
@@ -33,6 +51,8 @@ export interface ApiServerOptions {
   readonly socketMode?: number;
   /** Replies queued for a client that does not read them, before it is dropped. Default 1 MiB. */
   readonly maxPendingWriteBytes?: number;
+  /** How long a client's input stays paused on unread replies before it is dropped. Default 5 s. */
+  readonly stallMs?: number;
   /** Simultaneous connections; more are refused with one log line. Default 256. */
   readonly maxConnections?: number;
 }
@@ -43,9 +63,20 @@ interface Connection {
   readonly splitter: ApiFrameSplitter;
   session: ApiSession;
   peer: ApiPeerCredentials | undefined;
+  /** Why the peer credentials could not be read (the signon will be refused). */
+  peerError: string | undefined;
   /** Frames that arrived before the peer credentials were known. */
   backlog: Uint8Array[] | undefined;
   closing: boolean;
+  /** Input paused because replies are queued unread; the timer drops the client if they stay unread. */
+  throttled: boolean;
+  stallTimer: NodeJS.Timeout | undefined;
+  /** Requests received and not yet handled (held while throttled), from index `next`. */
+  bodies: Uint8Array[];
+  next: number;
+  /** Errors and warnings this connection caused in the current window, and when that window started. */
+  complaints: number;
+  complaintsSinceMs: number;
 }
 
 export class ApiServer {
@@ -131,7 +162,7 @@ export class ApiServer {
       socket.destroy();
       return;
     }
-    const c: Connection = { id: this.nextConnId++, socket, splitter: new ApiFrameSplitter(), session: NEW_SESSION, peer: undefined, backlog: undefined, closing: false };
+    const c: Connection = { id: this.nextConnId++, socket, splitter: new ApiFrameSplitter(), session: NEW_SESSION, peer: undefined, peerError: undefined, backlog: undefined, closing: false, throttled: false, stallTimer: undefined, bodies: [], next: 0, complaints: 0, complaintsSinceMs: 0 };
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => this.guard(`connection ${c.id}`, () => this.onData(c, chunk)));
     socket.on('error', () => undefined); // 'close' follows; EPIPE/ECONNRESET are a client leaving
@@ -141,14 +172,19 @@ export class ApiServer {
       c.backlog = [];
       socket.pause();
       pc(socket)
-        .catch(() => undefined)
-        .then((peer) =>
+        .then(
+          (peer) => ({ peer, error: undefined }),
+          (e: unknown) => ({ peer: undefined, error: e instanceof Error ? e.message : String(e) }),
+        )
+        .then(({ peer, error }) =>
           this.guard(`connection ${c.id}`, () => {
             c.peer = peer;
+            c.peerError = error;
+            if (error !== undefined && !c.closing) this.opts.log('warn', `api: connection ${c.id}: cannot read the client's credentials (${error}); its signon will be refused`);
             const pending = c.backlog ?? [];
             c.backlog = undefined;
             for (const b of pending) this.onData(c, b);
-            if (!socket.destroyed) socket.resume();
+            if (!socket.destroyed && !c.throttled) socket.resume();
           }),
         );
     }
@@ -169,14 +205,25 @@ export class ApiServer {
       this.drop(c, `api: ${this.who(c)}: ${r.error.reason}: ${r.error.detail}; disconnecting`);
       return;
     }
-    for (const body of r.value) {
+    for (const body of r.value) c.bodies.push(body);
+    this.pump(c);
+  }
+
+  /** Handles the client's received requests until none is left or its replies back up. */
+  private pump(c: Connection): void {
+    while (c.next < c.bodies.length && !c.throttled) {
       if (c.closing) return;
+      const body = c.bodies[c.next++] as Uint8Array;
       const m = decodeApiBody(body);
       if (!m.ok) {
         this.drop(c, `api: ${this.who(c)}: malformed message (${m.error.reason} at ${m.error.offset}: ${m.error.detail}); disconnecting`);
         return;
       }
       this.handle(c, m.value);
+    }
+    if (c.next >= c.bodies.length) {
+      c.bodies = [];
+      c.next = 0;
     }
   }
 
@@ -186,6 +233,7 @@ export class ApiServer {
       findClient: (id, pid) => this.findClient(id, pid),
       pidAlive,
       peer: c.peer,
+      ...(c.peerError !== undefined ? { peerError: c.peerError } : {}),
       daemonUid: typeof process.getuid === 'function' ? process.getuid() : 0,
       clientGeneration: this.clientGeneration,
       ...(this.opts.authorize !== undefined ? { authorize: this.opts.authorize } : {}),
@@ -208,6 +256,7 @@ export class ApiServer {
         return;
       case 'log':
         this.opts.log(a.level, a.text.startsWith('api') ? a.text : `api: ${a.text}`);
+        if (a.level === 'error' || a.level === 'warn') this.complain(c);
         return;
       case 'close':
         c.closing = true;
@@ -220,7 +269,44 @@ export class ApiServer {
     if (c.socket.destroyed) return;
     c.socket.write(encodeApiMessage(m));
     const max = this.opts.maxPendingWriteBytes ?? 1024 * 1024;
-    if (c.socket.writableLength > max) this.drop(c, `api: ${this.who(c)}: ${c.socket.writableLength} bytes of replies unread; disconnecting`);
+    const queued = c.socket.writableLength;
+    if (queued > max) this.drop(c, `api: ${this.who(c)}: ${queued} bytes of replies unread; disconnecting`);
+    else if (queued > max / 4 && !c.throttled) this.throttle(c);
+  }
+
+  /** Stops reading the client's requests until its replies drain; drops it if they do not within stallMs. */
+  private throttle(c: Connection): void {
+    const stallMs = this.opts.stallMs ?? 5000;
+    c.throttled = true;
+    c.socket.pause();
+    c.stallTimer = setTimeout(
+      () =>
+        this.guard(`connection ${c.id}`, () => {
+          c.stallTimer = undefined;
+          this.drop(c, `api: ${this.who(c)}: ${c.socket.writableLength} bytes of replies unread for ${stallMs / 1000} s; disconnecting`);
+        }),
+      stallMs,
+    );
+    c.socket.once('drain', () =>
+      this.guard(`connection ${c.id}`, () => {
+        clearTimeout(c.stallTimer);
+        c.stallTimer = undefined;
+        c.throttled = false;
+        this.pump(c);
+        if (!c.throttled && !c.closing && c.backlog === undefined && !c.socket.destroyed) c.socket.resume();
+      }),
+    );
+  }
+
+  private complain(c: Connection): void {
+    const now = performance.now();
+    if (now - c.complaintsSinceMs > COMPLAINT_WINDOW_MS) {
+      c.complaints = 0;
+      c.complaintsSinceMs = now;
+    }
+    if (++c.complaints > MAX_COMPLAINTS && !c.closing) {
+      this.drop(c, `api: ${this.who(c)}: more than ${MAX_COMPLAINTS} bad messages within ${COMPLAINT_WINDOW_MS / 1000} s; disconnecting`);
+    }
   }
 
   private drop(c: Connection, line: string): void {
@@ -232,6 +318,8 @@ export class ApiServer {
 
   private onClose(c: Connection): void {
     this.conns.delete(c);
+    clearTimeout(c.stallTimer);
+    c.stallTimer = undefined;
     if (c.session.phase === 'signed-on') {
       const client = c.session.client;
       c.session = { phase: 'closed', reason: 'EOF' };

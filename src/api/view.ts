@@ -52,4 +52,48 @@ export interface ApiView {
   parameter(name: string): string | undefined;
   /** `rsc_hold` for getrsc (`none`, `local`, `foreign`, `all`, `transition`); undefined if resources are not managed. */
   resourceState(): string | undefined;
+  /** heartbeat-ts only: the `hbts-status` answer; absent: the request is refused like an unknown one. */
+  extendedStatus?(): ApiExtendedStatus;
+}
+
+/** heartbeat-ts only (`reqtype=hbts-status`, protocol.ts): what `hbctl status` shows beyond the Heartbeat API. */
+export interface ApiExtendedStatus {
+  /** heartbeat-ts version. */
+  readonly version: string;
+  readonly localNode: string;
+  /** This node's status (`init`, `up`, `active`). */
+  readonly localStatus: string;
+  /** This daemon's generation (the `hg` field of its messages; bumped at every start). */
+  readonly generation: number;
+  /** Wall-clock time of this answer, epoch ms (the times below are on the same clock). */
+  readonly nowMs: number;
+  /** Epoch ms the daemon started. */
+  readonly startedMs: number;
+  readonly nodes: readonly ApiExtendedNode[];
+  readonly resources: ApiExtendedResources | undefined;
+  /** Key ha.cf values in effect (directive → value as Heartbeat reports it). */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+export interface ApiExtendedNode {
+  readonly name: string;
+  readonly type: NodeType;
+  readonly status: string;
+  /** The peer's generation, when heard (0 before). */
+  readonly generation: number;
+  /** Epoch ms of the last status (or ping reply) from it; null for this node or when never heard. */
+  readonly lastHeardMs: number | null;
+  readonly links: readonly { readonly name: string; readonly status: string; readonly lastHeardMs: number | null }[];
+}
+
+export interface ApiExtendedResources {
+  /** hb_rsc_resource_state: what this node holds (`none`, `local`, `foreign`, `all`) or `transition`. */
+  readonly state: string;
+  readonly groups: readonly {
+    /** The haresources line as written: home node, then resources. */
+    readonly line: string;
+    readonly home: string;
+    /** The node holding it now; null when nobody does; `unknown` while resources are in transition. */
+    readonly holder: string | null | 'unknown';
+  }[];
 }

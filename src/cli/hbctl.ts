@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `hbctl`: heartbeat-ts's operator toolbox; dispatches to one subcommand (`wire`, `test-links`).
+// `hbctl`: heartbeat-ts's operator toolbox; dispatches to one subcommand (`status`, `wire`).
 import { VERSION } from '../core/version.js';
 import { WIRE_USAGE, runWire } from './hbctl-wire.js';
+import { runStatus } from './hbctl-status.js';
 import { runTestLinks } from './hbctl-test-links.js';
 import { EXIT_OK, EXIT_USAGE, type Io, processIo } from './hbctl-io.js';
 
@@ -10,12 +11,14 @@ export const HBCTL_USAGE = `Usage: hbctl <command> [options]
 heartbeat-ts ${VERSION} operator tools.
 
 Commands:
+  status        who holds what, each node's and link's state and last-heard time, the config (--json)
   wire decode   print Heartbeat messages (UDP/ICMP payloads, serial streams, pcap captures) field by field
   wire verify   check every message's signatures against an authkeys file
   test-links    before going live: test every ha.cf medium both ways with the other nodes (run on each node)
 
   hbctl --help            this text
   hbctl --version         print the version
+  hbctl status --help     the status command in detail
   hbctl wire --help       the wire commands in detail
 
 ${WIRE_USAGE}`;
@@ -32,6 +35,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   if (command === 'wire') return runWire(rest, io);
+  if (command === 'status') return runStatus(rest, io);
   if (command === 'test-links') return runTestLinks(rest, io);
   io.err(command === undefined ? 'hbctl: missing command\n\n' : `hbctl: unknown command "${command}"\n\n`);
   io.err(HBCTL_USAGE);

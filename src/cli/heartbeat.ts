@@ -6,6 +6,10 @@ import { loadConfig } from '../daemon/load-config.js';
 import { COMMON_USAGE, DAEMON_LONG_OPTIONS, DAEMON_USAGE, daemonOptions, parseArgs, type ParsedArgs } from './options.js';
 import { describeConfig, diagnosticsAsJson, formatDefaultsTable, formatDefaultsWiki } from './config-summary.js';
 import { runForeground } from '../daemon/foreground.js';
+import path from 'node:path';
+import { defaultNodeName } from '../daemon/load-config.js';
+import { DAEMON_CHILD_ENV, LSB, daemonize, readPidFile, statusCommand, stopCommand, terminalLogLine } from '../daemon/lifecycle.js';
+import type { DaemonOptions } from './options.js';
 
 /** LSB exit statuses, as Heartbeat's own (`cleanexit(LSB_EXIT_…)`). */
 const EXIT_OK = 0;
@@ -36,8 +40,11 @@ ${DAEMON_USAGE}
 Heartbeat's own flags:
   -d  increase the debug level      -D  print ha.cf defaults      -W  the defaults as a wiki table
   -k  stop the running daemon       -r  reload its configuration  -s  report its status
-  -R  restart (internal; -C STATE)  -M  do not manage resources   -l  do not run real-time
-  -v  verbose                       -f  stay in the foreground
+  -R  Heartbeat's internal re-exec (not used: heartbeat-ts reloads in place)
+  -M  do not manage resources       -l  do not run real-time (accepted; never real-time)
+  -v  print the configuration summary when starting                -f  stay in the foreground
+Without -f, heartbeat checks the configuration, goes to the background once it runs and writes its pid
+file (/var/run/heartbeat.pid, or --pid-file). SIGHUP = -r; SIGUSR1/SIGUSR2 raise/lower the debug level.
 `;
 
 function usageError(message: string): number {
@@ -104,24 +111,88 @@ function main(argv: readonly string[]): number {
     process.stdout.write(formatDefaultsWiki());
     return EXIT_OK;
   }
-  if (has('f') && !has('k') && !has('s') && !has('r') && !has('R')) {
-    // Runs until a signal; the exit status is set when it ends.
-    void runForeground({ ...args.common, ...daemon.value }, (args.short.get('d') ?? 0)).then((code) => {
-      process.exitCode = code;
-    });
+  return runDaemonCommand(args, has, { ...daemon.value });
+}
+
+/** How long `-k` waits for the daemon to be gone (Heartbeat waits forever; resource scripts bound the stop). */
+const STOP_WAIT_MS = 300_000;
+/** How long the background start waits for the daemon to say it runs. */
+const READY_WAIT_MS = 30_000;
+
+const OUT = { stdout: (t: string) => void process.stdout.write(t), stderr: (t: string) => void process.stderr.write(t) };
+
+/** Sets the exit status when an asynchronous command ends. */
+function later(p: Promise<number>): number {
+  void p.then((code) => {
+    process.exitCode = code;
+  });
+  return EXIT_OK;
+}
+
+/** -k, -s, -r, -R and the daemon itself (background, or -f), in heartbeat 3.0.6's order of precedence. */
+function runDaemonCommand(args: ParsedArgs, has: (c: string) => boolean, d: DaemonOptions): number {
+  // The daemon's directories, absolute: in the background it runs from /.
+  const common = {
+    ...args.common,
+    configDir: path.resolve(args.common.configDir),
+    stateDir: path.resolve(args.common.stateDir),
+    runDir: path.resolve(args.common.runDir),
+  };
+  const pidFile = path.resolve(d.pidFile ?? path.join(path.dirname(common.runDir), 'heartbeat.pid'));
+  if (has('k')) return later(stopCommand(pidFile, OUT, STOP_WAIT_MS));
+  if (has('s')) return statusCommand(pidFile, common.nodeName ?? defaultNodeName(common.configDir), OUT);
+  if (has('R')) {
+    process.stderr.write(
+      'heartbeat: -R is Heartbeat\'s internal re-exec after a changed ha.cf; heartbeat-ts applies a changed configuration ' +
+        'in place (SIGHUP or heartbeat -r) and never re-executes itself.\n',
+    );
+    return EXIT_UNIMPLEMENTED;
+  }
+  const running = readPidFile(pidFile);
+  if (has('r') && running.state === 'running') {
+    const loaded = loadConfig({ configDir: common.configDir, nodeName: common.nodeName });
+    const diagnostics = sortDiagnostics(loaded.diagnostics);
+    for (const x of diagnostics) process.stderr.write(`${formatDiagnostic(x)}\n`);
+    if (hasErrors(diagnostics) || loaded.config === undefined) {
+      process.stderr.write(terminalLogLine('info', `Config errors: Heartbeat pid ${running.pid} NOT restarted`));
+      return EXIT_GENERIC;
+    }
+    process.stderr.write(terminalLogLine('info', `Signalling heartbeat pid ${running.pid} to reread config files`));
+    try {
+      process.kill(running.pid, 'SIGHUP');
+      return EXIT_OK;
+    } catch (e) {
+      process.stderr.write(terminalLogLine('err', `Unable to send SIGHUP to pid ${running.pid}: ${(e as Error).message}`));
+      return EXIT_GENERIC;
+    }
+  }
+  // Heartbeat: -r with no daemon running starts one.
+  const opts = { ...common, ...d, pidFile, noResources: has('M') };
+  const extraDebug = args.short.get('d') ?? 0;
+  if (has('f') || process.env[DAEMON_CHILD_ENV] !== undefined) {
+    if (has('v') && process.env[DAEMON_CHILD_ENV] === undefined) verboseSummary(common);
+    return later(runForeground(opts, extraDebug));
+  }
+  // The background start: the configuration is checked here, on the terminal, before going to the background.
+  const loaded = loadConfig({ configDir: common.configDir, nodeName: common.nodeName });
+  const diagnostics = sortDiagnostics(loaded.diagnostics);
+  for (const x of diagnostics) process.stderr.write(`${formatDiagnostic(x)}\n`);
+  if (hasErrors(diagnostics) || loaded.config === undefined) {
+    process.stderr.write(terminalLogLine('err', 'Configuration error, heartbeat not started.'));
+    return LSB.NOTCONFIGED;
+  }
+  if (running.state === 'running') {
+    process.stderr.write(terminalLogLine('info', `heartbeat: already running [pid ${running.pid}].`));
     return EXIT_OK;
   }
-  const wanted = has('k') ? 'stopping a running daemon (-k)'
-    : has('s') ? 'reporting daemon status (-s)'
-    : has('r') ? 'reloading a running daemon (-r)'
-    : has('R') ? 'restarting in place (-R)'
-    : 'running the cluster daemon in the background';
-  process.stderr.write(
-    `heartbeat: ${wanted} is not implemented yet in heartbeat-ts ${VERSION}; it arrives with the operations issue ` +
-      '(see README.md, "Status"). `heartbeat -f` (foreground) and `heartbeat --check-config` work today.\n',
-  );
-  // -s reports LSB "status unknown" (4), as Heartbeat does when it cannot tell.
-  return has('s') ? 4 : EXIT_UNIMPLEMENTED;
+  if (has('v')) verboseSummary(common);
+  return later(daemonize(process.argv.slice(1), OUT, READY_WAIT_MS));
+}
+
+/** -v: Heartbeat dumps its configuration when it starts; we print the --check-config summary on stderr. */
+function verboseSummary(common: { configDir: string; nodeName: string | undefined }): void {
+  const loaded = loadConfig({ configDir: common.configDir, nodeName: common.nodeName });
+  if (loaded.config !== undefined) process.stderr.write(describeConfig(loaded.config, loaded.nodeName).text);
 }
 
 process.exitCode = main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 // Command-line parsing shared by every heartbeat-ts command: the common directory options and Heartbeat's flags.
 import { err, ok, type Result } from '../core/result.js';
 import { parseTime } from '../config/time-value.js';
+import { parseMetricsAddress } from '../daemon/metrics.js';
 import { DEFAULT_SCRIPT_TIMEOUT_MS, HEARTBEAT_FAILED_STOP_ARGV } from '../resources/failure-policy.js';
 
 /** Where a command finds its files; every command accepts these four options. */
@@ -135,10 +136,18 @@ export interface DaemonOptions {
   readonly failedStopArgv: readonly string[];
   /** Limit of one resource script operation (start, stop, status) and of the failed-stop command. Default 60 s. */
   readonly scriptTimeoutMs: number;
+  /** Run when a `failfast` child dies abnormally (Heartbeat's cl_reboot). Default: the failed-stop command. */
+  readonly rebootArgv: readonly string[];
+  /** `--pid-file`: the daemon's pid file (default: heartbeat.pid beside the run directory, /var/run/heartbeat.pid). */
+  readonly pidFile: string | undefined;
+  /** `--syslog-socket`: where `logfacility` lines go (default /dev/log). */
+  readonly syslogSocket: string | undefined;
+  /** `--metrics ADDR:PORT`: the Prometheus endpoint (loopback only); off when absent. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
 }
 
 /** The long options DaemonOptions come from (each takes a value). */
-export const DAEMON_LONG_OPTIONS = ['failed-stop-command', 'script-timeout'] as const;
+export const DAEMON_LONG_OPTIONS = ['failed-stop-command', 'script-timeout', 'reboot-command', 'pid-file', 'syslog-socket', 'metrics'] as const;
 
 export const DAEMON_USAGE = [
   '  --failed-stop-command CMD  run CMD (split at blanks, no shell) when a resource will not stop after',
@@ -146,20 +155,32 @@ export const DAEMON_USAGE = [
   '                     a word to the peer, which takes over after deadtime (default /sbin/reboot -nf, as Heartbeat)',
   '  --script-timeout TIME  limit of each resource script start/stop/status, then SIGTERM, SIGKILL 2 s later;',
   '                     seconds or e.g. 500ms (default 60; Heartbeat has no limit)',
+  '  --reboot-command CMD  run CMD (split at blanks, no shell) when a `failfast` child dies abnormally',
+  '                     (default: the --failed-stop-command, i.e. /sbin/reboot -nf, as Heartbeat reboots)',
+  '  --pid-file FILE    the daemon\'s pid file, for the daemon and for -k, -s, -r (default /var/run/heartbeat.pid,',
+  '                     i.e. heartbeat.pid beside --run-dir)',
+  '  --syslog-socket PATH  the datagram socket `logfacility` lines are sent to (default /dev/log)',
+  '  --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (loopback only, e.g.',
+  '                     127.0.0.1:9694; off by default)',
 ].join('\n');
 
 /** Reads --failed-stop-command and --script-timeout (defaults when absent); the error is a one-line usage message. */
 export function daemonOptions(longValues: ReadonlyMap<string, string>): Result<DaemonOptions, string> {
-  let failedStopArgv = HEARTBEAT_FAILED_STOP_ARGV;
-  const cmd = longValues.get('failed-stop-command');
-  if (cmd !== undefined) {
+  const command = (option: string, dflt: readonly string[]): Result<readonly string[], string> => {
+    const cmd = longValues.get(option);
+    if (cmd === undefined) return ok(dflt);
     const argv = cmd.split(/[ \t]+/).filter((w) => w !== '');
     const first = argv[0];
-    if (first === undefined) return err('option --failed-stop-command needs a command');
+    if (first === undefined) return err(`option --${option} needs a command`);
     // The daemon runs as root from whatever directory: a relative program would be found through PATH or cwd.
-    if (!first.startsWith('/')) return err(`option --failed-stop-command: "${first}" must be an absolute path (e.g. /sbin/reboot)`);
-    failedStopArgv = argv;
-  }
+    if (!first.startsWith('/')) return err(`option --${option}: "${first}" must be an absolute path (e.g. /sbin/reboot)`);
+    return ok(argv);
+  };
+  const failedStop = command('failed-stop-command', HEARTBEAT_FAILED_STOP_ARGV);
+  if (!failedStop.ok) return failedStop;
+  const failedStopArgv = failedStop.value;
+  const reboot = command('reboot-command', failedStopArgv);
+  if (!reboot.ok) return reboot;
   let scriptTimeoutMs = DEFAULT_SCRIPT_TIMEOUT_MS;
   const timeout = longValues.get('script-timeout');
   if (timeout !== undefined) {
@@ -167,5 +188,14 @@ export function daemonOptions(longValues: ReadonlyMap<string, string>): Result<D
     if (t.ms <= 0 || t.lenient) return err(`option --script-timeout "${timeout}": expected a time above 0: seconds (60, 1.5) or milliseconds (500ms)`);
     scriptTimeoutMs = t.ms;
   }
-  return ok({ failedStopArgv, scriptTimeoutMs });
+  const pidFile = longValues.get('pid-file');
+  const syslogSocket = longValues.get('syslog-socket');
+  const metricsText = longValues.get('metrics');
+  let metrics: DaemonOptions['metrics'];
+  if (metricsText !== undefined) {
+    const m = parseMetricsAddress(metricsText);
+    if ('error' in m) return err(`option ${m.error}`);
+    metrics = m;
+  }
+  return ok({ failedStopArgv, scriptTimeoutMs, rebootArgv: reboot.value, pidFile, syslogSocket, metrics });
 }

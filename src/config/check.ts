@@ -132,6 +132,7 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
 
   if (hasErrors(diagnostics) || authKeys === undefined) return { config: undefined, diagnostics };
   const v = (k: string, dflt: string): string => s.values.get(k) ?? dflt;
+  const watchdogAt = s.where.get('watchdog');
   const config: ClusterConfig = {
     localNode,
     nodes: s.nodes,
@@ -161,6 +162,8 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
     useLogd: s.useLogd ?? (s.logFile === undefined && s.debugFile === undefined && (s.facility === undefined || s.facility === 'none')),
     logBadPack: parseBoolean(v('log_badpack', 'true')) !== false,
     watchdog: s.watchdog,
+    ...(watchdogAt === undefined ? {} : { watchdogLine: watchdogAt.line }),
+    ...(s.stonith === undefined ? {} : { stonith: s.stonith }),
     respawn: s.respawn,
     apiAuth: [...s.apiAuth.values()],
     env: s.env,

@@ -198,9 +198,19 @@ function apiauth(rest: string, c: Ctx): void {
   c.s.apiAuth.set(client, { client, uids: uids ?? [], gids: gids ?? [] });
 }
 
+/** What follows the first `n` blank-separated words of `text`, as written (inner blanks kept), trimmed. */
+function afterWords(text: string, n: number): string {
+  let i = 0;
+  for (let k = 0; k < n; k++) {
+    while (i < text.length && /[ \t]/.test(text[i] as string)) i++;
+    while (i < text.length && !/[ \t]/.test(text[i] as string)) i++;
+  }
+  return text.slice(i).trim();
+}
+
 function stonith(hostField: boolean): (rest: string, c: Ctx) => void {
-  return (rest, c) => {
-    const w = words(rest);
+  return (rest0, c) => {
+    const w = words(rest0);
     if (hostField) {
       const host = w[0];
       if (host === undefined) {
@@ -211,11 +221,24 @@ function stonith(hostField: boolean): (rest: string, c: Ctx) => void {
       if (host !== '*' && host.toLowerCase() !== c.localNode) return;
       w.shift();
     }
-    if (w[0] === undefined) {
+    const type = w.shift();
+    if (type === undefined) {
       c.d.error(c.at.line, c.at.column, 'HA_CFG_BAD_VALUE', `${c.directive}: no STONITH type given`);
       return;
     }
-    c.d.warn(c.at.line, c.at.column, 'HA_CFG_NO_EFFECT', `${c.directive} ${w[0]}: accepted, but heartbeat-ts does not perform STONITH yet`);
+    // heartbeat 3.0.6: `stonith` reads the rest of the line as the device's config file, `stonith_host` hands
+    // it to the plugin as its parameter string; the last line that applies wins ("will have to change to a list").
+    const rest = afterWords(rest0, hostField ? 2 : 1);
+    if (!hostField && rest === '') {
+      c.d.error(c.at.line, c.at.column, 'HA_CFG_BAD_VALUE', `stonith ${type}: no configuration file given ("stonith TYPE CONFIGFILE")`);
+      return;
+    }
+    if (c.s.stonith !== undefined) {
+      c.d.warn(c.at.line, c.at.column, 'HA_CFG_DUPLICATE', `${c.directive} ${type}: replaces the STONITH device of line ${c.s.stonith.line} (Heartbeat uses only the last one)`);
+    }
+    c.s.stonith = hostField
+      ? { directive: 'stonith_host', type, configFile: undefined, params: rest, line: c.at.line }
+      : { directive: 'stonith', type, configFile: rest, params: undefined, line: c.at.line };
   };
 }
 

@@ -2,7 +2,7 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import { DiagnosticSink, q } from './diag.js';
 import type { HostFacts } from './host-facts.js';
-import type { ApiAuth, AutoFailback, Medium, Node, RespawnChild } from './model.js';
+import type { ApiAuth, AutoFailback, Medium, Node, RespawnChild, StonithDevice } from './model.js';
 import { atoi, cspanOf, DELIMS, isPlainInt, readLines, spanOf, tokens, WHITESPACE } from './source-lines.js';
 import { parseTime } from './time-value.js';
 import { LEGAL_DIRECTIVES, MEDIA_PER_TOKEN, WHOLE_LINE } from './directives.js';
@@ -58,6 +58,8 @@ export interface HaCfState {
   hopfudge: number;
   debugLevel: number;
   watchdog: string | undefined;
+  /** The last stonith/stonith_host line for this node (Heartbeat keeps the last). */
+  stonith: StonithDevice | undefined;
   useLogd: boolean | undefined;
   facility: string | undefined;
   logFile: string | undefined;
@@ -86,7 +88,7 @@ function newState(): HaCfState {
     keepaliveMs: 1000, deadtimeMs: 30000, warntimeMs: -1, initdeadMs: -1, deadpingMs: -1,
     udpPort: undefined, baud: undefined, autoFailback: 'legacy', niceFailback: false, autojoin: 'none',
     pacemakerSeen: false, mediaSeenAt: undefined, respawn: [], apiAuth: new Map(), env: new Map(),
-    hopfudge: 1, debugLevel: 0, watchdog: undefined, useLogd: undefined, facility: undefined,
+    hopfudge: 1, debugLevel: 0, watchdog: undefined, stonith: undefined, useLogd: undefined, facility: undefined,
     logFile: undefined, debugFile: undefined,
   };
 }
@@ -215,7 +217,7 @@ const OPTIONS: Record<string, OptionHandler> = {
     c.s.watchdog = v;
     if (c.host.pathKind(v) === 'missing') {
       c.d.warn(c.at.line, c.at.column, 'HA_CFG_BAD_VALUE',
-        `watchdog ${q(v)} does not exist; Heartbeat accepts this and runs on without a watchdog`);
+        `watchdog ${q(v)} does not exist; heartbeat-ts will not start without it (Heartbeat runs on without a watchdog)`);
     }
     return true;
   },

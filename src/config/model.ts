@@ -36,6 +36,19 @@ export interface RespawnChild {
   readonly failfast: boolean;
 }
 
+/** A `stonith` or `stonith_host` line that applies to this node; Heartbeat 3.0.6 keeps the last one. */
+export interface StonithDevice {
+  readonly directive: 'stonith' | 'stonith_host';
+  /** cluster-glue plugin type, e.g. `null`, `external/ssh`, `ipmilan`. */
+  readonly type: string;
+  /** `stonith TYPE FILE`: the device's configuration file (`stonith -F`). */
+  readonly configFile: string | undefined;
+  /** `stonith_host HOST TYPE PARAMS…`: the parameters as written (`stonith -p`, Heartbeat's config info string). */
+  readonly params: string | undefined;
+  /** Line in ha.cf. */
+  readonly line: number;
+}
+
 export interface ApiAuth {
   readonly client: string;
   readonly uids: readonly string[];
@@ -87,6 +100,10 @@ export interface ClusterConfig {
   readonly useLogd: boolean;
   readonly logBadPack: boolean;
   readonly watchdog: string | undefined;
+  /** The ha.cf line of `watchdog` (start-up errors name it). */
+  readonly watchdogLine?: number;
+  /** The STONITH device of this node, if ha.cf configures one (§7.7: reset a dead peer before taking over). */
+  readonly stonith?: StonithDevice;
   readonly respawn: readonly RespawnChild[];
   readonly apiAuth: readonly ApiAuth[];
   /** `env NAME=value` lines: exported as HA_NAME=value to scripts and children. */

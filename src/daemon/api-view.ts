@@ -1,5 +1,5 @@
 // What the API socket answers from, taken from the running daemon: nodes, links, parameters, resource state.
-import type { ApiLink, ApiNode, ApiSignonInfo, ApiView } from '../api/view.js';
+import type { ApiExtendedResources, ApiExtendedStatus, ApiLink, ApiNode, ApiSignonInfo, ApiView } from '../api/view.js';
 import type { ClusterConfig } from '../config/model.js';
 import { HA_CF_DEFAULTS } from '../config/defaults.js';
 import { COMPATIBLE_WITH, VERSION } from '../core/version.js';
@@ -13,7 +13,24 @@ export interface ApiViewSources {
   openMedia(): ReadonlySet<string>;
   /** hb_rsc_resource_state; undefined when this node manages no resources. */
   resourceState(): string | undefined;
+  /** heartbeat-ts only, for `hbctl status` (reqtype hbts-status); absent: the request is refused as unknown. */
+  readonly extended?: ExtendedSources;
 }
+
+/** What `hbctl status` needs beyond the Heartbeat API (api/protocol.ts HBTS_STATUS_REQUEST). */
+export interface ExtendedSources {
+  /** The monotonic clock the membership core runs on, and the wall clock (epoch ms). */
+  monoMs(): number;
+  wallMs(): number;
+  readonly startedWallMs: number;
+  /** Membership.lastHeard(): monotonic ms of each peer's last status and of each of its links' last packet. */
+  lastHeard(): ReadonlyMap<string, { readonly statusMs: number | undefined; readonly links: ReadonlyMap<string, number> }>;
+  /** What the peer holds in our terms (`local`: our home groups), when the engine knows (nice_failback). */
+  peerHolds?(): string | undefined;
+}
+
+/** The ha.cf values `hbctl status` shows, in this order. */
+const STATUS_CONFIG_KEYS = ['keepalive', 'deadtime', 'warntime', 'initdead', 'deadping', 'udpport', 'auto_failback', 'msgfmt', 'hopfudge', 'logfacility', 'logfile', 'debugfile', 'debug'] as const;
 
 /** heartbeat 3.0.6 node weight and site when the `node` line gives none. */
 const DEFAULT_WEIGHT = 100;
@@ -36,7 +53,7 @@ const NOT_RECORDED: ReadonlySet<string> = new Set([
 export function daemonApiView(s: ApiViewSources): ApiView {
   const c = s.config;
   const defaults = new Map(HA_CF_DEFAULTS.map((r) => [r.directive, r.value] as const));
-  return {
+  const view: ApiView = {
     localNode: c.localNode,
     signonInfo(): ApiSignonInfo {
       return {
@@ -89,6 +106,86 @@ export function daemonApiView(s: ApiViewSources): ApiView {
     },
     resourceState: () => s.resourceState(),
   };
+  const ext = s.extended;
+  if (ext === undefined) return view;
+  return {
+    ...view,
+    extendedStatus(): ApiExtendedStatus {
+      const mono = ext.monoMs();
+      const wall = ext.wallMs();
+      const toWall = (m: number | undefined): number | null => (m === undefined ? null : wall - (mono - m));
+      const heard = ext.lastHeard();
+      const self = s.nodes().find((n) => n.name === c.localNode);
+      const nodes = view.nodes().map((n) => {
+        const h = heard.get(n.name);
+        const live = s.nodes().find((x) => x.name === n.name);
+        return {
+          name: n.name,
+          type: n.type,
+          status: n.status,
+          generation: live?.generation ?? 0,
+          lastHeardMs: toWall(h?.statusMs),
+          links: n.links.map((l) => ({ name: l.name, status: l.status, lastHeardMs: toWall(h?.links.get(l.name)) })),
+        };
+      });
+      const config: Record<string, string> = {};
+      for (const k of STATUS_CONFIG_KEYS) {
+        const v = view.parameter(k);
+        if (v !== undefined) config[k] = v;
+      }
+      config['node'] = c.nodes.filter((n) => n.type === 'normal').map((n) => n.name).join(' ');
+      config['media'] = c.media.map(describeMedium).join(', ');
+      if (c.respawn.length > 0) config['respawn'] = c.respawn.map((r) => `${r.user} ${r.command}`).join(', ');
+      return {
+        version: VERSION,
+        localNode: c.localNode,
+        localStatus: self?.status ?? 'init',
+        generation: self?.generation ?? 0,
+        nowMs: wall,
+        startedMs: ext.startedWallMs,
+        nodes,
+        resources: resourcesNow(c, s.resourceState(), nodes, ext.peerHolds?.()),
+        config,
+      };
+    },
+  };
+}
+
+/** Who holds each haresources group (two-node v1 clusters: this node, the peer, or nobody). */
+function resourcesNow(c: ClusterConfig, state: string | undefined, nodes: readonly { name: string; type: string; status: string }[], peerHolds: string | undefined): ApiExtendedResources | undefined {
+  if (state === undefined) return undefined;
+  const peer = nodes.find((n) => n.type === 'normal' && n.name !== c.localNode);
+  const peerUp = peer !== undefined && (peer.status === 'active' || peer.status === 'up');
+  const groups = c.resourceGroups.map((g) => {
+    const line = [g.node, ...g.resources.map((r) => r.spec)].join(' ');
+    if (state === 'transition') return { line, home: g.node, holder: 'unknown' as const };
+    const mine = state === 'all' || state === (g.node === c.localNode ? 'local' : 'foreign');
+    if (mine) return { line, home: g.node, holder: c.localNode };
+    if (!peerUp || peer === undefined) return { line, home: g.node, holder: null };
+    // In our terms (ResourceProtocol mirrors the peer's `resource` messages): `local` = groups whose home we are.
+    const theirs = peerHolds === undefined || peerHolds === 'all' || peerHolds === (g.node === c.localNode ? 'local' : 'foreign');
+    return { line, home: g.node, holder: theirs ? peer.name : null };
+  });
+  return { state, groups };
+}
+
+function describeMedium(m: ClusterConfig['media'][number]): string {
+  switch (m.kind) {
+    case 'bcast':
+      return `bcast ${m.iface}`;
+    case 'ucast':
+      return `ucast ${m.iface} ${m.peer}`;
+    case 'mcast':
+      return `mcast ${m.iface} ${m.group} ${m.port}`;
+    case 'serial':
+      return `serial ${m.device}`;
+    case 'ping':
+      return `ping ${m.host}`;
+    case 'ping_group':
+      return `ping_group ${m.name} ${m.hosts.join(' ')}`;
+    default:
+      return `${m.kind} ${m.text}`;
+  }
 }
 
 /** The link name Heartbeat gives a heartbeat medium (its interface, or its serial device); ping media have none. */

@@ -11,14 +11,18 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { BUILTIN_IPFAIL } from '../config/directives.js';
 import type { RespawnChild } from '../config/model.js';
 import type { LogLevel } from '../membership/types.js';
+import { runOperation, SANE_PATH } from './script-runner.js';
 import { decideAfterExit, killLine, lookupUser, newHistory, startedLine, startingLine, type ChildHistory, type RunAs } from './respawn.js';
 
 /** Debian ≥ 1:3.0.6-13 moved ipfail here; ha.cf files written earlier name /usr/lib/heartbeat/ipfail. */
 export const DEBIAN_IPFAIL = '/usr/libexec/heartbeat/ipfail';
+/** heartbeat-ts's own ipfail (src/cli/ipfail.ts), run with this Node. */
+export const OUR_IPFAIL = fileURLToPath(new URL('../cli/ipfail.js', import.meta.url));
 /** Between SIGTERM and SIGKILL for each child at shutdown. */
 export const CHILD_KILL_GRACE_MS = 5000;
 
@@ -29,10 +33,14 @@ export interface ClientChildrenOptions {
   readonly log: (level: LogLevel, text: string) => void;
   /** Where users are looked up. Default /etc/passwd. */
   readonly passwdPath?: string;
-  /** What runs for `builtin:ipfail` (a classic ipfail path that does not exist here). Default DEBIAN_IPFAIL if executable. */
+  /**
+   * What runs for `builtin:ipfail` (a respawn line naming /usr/lib{,64}/heartbeat/ipfail, which does not exist
+   * here): heartbeat-ts's own ipfail by default. A path (e.g. DEBIAN_IPFAIL) runs that program instead; to run
+   * Debian's from ha.cf, name /usr/libexec/heartbeat/ipfail in the respawn line.
+   */
   readonly builtinIpfail?: string | undefined;
   readonly killGraceMs?: number;
-  /** failfast child died abnormally (Heartbeat reboots the machine here). */
+  /** failfast child died abnormally: reboot the machine (foreground runs the reboot command, runRebootCommand). */
   readonly onFailfast?: (command: string) => void;
   /** Tests inject a fake. */
   readonly spawn?: (file: string, args: readonly string[], opts: SpawnOptions) => ChildProcess;
@@ -42,6 +50,7 @@ export interface ClientChildrenOptions {
 interface Slot {
   readonly spec: RespawnChild;
   readonly program: string;
+  readonly args: readonly string[];
   readonly runAs: RunAs;
   history: ChildHistory;
   proc: ChildProcess | undefined;
@@ -69,21 +78,21 @@ export class ClientChildren {
         o.log('err', `Invalid uid [${spec.user}] specified for client child ${spec.command}; not starting it`);
         continue;
       }
-      const program = this.programOf(spec);
-      if (program === undefined) continue;
-      this.slots.push({ spec, program, runAs, history: newHistory(spec.command, spec.failfast), proc: undefined, pid: undefined, startedAtMs: 0, exited: undefined, timer: undefined });
+      const run = this.programOf(spec);
+      if (run === undefined) continue;
+      this.slots.push({ spec, program: run.program, args: run.args, runAs, history: newHistory(spec.command, spec.failfast), proc: undefined, pid: undefined, startedAtMs: 0, exited: undefined, timer: undefined });
     }
   }
 
-  private programOf(spec: RespawnChild): string | undefined {
-    if (spec.program !== BUILTIN_IPFAIL) return spec.program;
-    const real = this.o.builtinIpfail ?? (isExecutable(DEBIAN_IPFAIL) ? DEBIAN_IPFAIL : undefined);
-    if (real === undefined) {
-      this.o.log('warn', `respawn ${spec.command}: that file does not exist, and heartbeat-ts's own ipfail is not implemented yet; not started (install Debian's ${DEBIAN_IPFAIL} or point respawn at an ipfail)`);
-      return undefined;
+  private programOf(spec: RespawnChild): { program: string; args: readonly string[] } | undefined {
+    if (spec.program !== BUILTIN_IPFAIL) return { program: spec.program, args: spec.args };
+    const other = this.o.builtinIpfail;
+    if (other !== undefined) {
+      this.o.log('info', `respawn ${spec.command}: that file does not exist; running ${other} in its place`);
+      return { program: other, args: spec.args };
     }
-    this.o.log('info', `respawn ${spec.command}: that file does not exist; running ${real} in its place`);
-    return real;
+    this.o.log('info', `respawn ${spec.command}: that file does not exist; running heartbeat-ts's ipfail (${OUR_IPFAIL}) in its place`);
+    return { program: process.execPath, args: [OUR_IPFAIL, ...spec.args] };
   }
 
   private now(): number {
@@ -116,7 +125,7 @@ export class ClientChildren {
     const spawn = this.o.spawn ?? nodeSpawn;
     let proc: ChildProcess;
     try {
-      proc = spawn(s.program, s.spec.args, {
+      proc = spawn(s.program, s.args, {
         uid: s.runAs.uid,
         gid: s.runAs.gid,
         env: this.o.env,
@@ -159,7 +168,8 @@ export class ClientChildren {
     s.history = d.history;
     for (const l of d.logs) this.o.log(l.level, l.text);
     if (d.reboot) {
-      this.o.log('crit', `failfast client ${s.spec.command} died: Heartbeat would reboot this machine now; heartbeat-ts does not (not implemented)`);
+      // cl_reboot's EMERG line, then the reboot.
+      this.o.log('crit', `Rebooting system.  Reason: ${s.spec.command}`);
       this.o.onFailfast?.(s.spec.command);
     }
     if (d.respawn) s.timer = setTimeout(() => this.launch(s), d.delayMs);
@@ -206,13 +216,21 @@ export class ClientChildren {
   }
 }
 
-function isExecutable(p: string): boolean {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
+/**
+ * cl_reboot for a failfast child: runs `argv` (the --reboot-command, /sbin/reboot -nf by default) without a
+ * shell. Resolves true if it ran and exited 0 — with a real reboot this process is gone before then; a test's
+ * harmless command leaves it running, and that is logged. False: the reboot failed (Heartbeat logs "ALL
+ * REBOOT OPTIONS FAILED" and exits; the caller decides).
+ */
+export async function runRebootCommand(argv: readonly string[], reason: string, log: (level: LogLevel, text: string) => void, timeoutMs = 60_000): Promise<boolean> {
+  const r = await runOperation({ argv, timeoutMs, env: { PATH: SANE_PATH }, logPrefix: `reboot (${reason})`, log });
+  if (r.exitCode === 0) {
+    log('crit', `reboot command "${argv.join(' ')}" exited 0, yet heartbeat-ts still runs (${reason})`);
+    return true;
   }
+  const how = r.spawnError ?? (r.timedOut ? 'timed out' : r.signal ?? `exit status ${r.exitCode ?? '?'}`);
+  log('crit', `ALL REBOOT OPTIONS FAILED: ${argv.join(' ')} returned ${how}`);
+  return false;
 }
 
 /** The child's process group (it is its leader); its own pid if the group is gone already. */

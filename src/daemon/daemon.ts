@@ -11,16 +11,19 @@ import type { ClusterConfig } from '../config/model.js';
 import type { MediumAdapter } from '../media/medium.js';
 import { Membership, type NodeView } from '../membership/core.js';
 import type { Action, MembershipEvent } from '../membership/types.js';
-import { parseHoldSet, type ResourceAction, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
+import { parseHoldSet, type FenceResult, type ResourceAction, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
 import { getString, type Message } from '../wire/index.js';
 import type { ResourceRunner } from './resource-runner.js';
 import { RcNotifier, type RcNotifierOptions } from './rc-notifier.js';
 import { ApiServer } from '../api/server.js';
+import { PeerCredentialReader } from '../api/peer-credentials.js';
+import { checkApiAuth, loadApiAuth } from './api-auth.js';
 import { daemonApiView } from './api-view.js';
 import { clientStatusAnswer, deliveryFor } from './api-delivery.js';
 import type { ClientChildren } from './client-children.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState } from '../resources/rc-notify.js';
 import type { Logger } from './log.js';
+import type { MetricsSnapshot } from './metrics.js';
 import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
 
 export interface DaemonOptions {
@@ -42,9 +45,21 @@ export interface DaemonOptions {
   readonly api?: { readonly path: string };
   /** ha.cf `respawn`/`failfast` children: started once the API socket is open, stopped after `shutdone`. */
   readonly children?: ClientChildren;
-  /** Called with every action the core produced (tests, status reporting). */
+  /** Called with every action the core produced (tests, status reporting, metrics). */
   readonly onAction?: (a: Action) => void;
+  /** Called with the medium of every frame received from another node (metrics). */
+  readonly onFrame?: (medium: string) => void;
+  /** ha.cf `watchdog`: tickled on every status we send (watchdog.ts). */
+  readonly watchdog?: { tickle(): void };
+  /** ha.cf `stonith`/`stonith_host`: resets a dead peer before its groups are taken (stonith.ts). */
+  readonly stonith?: { reset(node: string): Promise<FenceResult>; checkStatus(): Promise<boolean> };
 }
+
+/** heartbeat 3.0.6 checks the STONITH device at comm-up and then every hour (StonithStatProcessDied). */
+const STONITH_STATUS_INTERVAL_MS = 3600_000;
+
+/** What a reload changes in the running membership (Membership.reconfigure). */
+export type ReloadedMembership = Parameters<Membership['reconfigure']>[0];
 
 const LOADAVG_INTERVAL_MS = 5000;
 /** heartbeat 3.0.6 keeps heart-beating about 2 s after its `shutdone`. */
@@ -60,7 +75,7 @@ export class Daemon {
   private hostcacheWrite: Promise<void> = Promise.resolve();
   readonly sentFrames = { total: 0 };
 
-  constructor(private readonly o: DaemonOptions) {
+  constructor(private o: DaemonOptions) {
     this.monoMs = o.monoMs ?? (() => Math.floor(performance.now()));
     this.wallSec = o.wallSec ?? (() => Math.floor(Date.now() / 1000));
     this.core = this.newCore();
@@ -79,7 +94,31 @@ export class Daemon {
 
   /** rc.d sees what Heartbeat hands to notify_world: other nodes' status changes, link changes, messages. */
   private api: ApiServer | undefined;
+  private readonly startedWallMs = Date.now();
   private apiOpening: Promise<void> | undefined;
+
+  /** The present state for the metrics endpoint: nodes, links, last-heard ages, drop counts. */
+  metricsSnapshot(): MetricsSnapshot {
+    const now = this.monoMs();
+    const heard = this.core.lastHeard();
+    const [self, ...peers] = this.core.nodes();
+    return {
+      localNode: self?.name ?? this.o.config.localNode,
+      localStatus: self?.status ?? 'init',
+      nodes: peers.map((n) => {
+        const h = heard.get(n.name);
+        const last = Math.max(h?.statusMs ?? Number.NEGATIVE_INFINITY, ...(h?.links.values() ?? []));
+        return {
+          name: n.name,
+          type: n.type,
+          status: n.status,
+          lastHeardAgeMs: Number.isFinite(last) ? Math.max(0, now - last) : undefined,
+          links: [...n.links].map(([medium, status]) => ({ medium, status })),
+        };
+      }),
+      drops: this.core.dropCounts(),
+    };
+  }
 
   /** heartbeat 3.0.6 creates the API socket at comm-up; cl_status and API clients connect from then on. */
   private openApi(): void {
@@ -90,12 +129,35 @@ export class Daemon {
       nodes: () => this.core.nodes(),
       openMedia: () => new Set([...this.openMedia].map((m) => m.name)),
       resourceState: () => this.rsc?.rscStatus(),
+      // hbctl status (reqtype hbts-status): last-heard times, generation, who holds which group.
+      extended: {
+        monoMs: () => this.monoMs(),
+        wallMs: () => Date.now(),
+        startedWallMs: this.startedWallMs,
+        lastHeard: () => this.core.lastHeard(),
+        peerHolds: () => {
+          const st = (this.rsc as { readonly status?: { readonly peerHolds?: unknown } } | undefined)?.status;
+          return typeof st?.peerHolds === 'string' ? st.peerHolds : undefined;
+        },
+      },
     });
+    // apiauth and SO_PEERCRED, as Heartbeat checks them (api-auth.ts; threat model: api/peer-credentials.ts).
+    const policy = loadApiAuth(this.o.config.apiAuth);
+    for (const p of policy.problems) this.o.logger.log('err', p);
+    this.o.logger.log('debug', `apiauth: ${[...policy.rules.values()].map((r) => `${r.client} ${r.text}`).join('; ')}`);
+    const credentials = new PeerCredentialReader();
     this.apiOpening = ApiServer.listen({
       path: o.path,
       view,
       log: (level, text) => this.o.logger.log(level === 'error' ? 'err' : level, text),
       onClusterSend: (m) => this.clientMessage(m),
+      peerCredentials: (socket) => credentials.read(socket),
+      authorize: (client) => {
+        const v = checkApiAuth(policy, client);
+        if (v.allowed) return undefined;
+        this.o.logger.log('info', v.detail);
+        return v.reason;
+      },
     })
       .then(async (server) => {
         if (this.closed) {
@@ -195,7 +257,38 @@ export class Daemon {
       uuid,
       knownUuids: readHostcache(this.o.stateDir),
       seed: crypto.randomInt(1, 2 ** 31),
+      ...this.reloaded,
     });
+  }
+
+  /** Timing values and keys applied by a reload (SIGHUP): a later self-restart keeps them. */
+  private reloaded: ReloadedMembership | undefined;
+
+  /** SIGHUP (reload.ts): new timing values and keys, applied to the running membership; resources untouched. */
+  reconfigure(t: ReloadedMembership): void {
+    this.reloaded = t;
+    this.core.reconfigure(t);
+    this.dispatch({ kind: 'tick' });
+  }
+
+  /**
+   * SIGHUP with a changed node or media set (reload.ts): the config the daemon reads from now on; new peers
+   * join the running membership, removed ones are forgotten; the old media close and the new ones open. The
+   * generation, the peers' state and the held resources are kept (no restart is seen by the peers).
+   */
+  async replaceMembers(config: ClusterConfig, media: readonly MediumAdapter[] | undefined): Promise<void> {
+    this.o = { ...this.o, config };
+    this.core.setNodes(config.nodes);
+    if (media !== undefined) {
+      for (const t of this.retryTimers) clearTimeout(t);
+      this.retryTimers.clear();
+      const old = [...this.openMedia];
+      this.openMedia.clear();
+      await Promise.all(old.map((m) => m.close()));
+      this.o = { ...this.o, media };
+      for (const m of media) await this.openMedium(m, true);
+    }
+    this.dispatch({ kind: 'tick' });
   }
 
   /**
@@ -217,7 +310,12 @@ export class Daemon {
   private async openMedium(m: MediumAdapter, first: boolean): Promise<void> {
     try {
       await m.start({
-        frame: (bytes) => this.dispatch({ kind: 'frame', medium: m.name, bytes }),
+        // Our own looped-back broadcasts change nothing in the core (it drops them first): not even dispatched.
+        frame: (bytes) => {
+          if (this.core.isOwnFrame(bytes)) return;
+          this.o.onFrame?.(m.name);
+          this.dispatch({ kind: 'frame', medium: m.name, bytes });
+        },
         problem: (text) => this.o.logger.log('err', text), // media prefix their own kind and name
       });
     } catch (e) {
@@ -323,7 +421,26 @@ export class Daemon {
       case 'shutdown-complete':
         this.shutdownDone?.();
         return;
+      case 'fence': {
+        const stonith = this.o.stonith;
+        const done = (result: FenceResult): void => this.rscDispatch({ kind: 'fence-done', node: a.node, result });
+        if (stonith === undefined) setImmediate(() => done('bad'));
+        else void stonith.reset(a.node).then(done);
+        return;
+      }
     }
+  }
+
+  private stonithTimer: NodeJS.Timeout | undefined;
+
+  private checkStonith(): void {
+    const stonith = this.o.stonith;
+    if (stonith === undefined || this.closed) return;
+    void stonith.checkStatus().then(() => {
+      if (this.closed) return;
+      this.stonithTimer = setTimeout(() => this.checkStonith(), STONITH_STATUS_INTERVAL_MS);
+      this.stonithTimer.unref();
+    });
   }
 
   private onMembershipForResources(a: Action): void {
@@ -407,12 +524,17 @@ export class Daemon {
 
   private perform(a: Action): void {
     this.o.onAction?.(a);
-    if (a.kind === 'comm-up') this.openApi();
+    if (a.kind === 'comm-up') {
+      this.openApi();
+      this.checkStonith();
+    }
     this.notifyRc(a);
     this.deliverToClients(a);
     switch (a.kind) {
       case 'send':
         this.sentFrames.total += 1;
+        // heartbeat 3.0.6 tickles when its own status comes back to it, one per keepalive.
+        if (a.reason === 'status') this.o.watchdog?.tickle();
         for (const m of this.openMedia) m.send({ packet: a.packet, message: a.message });
         return;
       case 'log':
@@ -468,6 +590,7 @@ export class Daemon {
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.loadavgTimer !== undefined) clearTimeout(this.loadavgTimer);
     if (this.rscTimer !== undefined) clearTimeout(this.rscTimer);
+    if (this.stonithTimer !== undefined) clearTimeout(this.stonithTimer);
     for (const t of this.retryTimers) clearTimeout(t);
     await this.o.children?.stopAll();
     await Promise.all(this.o.media.map((m) => m.close()));

@@ -6,7 +6,7 @@ import { formatDiagnostic, hasErrors, sortDiagnostics } from '../core/diagnostic
 import { VERSION } from '../core/version.js';
 import { Daemon } from './daemon.js';
 import { loadConfig } from './load-config.js';
-import { Logger } from './log.js';
+import { Logger, syslogFacilityOf } from './log.js';
 import { planMedia } from './media-factory.js';
 import { PingNodes } from './ping-nodes.js';
 import { ControlFifo } from './control-fifo.js';
@@ -16,9 +16,14 @@ import { LegacyProtocol } from '../resources/legacy.js';
 import type { ClusterConfig, ResourceGroup } from '../config/model.js';
 import { HA_CF_DEFAULTS } from '../config/defaults.js';
 import { daemonApiView } from './api-view.js';
-import { ClientChildren } from './client-children.js';
+import { ClientChildren, runRebootCommand } from './client-children.js';
+import { Watchdog } from './watchdog.js';
+import { Stonith, stonithStartupProblem } from './stonith.js';
 import { lookupUser } from './respawn.js';
 import type { LogLevel } from '../membership/types.js';
+import { LSB, lockPidFile, openReadinessPipe, terminalLogLine, unlockPidFile } from './lifecycle.js';
+import { reloadConfig } from './reload-apply.js';
+import { Metrics, serveMetrics, type MetricsServer } from './metrics.js';
 
 export interface ForegroundOptions {
   readonly configDir: string;
@@ -29,6 +34,16 @@ export interface ForegroundOptions {
   readonly failedStopArgv: readonly string[];
   /** `--script-timeout`: limit of each resource script operation. */
   readonly scriptTimeoutMs: number;
+  /** `--pid-file` (default: heartbeat.pid beside the run directory, /var/run/heartbeat.pid). */
+  readonly pidFile?: string | undefined;
+  /** `--syslog-socket`: where `logfacility` lines go (default /dev/log). */
+  readonly syslogSocket?: string | undefined;
+  /** `-M`: run without resource management (no resource scripts, nothing acquired or released). */
+  readonly noResources?: boolean;
+  /** `--reboot-command` (default: the failed-stop command): a failfast child died abnormally. */
+  readonly rebootArgv?: readonly string[];
+  /** `--metrics`: serve Prometheus metrics there (metrics.ts). */
+  readonly metrics?: { readonly host: string; readonly port: number } | undefined;
 }
 
 /** LSB exit statuses of a daemon start. */
@@ -37,23 +52,65 @@ const EXIT_GENERIC = 1;
 const EXIT_NOT_CONFIGURED = 6;
 
 export async function runForeground(o: ForegroundOptions, extraDebug: number): Promise<number> {
+  // In the background child (lifecycle.ts daemonize), what -f prints on stderr goes to the waiting parent.
+  const readiness = openReadinessPipe();
+  const say = (text: string): void => {
+    if (readiness === undefined) process.stderr.write(text);
+    else readiness.write(text);
+  };
   const loaded = loadConfig({ configDir: o.configDir, nodeName: o.nodeName });
   const diagnostics = sortDiagnostics(loaded.diagnostics);
-  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  for (const d of diagnostics) say(`${formatDiagnostic(d)}\n`);
   const config = loaded.config;
   if (hasErrors(diagnostics) || config === undefined) {
-    process.stderr.write(`heartbeat: configuration error in ${o.configDir}; not starting (see \`heartbeat --check-config\`).\n`);
+    say(`heartbeat: configuration error in ${o.configDir}; not starting (see \`heartbeat --check-config\`).\n`);
     return EXIT_NOT_CONFIGURED;
   }
+  // heartbeat 3.0.6 make_daemon: a live pid file → "already running" and exit 0; a stale one is replaced.
+  const pidFile = o.pidFile ?? path.join(path.dirname(o.runDir), 'heartbeat.pid');
+  const lock = lockPidFile(pidFile);
+  if (!lock.ok) {
+    if (lock.holder !== undefined) {
+      say(terminalLogLine('info', `heartbeat: already running [pid ${lock.holder}].`));
+      return EXIT_OK;
+    }
+    say(terminalLogLine('err', `heartbeat: ${lock.error}`));
+    return LSB.EPERM;
+  }
   const logger = new Logger(
-    { logFile: config.logFile, debugFile: config.debugFile, stderr: true, debugLevel: config.debugLevel + extraDebug },
+    {
+      logFile: config.logFile,
+      debugFile: config.debugFile,
+      stderr: readiness === undefined,
+      debugLevel: config.debugLevel + extraDebug,
+      facility: syslogFacilityOf(config),
+      syslogSocket: o.syslogSocket,
+    },
     os.hostname(),
   );
+  logger.setMirror(readiness?.write);
   logger.log('info', `heartbeat-ts ${VERSION}: Heartbeat-compatible node ${config.localNode} starting (pid ${process.pid})`);
   giveLogFilesToApiUser(config, logger);
+  const haCf = path.join(o.configDir, 'ha.cf');
+  // Node safety (ha.cf watchdog, stonith/stonith_host): a device that cannot be used is a start-up error.
+  const stonithProblem = config.stonith === undefined ? undefined : stonithStartupProblem(config.stonith, haCf);
+  let watchdog: Watchdog | undefined;
+  try {
+    if (stonithProblem !== undefined) throw new Error(stonithProblem);
+    if (config.watchdog !== undefined) watchdog = Watchdog.open(config.watchdog, { file: haCf, line: config.watchdogLine }, (level, text) => logger.log(level, text));
+  } catch (e) {
+    process.stderr.write(`heartbeat: ${(e as Error).message}; not starting.\n`);
+    logger.log('err', `${(e as Error).message}; not starting`);
+    unlockPidFile(pidFile);
+    await logger.close();
+    return EXIT_NOT_CONFIGURED;
+  }
+  const stonith = config.stonith === undefined ? undefined : new Stonith({ device: config.stonith, log: (level, text) => logger.log(level, text) });
   const plan = planMedia(config.media);
   for (const s of plan.skipped) logger.log('warn', s);
-  const rsc = resourceLayer(config, o, logger);
+  if (o.noResources === true) logger.log('info', 'Resource management disabled (-M): no resource scripts run, nothing is acquired or released');
+  const metrics = o.metrics === undefined ? undefined : new Metrics();
+  const rsc = o.noResources === true ? {} : resourceLayer(config, o, logger, metrics);
   const notifications = {
     configDir: o.configDir,
     localNode: config.localNode,
@@ -68,26 +125,83 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   const children =
     config.respawn.length === 0
       ? undefined
-      : new ClientChildren({ children: config.respawn, env: childEnv(config, o), log: (level, text) => logger.log(level, text) });
-  const daemon = new Daemon({ config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...(children === undefined ? {} : { children }), ...rsc });
-  const pings = new PingNodes(config, (node) => daemon.pingReply(node), (text) => logger.log('warn', text));
-  const pidFile = path.join(path.dirname(o.runDir), 'heartbeat.pid');
+      : new ClientChildren({
+          children: config.respawn,
+          env: childEnv(config, o),
+          log: (level, text) => logger.log(level, text),
+          // cl_reboot: a failfast child died abnormally. If the reboot command fails, exit without a word to the
+          // peer (as Heartbeat's "ALL REBOOT OPTIONS FAILED" exit): it takes over after deadtime.
+          onFailfast: (command) =>
+            void runRebootCommand(o.rebootArgv ?? o.failedStopArgv, command, (level, text) => logger.log(level, text)).then(async (ran) => {
+              if (ran) return;
+              await logger.close();
+              process.exit(EXIT_GENERIC);
+            }),
+        });
+  const daemon = new Daemon({
+    config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...(children === undefined ? {} : { children }), ...rsc,
+    ...(watchdog === undefined ? {} : { watchdog }), ...(stonith === undefined ? {} : { stonith }),
+    ...(metrics === undefined ? {} : { onAction: (a) => metrics.action(a), onFrame: (medium) => metrics.frame(medium) }),
+  });
+  const newPings = (c: ClusterConfig): PingNodes => new PingNodes(c, (node) => daemon.pingReply(node), (text) => logger.log('warn', text));
+  let pings = newPings(config);
   try {
     await daemon.start();
   } catch (e) {
     logger.log('err', `cannot start: ${(e as Error).message}`);
+    unlockPidFile(pidFile);
     await daemon.close();
+    watchdog?.close();
     await logger.close();
     return EXIT_GENERIC;
   }
   pings.start();
+  let metricsServer: MetricsServer | undefined;
+  if (metrics !== undefined && o.metrics !== undefined) {
+    try {
+      metricsServer = await serveMetrics(o.metrics.host, o.metrics.port, () => metrics.render(daemon.metricsSnapshot()));
+      logger.log('info', `Metrics at http://${o.metrics.host.includes(':') ? `[${o.metrics.host}]` : o.metrics.host}:${metricsServer.port}/metrics`);
+    } catch (e) {
+      // Observability is not worth a node: the pair runs on without it.
+      logger.log('err', `${(e as Error).message}; running without metrics`);
+    }
+  }
   const fifo = new ControlFifo(path.join(o.stateDir, 'fifo'), (m) => daemon.localMessage(m), (text) => logger.log('err', text));
   if (fifo.open()) logger.log('info', `Control FIFO ${fifo.path} open`);
-  try {
-    fs.writeFileSync(pidFile, `${process.pid}\n`);
-  } catch {
-    /* a read-only or missing run directory only costs us the pid file */
+  if (readiness !== undefined) {
+    // Up: the parent may exit; from now on stdio is /dev/null, as make_daemon leaves it.
+    logger.log('info', `Running in the background (pid file ${pidFile})`);
+    logger.setMirror(undefined);
+    readiness.ready();
+    process.chdir('/');
   }
+  // SIGHUP (or `heartbeat -r`): reopen the log files, re-read the configuration (reload.ts); one at a time.
+  let running = config;
+  let reloading: Promise<void> = Promise.resolve();
+  const onHup = (): void => {
+    reloading = reloading
+      .then(async () => {
+        running = await reloadConfig({
+          o,
+          running,
+          extraDebug,
+          logger,
+          daemon,
+          restartPings: (c) => {
+            pings.stop();
+            pings = newPings(c);
+            pings.start();
+          },
+        });
+      })
+      .catch((e: unknown) => logger.log('err', `reload failed: ${(e as Error).message}; the running configuration is kept`));
+  };
+  process.on('SIGHUP', onHup);
+  // heartbeat 3.0.6: SIGUSR1 raises the debug level, SIGUSR2 lowers it.
+  const onUsr1 = (): void => logger.setDebugLevel(logger.debugLevel + 1);
+  const onUsr2 = (): void => logger.setDebugLevel(logger.debugLevel - 1);
+  process.on('SIGUSR1', onUsr1);
+  process.on('SIGUSR2', onUsr2);
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       logger.log('info', `Heartbeat shutdown in progress. (${signal})`);
@@ -96,12 +210,16 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
       void daemon
         .shutdown()
         .then(() => daemon.close())
+        .then(async () => {
+          await metricsServer?.close();
+          metrics?.close();
+        })
         .then(() => {
-          try {
-            if (fs.readFileSync(pidFile, 'latin1').trim() === String(process.pid)) fs.unlinkSync(pidFile);
-          } catch {
-            /* not ours or gone */
-          }
+          watchdog?.close(); // a clean stop only: the magic close disarms the kernel's timer
+          unlockPidFile(pidFile);
+          process.off('SIGHUP', onHup);
+          process.off('SIGUSR1', onUsr1);
+          process.off('SIGUSR2', onUsr2);
           logger.log('info', 'Heartbeat shutdown complete.');
           return logger.close();
         })
@@ -178,7 +296,7 @@ function groupKey(g: ResourceGroup): string {
  * The resource layer of a two-node pair: the nice_failback protocol (auto_failback on|off) or the legacy one
  * (Heartbeat's default when ha.cf does not set auto_failback).
  */
-function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logger): Pick<ConstructorParameters<typeof Daemon>[0], 'resources'> {
+function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logger, metrics: Metrics | undefined): Pick<ConstructorParameters<typeof Daemon>[0], 'resources'> {
   const peers = config.nodes.filter((n) => n.type === 'normal' && n.name !== config.localNode);
   const peer = peers[0];
   if (peers.length !== 1 || peer === undefined) {
@@ -204,6 +322,7 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
               peer: peer.name,
               localKeys: groups.filter((g) => g.node === config.localNode).map(groupKey),
               foreignKeys: groups.filter((g) => g.node !== config.localNode).map(groupKey),
+              stonith: config.stonith !== undefined,
             })
           : new ResourceProtocol({
               localNode: config.localNode,
@@ -211,6 +330,7 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
               autoFailback: config.autoFailback === 'on',
               hasLocalGroups: groups.some((g) => g.node === config.localNode),
               hasForeignGroups: groups.some((g) => g.node !== config.localNode),
+              stonith: config.stonith !== undefined,
             }),
       runner: new ResourceRunner({
         configDir: o.configDir,
@@ -220,6 +340,12 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
         log: (level, text) => logger.log(level, text),
         timeoutMs: o.scriptTimeoutMs,
         failedStopArgv: o.failedStopArgv,
+        ...(metrics === undefined
+          ? {}
+          : {
+              onOperation: (resource, op, outcome, ms) => metrics.resourceOperation(resource, op, outcome, ms),
+              onGroup: (key, change) => metrics.groupChange(key, change),
+            }),
         // heartbeat 3.0.6 RecoverFromFailedStop kills heartbeat (`pkill -9`): no release report, no shutdone,
         // so the peer declares this node dead after deadtime and takes over. Reached only if the failed-stop
         // command (a reboot by default) left us running.

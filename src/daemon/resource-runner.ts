@@ -9,6 +9,7 @@
 // table of src/resources/failure-policy.ts. Every operation has a timeout (TERM, then KILL to its process
 // group) and one group runs at a time.
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Resource, ResourceGroup } from '../config/model.js';
@@ -56,6 +57,10 @@ export interface ResourceRunnerOptions {
   readonly afterFailedStop?: (resources: readonly string[]) => Promise<void> | void;
   /** Runs one operation; tests inject a fake. Default runOperation (script-runner.ts). */
   readonly runOperation?: typeof runOperation;
+  /** Told of every script run (metrics): the resource, the operation, its outcome, milliseconds taken. */
+  readonly onOperation?: (resource: string, op: 'start' | 'stop' | 'status', outcome: OperationOutcome, ms: number) => void;
+  /** Told when a group has been acquired (every resource started) or released (metrics). */
+  readonly onGroup?: (key: string, change: 'acquired' | 'released') => void;
 }
 
 const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resource.d');
@@ -220,6 +225,7 @@ export class ResourceRunner {
       }
     }
     this.o.log('info', `Resource group ${this.key(g)} acquired`);
+    this.o.onGroup?.(this.key(g), 'acquired');
     return true;
   }
 
@@ -227,6 +233,7 @@ export class ResourceRunner {
     this.o.log('info', `Releasing resource group: ${g.node} ${g.resources.map((r) => r.spec).join(' ')}`);
     let ok = true;
     for (const r of [...g.resources].reverse()) ok = (await this.stopResource(r)) && ok;
+    this.o.onGroup?.(this.key(g), 'released');
     return ok;
   }
 
@@ -305,6 +312,7 @@ export class ResourceRunner {
     // A status answer is read, not logged; its stderr still is. runOperation returns when the script exits,
     // even if a daemon it started still holds the output pipes, and kills the group only on a timeout.
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS;
+    const startedMs = performance.now();
     const result = await (this.o.runOperation ?? runOperation)({
       argv: [file, ...r.args, op],
       timeoutMs,
@@ -315,6 +323,7 @@ export class ResourceRunner {
       killGraceMs: KILL_GRACE_MS,
     });
     const outcome = outcomeOf(result);
+    this.o.onOperation?.(r.spec, op, outcome, performance.now() - startedMs);
     if (outcome === 'timed-out') this.o.log('err', `${r.spec}: ${op} timed out after ${timeoutMs} ms; killed`);
     else if (outcome !== 'success' && op !== 'status') this.o.log('err', `${r.spec}: ${op} failed (${describeFailure(outcome, result.exitCode, result.signal, result.spawnError, timeoutMs)})`);
     return { outcome, stdout: result.stdout };

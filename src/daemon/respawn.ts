@@ -54,7 +54,7 @@ export interface ExitDecision {
   /** Start it again after `delayMs`, or leave it. */
   readonly respawn: boolean;
   readonly delayMs: number;
-  /** failfast child died abnormally: Heartbeat reboots the machine here (cl_reboot). */
+  /** failfast child died abnormally: reboot the machine now (Heartbeat's cl_reboot). */
   readonly reboot: boolean;
   readonly logs: readonly { readonly level: LogLevel; readonly text: string }[];
 }
@@ -90,7 +90,12 @@ export function decideAfterExit(h: ChildHistory, e: ChildExit): ExitDecision {
   }
   if (code !== 0) logs.push({ level: 'debug', text: `Client ${h.command} exited with return code ${code}.` });
   if (e.signal !== 0) logs.push({ level: 'debug', text: `Client ${h.command} (pid=${e.pid}) killed by signal ${e.signal}.` });
-  const reboot = h.failfast && (e.signal !== 0 || (code !== 0 && !e.shuttingDown));
+  // heartbeat 3.0.6 reboots on any signal death, even during its own shutdown — when the signal is the SIGTERM
+  // it sent the child itself (shutdown_last_client_child): a clean stop then reboots the machine. Not here.
+  const reboot = h.failfast && !e.shuttingDown && (e.signal !== 0 || code !== 0);
+  if (h.failfast && e.shuttingDown && e.signal !== 0) {
+    logs.push({ level: 'info', text: `failfast client ${h.command} ended by signal ${e.signal} during shutdown: no reboot (Heartbeat 3.0.6 would reboot here)` });
+  }
   if (e.shuttingDown || code === EXIT_NO_RESPAWN) return { history: h, respawn: false, delayMs: 0, reboot, logs };
   const short = e.nowMs - e.startedAtMs < SHORT_RUN_MS;
   const shortRuns = short ? h.shortRuns + 1 : 0;

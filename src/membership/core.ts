@@ -122,12 +122,12 @@ export interface NodeView {
 type CommState = 'starting' | 'linksup-wait' | 'reqnodes' | 'up';
 
 export class Membership {
-  private readonly o: MembershipOptions;
+  private o: MembershipOptions;
   private readonly rng: Rng;
   private readonly peers = new Map<string, PeerState>();
   private readonly history = new XmitHistory();
   private readonly limiter = new LogLimiter(DROP_LOG_INTERVAL_MS);
-  private readonly originator: Originator;
+  private originator: Originator;
   private readonly drops = new Map<DropReason, number>();
   private localStatus: NodeStatus = 'init';
   private comm: CommState = 'starting';
@@ -158,22 +158,41 @@ export class Membership {
     };
     for (const n of options.nodes) {
       if (n.name === options.localNode) continue;
-      this.peers.set(n.name, {
-        name: n.name,
-        type: n.type,
-        status: 'init',
-        uuid: options.knownUuids?.get(n.name),
-        generation: 0,
-        lastStatusRxMs: 0,
-        prevStatusRxMs: undefined,
-        statusSeq: 0,
-        deadTicksMs: n.type === 'ping' ? options.deadpingMs : options.deadtimeMs,
-        anyPacket: false,
-        seq: new SeqTracker(),
-        ackTrigger: this.rng.int(0, 9),
-        ackedSeq: 0,
-        links: new Map(),
-      });
+      this.peers.set(n.name, this.newPeer(n, 0));
+    }
+  }
+
+  private newPeer(n: MembershipOptions['nodes'][number], heardMs: number): PeerState {
+    return {
+      name: n.name,
+      type: n.type,
+      status: 'init',
+      uuid: this.o.knownUuids?.get(n.name),
+      generation: 0,
+      lastStatusRxMs: heardMs,
+      prevStatusRxMs: undefined,
+      statusSeq: 0,
+      deadTicksMs: n.type === 'ping' ? this.o.deadpingMs : this.o.deadtimeMs,
+      anyPacket: false,
+      seq: new SeqTracker(),
+      ackTrigger: this.rng.int(0, 9),
+      ackedSeq: 0,
+      links: new Map(),
+    };
+  }
+
+  /**
+   * A reloaded ha.cf changed the node set (ping nodes, ping groups, nodes other than the ones we run with):
+   * new peers start in `init` as if just heard of (declared dead after their deadtime if silent), removed ones
+   * are forgotten; every other peer keeps its state. The TTL follows the node count.
+   */
+  setNodes(nodes: MembershipOptions['nodes']): void {
+    this.o = { ...this.o, nodes };
+    this.originator = { ...this.originator, ttl: this.o.hopfudge + nodes.length };
+    const wanted = new Set(nodes.map((n) => n.name));
+    for (const name of [...this.peers.keys()]) if (!wanted.has(name)) this.peers.delete(name);
+    for (const n of nodes) {
+      if (n.name !== this.o.localNode && !this.peers.has(n.name)) this.peers.set(n.name, this.newPeer(n, this.now.monoMs));
     }
   }
 
@@ -200,6 +219,31 @@ export class Membership {
         links: new Map([...p.links].map(([m, l]) => [m, l.status] as const)),
       })),
     ];
+  }
+
+  /**
+   * When each peer, and each of its links, was last heard (monotonic ms): a status message, or a ping reply;
+   * undefined when never. For `hbctl status` (api-view.ts extendedStatus).
+   */
+  lastHeard(): Map<string, { readonly statusMs: number | undefined; readonly links: ReadonlyMap<string, number> }> {
+    const out = new Map<string, { readonly statusMs: number | undefined; readonly links: ReadonlyMap<string, number> }>();
+    for (const p of this.peers.values()) {
+      const heard = p.prevStatusRxMs !== undefined || (p.type === 'ping' && p.anyPacket);
+      out.set(p.name, { statusMs: heard ? p.lastStatusRxMs : undefined, links: new Map([...p.links].map(([m, l]) => [m, l.lastRxMs] as const)) });
+    }
+    return out;
+  }
+
+  /**
+   * A reloaded ha.cf or authkeys (SIGHUP): the new timing values and keys apply from the next event, peers
+   * keep their state. A normal peer keeps the deadtime it advertises (`dt`); ping nodes take the new deadping;
+   * our next status goes out within the new keepalive and advertises the new deadtime.
+   */
+  reconfigure(t: Pick<MembershipOptions, 'keepaliveMs' | 'deadtimeMs' | 'warntimeMs' | 'initdeadMs' | 'deadpingMs' | 'keys'>): void {
+    this.o = { ...this.o, ...t };
+    this.originator = { ...this.originator, keys: t.keys };
+    for (const p of this.peers.values()) if (p.type === 'ping') p.deadTicksMs = t.deadpingMs;
+    this.nextStatusAtMs = Math.min(this.nextStatusAtMs, this.lastStatusSentMs + t.keepaliveMs);
   }
 
   dropCounts(): ReadonlyMap<DropReason, number> {
@@ -417,10 +461,17 @@ export class Membership {
 
   /* ------------------------------------------------------------------ receiving */
 
+  /**
+   * Half of what a bcast medium hears is our own broadcasts (Heartbeat drops them as duplicates): recognised
+   * by our `src` field's bytes, before decoding. A frame that merely contains these bytes elsewhere is dropped
+   * too, which is safe. Such a frame changes nothing here, so the daemon may skip handle() for it.
+   */
+  isOwnFrame(bytes: Uint8Array): boolean {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(this.ownSrcNeedle);
+  }
+
   private onFrame(medium: string, bytes: Uint8Array): void {
-    // Half of what a bcast medium hears is our own broadcasts: recognise them before decoding. (A frame that
-    // merely contains these bytes elsewhere is dropped too, which is safe.)
-    if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(this.ownSrcNeedle)) return;
+    if (this.isOwnFrame(bytes)) return;
     const frame = decodeFrame(bytes);
     if (!frame.ok) {
       this.drop('undecodable', medium, `undecodable frame on ${medium}: ${frame.error.reason}`);

@@ -7,7 +7,8 @@
  *     `ip-request-resp dest=<peer> ipaddr=<key> weown=yes|no ok=OK`.
  *   - `ip-request-resp` for us with ok=OK: rc.d/ip-request-resp — take the group.
  *   - the peer dies: `stonith` notice (unneeded only if it sent `shutdone` since it last started), then
- *     mach_down — take its groups — and our own missing ones.
+ *     mach_down — take its groups — and our own missing ones. With a STONITH device and a reset needed, the
+ *     takeover waits for a reset that worked (protocol.ts Fencing).
  *   - the peer's `shutdone`: take its groups at once (takeover_from_node).
  *   - shutdown: give up every group, held or not (hb_giveup_resources), then `shutdone`.
  *   - standby and hb_takeover: "Standby mode only implemented when nice_failback on".
@@ -19,7 +20,7 @@
  * groups we started and have not stopped are the same set, without running a script per request).
  */
 import { assertNever } from '../core/assert-never.js';
-import type { ResourceAction, ResourceEngine, ResourceEvent } from './protocol.js';
+import { Fencing, type ResourceAction, type ResourceEngine, type ResourceEvent } from './protocol.js';
 
 export interface LegacyOptions {
   readonly localNode: string;
@@ -28,6 +29,8 @@ export interface LegacyOptions {
   readonly localKeys: readonly string[];
   /** Group keys whose home is the peer. */
   readonly foreignKeys: readonly string[];
+  /** A STONITH device is configured: a dead peer that may hold groups is reset before they are taken. */
+  readonly stonith?: boolean;
 }
 
 type Job =
@@ -50,6 +53,11 @@ export class LegacyProtocol implements ResourceEngine {
   private queue: Job[] = [];
   private running: Job | undefined;
   private out: ResourceAction[] = [];
+  private readonly fencing = new Fencing(
+    (fields) => this.send(fields),
+    (level, text) => this.log(level, text),
+    (node) => this.out.push({ kind: 'fence', node }),
+  );
 
   constructor(private readonly o: LegacyOptions) {}
 
@@ -63,10 +71,10 @@ export class LegacyProtocol implements ResourceEngine {
    * scripts that read `cl_status rscstatus` see what they saw with Heartbeat.
    */
   rscStatus(): string {
-    return this.running !== undefined || this.queue.length > 0 ? 'transition' : 'none';
+    return this.running !== undefined || this.queue.length > 0 || this.fencing.active ? 'transition' : 'none';
   }
 
-  handle(event: ResourceEvent, _nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number } {
+  handle(event: ResourceEvent, nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number } {
     this.out = [];
     switch (event.kind) {
       case 'comm-up':
@@ -79,6 +87,7 @@ export class LegacyProtocol implements ResourceEngine {
         this.onPeerDead();
         break;
       case 'peer-restarted':
+        this.fencing.cancel(`${this.o.peer} is alive again and restarted (it holds nothing)`);
         this.peerEpoch += 1;
         this.peerAlive = true;
         this.heardFromPeer = true;
@@ -86,6 +95,9 @@ export class LegacyProtocol implements ResourceEngine {
         break;
       case 'activity-done':
         this.onJobDone(event.ok);
+        break;
+      case 'fence-done':
+        this.fencing.done(event.node, event.result, nowMs);
         break;
       case 'standby-request':
         this.log('info', 'Standby mode only implemented when nice_failback on');
@@ -98,8 +110,9 @@ export class LegacyProtocol implements ResourceEngine {
       default:
         assertNever(event, 'resource event');
     }
+    this.fencing.tick(nowMs);
     this.runNext();
-    return { actions: this.out, nextWakeAtMs: Number.POSITIVE_INFINITY };
+    return { actions: this.out, nextWakeAtMs: this.fencing.nextWakeAtMs };
   }
 
   private onCommUp(peerAlive: boolean, peerActive: boolean): void {
@@ -108,8 +121,10 @@ export class LegacyProtocol implements ResourceEngine {
     this.peerAlive = peerAlive;
     if (peerAlive) this.heardFromPeer = true;
     if (!peerAlive) {
-      // The peer was declared dead before we were up: its groups are ours to run, as mach_down would do.
-      this.takeOver(`${this.o.peer} is dead at start-up`);
+      // The peer was declared dead before we were up: its groups are ours to run, as mach_down would do —
+      // after a reset when a device is configured (never heard: it may hold anything).
+      if (this.o.stonith === true) this.fencing.begin(this.o.peer, 'was never heard before our start-up', () => this.takeOver(`${this.o.peer} is dead at start-up and was reset`));
+      else this.takeOver(`${this.o.peer} is dead at start-up`);
       return;
     }
     for (const key of this.o.localKeys) {
@@ -170,9 +185,16 @@ export class LegacyProtocol implements ResourceEngine {
     if (!this.started || this.shuttingDown) return;
     // hb_rsc_recover_dead_resources: STONITH is unneeded only for a peer known to hold nothing.
     const gaveUp = this.heardFromPeer && !this.peerHasResources;
-    this.send([['t', 'stonith'], ['node', this.o.peer], ['result', gaveUp ? 'unneeded' : 'n_stnth']]);
-    if (gaveUp) this.log('info', `Dead node ${this.o.peer} gave up resources.`);
-    else this.log('warn', 'No STONITH device configured. Shared disks are not protected.');
+    if (gaveUp) {
+      this.send([['t', 'stonith'], ['node', this.o.peer], ['result', 'unneeded']]);
+      this.log('info', `Dead node ${this.o.peer} gave up resources.`);
+    } else if (this.o.stonith === true) {
+      this.fencing.begin(this.o.peer, 'is dead', () => this.takeOver(`${this.o.peer} is dead and was reset`));
+      return;
+    } else {
+      this.send([['t', 'stonith'], ['node', this.o.peer], ['result', 'n_stnth']]);
+      this.log('warn', 'No STONITH device configured. Shared disks are not protected.');
+    }
     this.takeOver(`${this.o.peer} is dead`);
   }
 
@@ -198,6 +220,7 @@ export class LegacyProtocol implements ResourceEngine {
   private onShutdown(): void {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.fencing.cancel('we are shutting down');
     // Acquisitions not begun are cancelled; requests of the peer before ours are still answered.
     this.queue = this.queue.filter((j) => j.kind !== 'acquire');
     this.queue.push({ kind: 'shutdown' });

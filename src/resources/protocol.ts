@@ -16,7 +16,11 @@
  *     own home groups on this path, deciding at once cannot produce two owners. A peer that is unstable
  *     without having started (busy with a takeover or a standby) is waited for, with Heartbeat's 10 s as the
  *     fallback — a property test found that deciding then could double-own a group.
- *   - peer dead → take every group we do not hold (takeover_from_node, mach_down).
+ *   - peer dead → take every group we do not hold (takeover_from_node, mach_down). With a STONITH device
+ *     (`stonith`/`stonith_host`) and a peer that may hold groups: reset it first (`fence`), send `stonith`
+ *     with each try's result, take over only after a reset that worked, retry every 5 s (Initiate_Reset,
+ *     StonithProcessDied). No device: `n_stnth` and take over anyway. A peer that reported holding nothing:
+ *     `unneeded`, no reset.
  *   - standby: the three-phase `ask_resources` exchange me → other → done → done (§7.8); auto_failback on
  *     starts it for our foreign groups once both sides are stable (PerformAutoFailback).
  *   - peer `shutdone` → take its groups now, no STONITH needed later.
@@ -47,6 +51,11 @@ export const STARTING_FIELD = 'hbts_starting';
 export const RQSTDELAY_MS = 10_000;
 /** heartbeat 3.0.6 acquireresourcegroup: `(sleep 30; hb_standby …) &` after a failed start. */
 export const FAILED_START_STANDBY_MS = 30_000;
+/** heartbeat 3.0.6 StonithProcessDied: a reset that failed is tried again 5 s later, for ever. */
+export const STONITH_RETRY_MS = 5000;
+
+/** A reset's outcome as the `stonith` message reports it (T_STONITH_OK, T_STONITH_BADHOST, T_STONITH_BAD). */
+export type FenceResult = 'OK' | 'badhost' | 'bad';
 
 function toSet(bits: number): HoldSet {
   return SET_OF[bits & 3] ?? 'none';
@@ -68,6 +77,8 @@ export interface ResourceOptions {
   /** Whether each set has any group at all (an empty set is acquired instantly). */
   readonly hasLocalGroups: boolean;
   readonly hasForeignGroups: boolean;
+  /** A STONITH device is configured: a dead peer that may hold groups is reset before they are taken. */
+  readonly stonith?: boolean;
 }
 
 export type ResourceEvent =
@@ -78,6 +89,8 @@ export type ResourceEvent =
   /** The peer came back with a new generation: what it held and its stability are unknown again. */
   | { readonly kind: 'peer-restarted' }
   | { readonly kind: 'activity-done'; readonly ok: boolean }
+  /** The reset asked for by a `fence` action has ended. */
+  | { readonly kind: 'fence-done'; readonly node: string; readonly result: FenceResult }
   | { readonly kind: 'standby-request'; readonly set: HoldSet }
   | { readonly kind: 'shutdown-request' }
   | { readonly kind: 'tick' };
@@ -89,6 +102,8 @@ export type ResourceAction =
   /** One group by its key (legacy mode: ip-request/ip-request-resp work group by group). */
   | { readonly kind: 'acquire-group' | 'release-group'; readonly key: string; readonly reason: string }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'err' | 'crit'; readonly text: string }
+  /** Reset `node` through the STONITH device; its end is a `fence-done` event. */
+  | { readonly kind: 'fence'; readonly node: string }
   /** Every group is released and `shutdone` sent: the daemon may stop heart-beating (after ~2 s). */
   | { readonly kind: 'shutdown-complete' };
 
@@ -96,6 +111,81 @@ interface Activity {
   readonly kind: 'acquire' | 'release';
   readonly set: HoldSet;
   readonly then: 'stable' | 'takeover' | 'standby-release' | 'standby-acquire' | 'shutdown';
+}
+
+/**
+ * The "fence before acquire" step both protocols share (hb_rsc_recover_dead_resources, Initiate_Reset,
+ * StonithProcessDied): one reset at a time, each result sent as `stonith node=… result=…`, a failed reset tried
+ * again every STONITH_RETRY_MS and logged each time; `onReset` runs once a reset worked. Abandoned when the peer
+ * is heard again (it restarted: it holds nothing) or we shut down.
+ */
+export class Fencing {
+  private pending: { readonly node: string; tries: number; readonly then: () => void } | undefined;
+  private running = false;
+  private retryAtMs = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly send: (fields: readonly (readonly [string, string])[]) => void,
+    private readonly log: (level: 'info' | 'warn' | 'err' | 'crit', text: string) => void,
+    private readonly fence: (node: string) => void,
+  ) {}
+
+  get active(): boolean {
+    return this.pending !== undefined;
+  }
+
+  get nextWakeAtMs(): number {
+    return this.retryAtMs;
+  }
+
+  /** Starts resetting `node`; `then` (the takeover) runs after the first reset that works. */
+  begin(node: string, why: string, then: () => void): void {
+    this.log('warn', `${node} ${why}: it may still hold resources; resetting it through the STONITH device before taking them over`);
+    this.pending = { node, tries: 0, then };
+    this.retryAtMs = Number.POSITIVE_INFINITY;
+    if (!this.running) this.tryOnce();
+  }
+
+  private tryOnce(): void {
+    const p = this.pending;
+    if (p === undefined) return;
+    p.tries += 1;
+    this.running = true;
+    this.fence(p.node);
+  }
+
+  tick(nowMs: number): void {
+    if (nowMs < this.retryAtMs) return;
+    this.retryAtMs = Number.POSITIVE_INFINITY;
+    if (!this.running) this.tryOnce();
+  }
+
+  done(node: string, result: FenceResult, nowMs: number): void {
+    this.running = false;
+    // Initiate_Reset's child sends its result whatever it is, every try.
+    this.send([['t', 'stonith'], ['node', node], ['result', result]]);
+    const p = this.pending;
+    if (p === undefined || p.node !== node) {
+      this.log('info', `STONITH of ${node} ended (${result}) after it was no longer needed`);
+      return;
+    }
+    if (result === 'OK') {
+      this.pending = undefined;
+      this.log('info', `STONITH of ${node} succeeded (try ${p.tries}): taking over its resources`);
+      p.then();
+      return;
+    }
+    this.log('err', `STONITH of ${node} failed.  Retrying... (try ${p.tries}: ${result}; its resources are not taken over until a reset succeeds; next try in ${STONITH_RETRY_MS / 1000} s)`);
+    this.retryAtMs = nowMs + STONITH_RETRY_MS;
+  }
+
+  cancel(why: string): void {
+    const p = this.pending;
+    if (p === undefined) return;
+    this.log('warn', `STONITH of ${p.node} abandoned after ${p.tries} ${p.tries === 1 ? 'try' : 'tries'}: ${why}`);
+    this.pending = undefined;
+    this.retryAtMs = Number.POSITIVE_INFINITY;
+  }
 }
 
 /** What the daemon drives: the nice_failback protocol here, or the legacy one (legacy.ts). */
@@ -124,6 +214,11 @@ export class ResourceProtocol implements ResourceEngine {
   private failedStartStandby: { readonly set: HoldSet; readonly atMs: number } | undefined;
   private out: ResourceAction[] = [];
   private nowMs = 0;
+  private readonly fencing = new Fencing(
+    (fields) => this.send(fields),
+    (level, text) => this.log(level, text),
+    (node) => this.out.push({ kind: 'fence', node }),
+  );
 
   constructor(private readonly o: ResourceOptions) {}
 
@@ -134,7 +229,7 @@ export class ResourceProtocol implements ResourceEngine {
   rscStatus(): string {
     // hb_rsc_isstable (nice_failback): the peer stable, nothing running, no standby, a settled state.
     const stable =
-      this.otherStable && this.activity === undefined && this.standby === 'none' && (this.state === 'stable' || this.state === 'shutdown' || this.state === 'init');
+      this.otherStable && !this.fencing.active && this.activity === undefined && this.standby === 'none' && (this.state === 'stable' || this.state === 'shutdown' || this.state === 'init');
     return stable ? toSet(this.iHold) : 'transition';
   }
 
@@ -152,6 +247,7 @@ export class ResourceProtocol implements ResourceEngine {
         this.onPeerDead();
         break;
       case 'peer-restarted':
+        this.fencing.cancel(`${this.o.peer} is alive again and restarted (it holds nothing)`);
         this.peerAlive = true;
         this.otherStable = false;
         this.otherHolds = 0;
@@ -160,6 +256,9 @@ export class ResourceProtocol implements ResourceEngine {
         break;
       case 'activity-done':
         this.onActivityDone(event.ok);
+        break;
+      case 'fence-done':
+        this.fencing.done(event.node, event.result, nowMs);
         break;
       case 'standby-request':
         this.onStandbyRequest(event.set);
@@ -174,7 +273,7 @@ export class ResourceProtocol implements ResourceEngine {
     }
     this.timers();
     const failedStartAtMs = this.failedStartStandby?.atMs ?? Number.POSITIVE_INFINITY;
-    return { actions: this.out, nextWakeAtMs: Math.min(this.standbyDeadlineMs, this.nextFailbackAtMs, this.rscrcvdDeadlineMs, failedStartAtMs) };
+    return { actions: this.out, nextWakeAtMs: Math.min(this.standbyDeadlineMs, this.nextFailbackAtMs, this.rscrcvdDeadlineMs, failedStartAtMs, this.fencing.nextWakeAtMs) };
   }
 
   /* ------------------------------------------------------------------ start-up */
@@ -184,7 +283,10 @@ export class ResourceProtocol implements ResourceEngine {
     this.peerAlive = peerAlive;
     this.state = 'starting';
     this.send([['t', 'starting']]); // hb_resource.c send_local_starting
-    if (!peerAlive) this.takeOver('the other node is dead at start-up');
+    if (peerAlive) return;
+    // Never heard: it may hold anything (hb_rsc_recover_dead_resources: !anypacketsyet → STONITH needed).
+    if (this.o.stonith === true) this.fencing.begin(this.o.peer, 'was never heard before our start-up', () => this.takeOver('the other node is dead at start-up and was reset'));
+    else this.takeOver('the other node is dead at start-up');
   }
 
   private onMessage(type: string, f: ReadonlyMap<string, string>): void {
@@ -275,10 +377,18 @@ export class ResourceProtocol implements ResourceEngine {
     this.otherHolds = 0;
     this.cancelStandby('the other node died');
     if (this.state === 'init' || this.state === 'shutdown') return;
-    // hb_rsc_recover_dead_resources: no STONITH device in v1 pairs we manage.
-    this.send([['t', 'stonith'], ['node', this.o.peer], ['result', gaveUp ? 'unneeded' : 'n_stnth']]);
-    if (gaveUp) this.log('info', `Dead node ${this.o.peer} gave up resources.`);
-    else this.log('warn', 'No STONITH device configured. Shared disks are not protected.');
+    // hb_rsc_recover_dead_resources: a peer that said it holds nothing needs no reset; otherwise reset it
+    // first when a device is configured, else say so and take over anyway.
+    if (gaveUp) {
+      this.send([['t', 'stonith'], ['node', this.o.peer], ['result', 'unneeded']]);
+      this.log('info', `Dead node ${this.o.peer} gave up resources.`);
+    } else if (this.o.stonith === true) {
+      this.fencing.begin(this.o.peer, 'is dead', () => this.takeOver(`${this.o.peer} is dead and was reset`));
+      return;
+    } else {
+      this.send([['t', 'stonith'], ['node', this.o.peer], ['result', 'n_stnth']]);
+      this.log('warn', 'No STONITH device configured. Shared disks are not protected.');
+    }
     this.takeOver(`${this.o.peer} is dead`);
   }
 
@@ -368,6 +478,7 @@ export class ResourceProtocol implements ResourceEngine {
   }
 
   private timers(): void {
+    this.fencing.tick(this.nowMs);
     if (this.nowMs >= this.standbyDeadlineMs && this.standby === 'asked') {
       this.log('warn', 'No reply to standby request. Standby request cancelled.');
       this.endStandby();
@@ -401,6 +512,7 @@ export class ResourceProtocol implements ResourceEngine {
   private onShutdown(): void {
     if (this.state === 'shutdown') return;
     this.state = 'shutdown';
+    this.fencing.cancel('we are shutting down');
     this.cancelStandby('we are shutting down');
     this.send([['t', 'resource'], ['rsc_hold', 'none'], ['rtype', 'full'], ['isstable', '0'], ['info', 'shutdown']]);
     // hb_giveup_resources releases every group, held or not; after a running activity if there is one.

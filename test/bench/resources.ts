@@ -65,6 +65,8 @@ interface Handover {
   readonly failures: number;
   /** Our scripts (both nodes) from the event to shortly after the first answer, times relative to the event. */
   readonly timeline: string;
+  /** Those scripts' run times ("httpd stop" → ms), for the per-script medians. */
+  readonly durations: readonly (readonly [string, number])[];
 }
 
 interface Crash {
@@ -118,6 +120,10 @@ async function handover(pair: Pair, to: string, action: () => Promise<unknown> |
     gapMs: pair.longestGap(at, served.end + AFTER_SERVED_MS),
     failures: pair.failures(at, served.end + AFTER_SERVED_MS),
     timeline: timelineOf(pair.scriptOps(), at, served.end + 300),
+    durations: pair
+      .scriptOps()
+      .filter((o) => o.fork >= at - 50 && o.fork <= served.end && o.exit !== undefined && !o.what.startsWith('?'))
+      .map((o) => [o.what, (o.exit as number) - o.fork] as const),
   };
 }
 
@@ -286,6 +292,10 @@ function details(o: PairResult, r: PairResult): string[] {
     const mid = sorted[Math.floor(sorted.length / 2)];
     if (mid !== undefined && mid.timeline !== '') out.push(`resources:   ours, ${what} (median outage ${mid.gapMs} ms; ms from the event; a: alpha, b: bravo): ${mid.timeline}`);
   }
+  const byScript = new Map<string, number[]>();
+  for (const h of [...o.failback, ...o.clean, ...o.standby, ...o.takeover]) for (const [what, ms] of h.durations) byScript.set(what, [...(byScript.get(what) ?? []), ms]);
+  const scripts = [...byScript].filter(([what]) => /^(httpd|IPaddr2?) (start|stop|status)$/.test(what));
+  if (scripts.length > 0) out.push(`resources:   ours, script run times in these hand-overs (median ms, every value): ${scripts.map(([what, xs]) => `${what} ${median(xs).toFixed(0)} [${list(xs)}]`).join('; ')}`);
   const fails = (res: PairResult): string => ['failback', 'clean', 'standby', 'takeover'].map((k) => `${k} ${(res[k as 'clean'] as Handover[]).map((h) => h.failures).join('/')}`).join(', ');
   out.push(`resources:   failed requests per hand-over: ours ${fails(o)}; real ${fails(r)}`);
   for (const res of [o, r]) if (res.note !== undefined) out.push(`resources:   ${res.impl} pair: ${res.note}`);

@@ -1,5 +1,6 @@
 // `npm run bench [-- NAME…]`: runs the named benchmarks (default: all) and prints their report lines.
 import { benchCheckConfig } from './check-config.js';
+import { benchIpfail } from './ipfail.js';
 import { benchMembership } from './membership.js';
 import { benchResources } from './resources.js';
 import { benchWire } from './wire.js';
@@ -9,6 +10,7 @@ const BENCHES: Record<string, () => Promise<string[]>> = {
   'check-config': benchCheckConfig,
   membership: benchMembership,
   resources: benchResources,
+  ipfail: benchIpfail,
 };
 
 const wanted = process.argv.slice(2);

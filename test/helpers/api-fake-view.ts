@@ -1,5 +1,5 @@
 // A fixed ApiView for API tests: the situation described as plain JSON-able data.
-import type { ApiNode, ApiSignonInfo, ApiView } from '../../src/api/view.js';
+import type { ApiExtendedStatus, ApiNode, ApiSignonInfo, ApiView } from '../../src/api/view.js';
 import type { NodeType } from '../../src/api/protocol.js';
 
 export interface FakeNode {
@@ -21,6 +21,8 @@ export interface FakeSituation {
   readonly parameters: Readonly<Record<string, string>>;
   /** null: resources not managed (crm). */
   readonly resourceState: string | null;
+  /** heartbeat-ts's `hbts-status` answer; absent: refused, as the real Heartbeat does. */
+  readonly extended?: ApiExtendedStatus;
 }
 
 export function fakeView(s: FakeSituation): ApiView {
@@ -39,6 +41,7 @@ export function fakeView(s: FakeSituation): ApiView {
     nodes: () => nodes,
     parameter: (name) => (Object.prototype.hasOwnProperty.call(s.parameters, name) ? s.parameters[name] : undefined),
     resourceState: () => s.resourceState ?? undefined,
+    ...(s.extended !== undefined ? { extendedStatus: (): ApiExtendedStatus => s.extended as ApiExtendedStatus } : {}),
   };
 }
 

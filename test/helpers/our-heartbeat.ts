@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Lab } from './netns.js';
 import { cliPath } from './paths.js';
-import type { StartedProcess } from './processes.js';
+import type { RunResult, StartedProcess } from './processes.js';
 import { readLog, waitForLog } from './real-heartbeat.js';
 
 export interface OurHeartbeatOptions {
@@ -44,4 +44,26 @@ export async function startOurHeartbeat(lab: Lab, node: string, timeoutMs = 10_0
 
 export function ourBinary(): string {
   return path.resolve(cliPath('heartbeat'));
+}
+
+/**
+ * `heartbeat [args]` inside the node, e.g. the background start, `-s`, `-k`, `-r`: the command's result. Unless
+ * args name one, the daemon gets the harmless failed-stop command of startOurHeartbeat.
+ */
+export async function ourHeartbeatCommand(lab: Lab, node: string, args: readonly string[], timeoutMs = 30_000): Promise<RunResult> {
+  const all = [...args];
+  const starts = !all.some((a) => ['-k', '-s', '-r'].includes(a));
+  if (starts && !all.some((a) => a === '--failed-stop-command' || a.startsWith('--failed-stop-command='))) {
+    const marker = failedStopMarker(lab, node);
+    fs.mkdirSync(path.dirname(marker), { recursive: true });
+    all.push('--failed-stop-command', `/usr/bin/touch ${marker}`);
+  }
+  return lab.exec(node, [process.execPath, cliPath('heartbeat'), ...all], { timeoutMs });
+}
+
+/** The pid in the node's /var/run/heartbeat.pid (its private /run), or undefined. */
+export async function ourPidFile(lab: Lab, node: string): Promise<number | undefined> {
+  const r = await lab.exec(node, ['cat', '/var/run/heartbeat.pid'], { timeoutMs: 5000 });
+  const pid = Number(r.stdout.trim());
+  return r.exitCode === 0 && Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }

@@ -17,7 +17,7 @@ interface Harness {
   dir: string;
 }
 
-async function start(t: import('node:test').TestContext, maxPendingWriteBytes?: number): Promise<Harness> {
+async function start(t: import('node:test').TestContext, maxPendingWriteBytes?: number, stallMs?: number): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-api-'));
   const logs: string[] = [];
   const sent: Message[] = [];
@@ -27,6 +27,7 @@ async function start(t: import('node:test').TestContext, maxPendingWriteBytes?: 
     log: (level, text) => logs.push(`${level}: ${text}`),
     onClusterSend: (m) => sent.push(m),
     ...(maxPendingWriteBytes !== undefined ? { maxPendingWriteBytes } : {}),
+    ...(stallMs !== undefined ? { stallMs } : {}),
   });
   t.after(async () => {
     await server.close();
@@ -120,8 +121,8 @@ test('bad magic, an oversized length, a malformed body: each client dropped with
   assert.equal(h.server.connectionCount, 1);
 });
 
-test('a client that floods requests and never reads its replies is dropped once the bound is reached', async (t) => {
-  const h = await start(t, 64 * 1024);
+test('a client that floods requests and never reads its replies is dropped once its replies stay unread', async (t) => {
+  const h = await start(t, 64 * 1024, 200);
   const c = new Client(h.server.path);
   c.socket.pause();
   c.send(req('signon', String(process.pid), [['uid', '0'], ['gid', '0']]));
@@ -131,9 +132,32 @@ test('a client that floods requests and never reads its replies is dropped once 
   };
   writeMore();
   await c.closed;
-  assert.ok(h.logs.some((l) => /replies unread; disconnecting/.test(l)), h.logs.join('\n'));
+  assert.ok(h.logs.some((l) => /bytes of replies unread for 0.2 s; disconnecting/.test(l)), h.logs.join('\n'));
   for (let i = 0; i < 100 && h.server.connectionCount > 0; i++) await new Promise((r) => setImmediate(r));
   assert.equal(h.server.connectionCount, 0);
+});
+
+test('a client that pipelines 20,000 requests and reads its replies slowly is paused, not dropped: every one answered', async (t) => {
+  const h = await start(t, 64 * 1024, 2000);
+  const c = new Client(h.server.path);
+  c.send(req('signon', String(process.pid), [['uid', '0'], ['gid', '0']]));
+  assert.equal(getString(await c.next(), 'result'), 'OK');
+  // Read in pauses of 20 ms so the server's queue fills past its pause mark again and again.
+  const reader = setInterval(() => (c.socket.isPaused() ? c.socket.resume() : c.socket.pause()), 20);
+  t.after(() => clearInterval(reader));
+  const n = 20_000;
+  c.socket.write(Buffer.concat(Array.from({ length: n }, () => encodeApiMessage(req('nodelist', String(process.pid))))));
+  // Each nodelist answer is one "ok/more" per node, then "OK".
+  let answered = 0;
+  while (answered < n) {
+    const m = await Promise.race([c.next(), c.closed.then(() => undefined)]);
+    if (m === undefined) break;
+    const result = getString(m, 'result');
+    assert.ok(result === 'OK' || result === 'ok/more', `result ${result}`);
+    if (result === 'OK') answered++;
+  }
+  assert.equal(answered, n, h.logs.join('\n'));
+  assert.ok(!h.logs.some((l) => /unread/.test(l)), h.logs.join('\n'));
 });
 
 test('a named client is announced: hbapi-clstat join at signon, leave with the reason (EOF) when it goes', async (t) => {

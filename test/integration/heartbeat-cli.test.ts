@@ -90,16 +90,33 @@ test('Heartbeat flag rules: usage errors exit 2 with the same wording', () => {
   assert.match(r.stderr, /-r is mutually exclusive with -R/);
 });
 
-test('-V prints the version; background mode is not implemented yet (exit 3); -f refuses a bad configuration (exit 6)', () => {
+test('--metrics: an address that is not loopback, or no port, is a usage error (exit 2) before anything starts', () => {
+  let r = heartbeat('-f', '--metrics', '0.0.0.0:9694');
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--metrics 0\.0\.0\.0:9694: the endpoint listens on loopback only/);
+  r = heartbeat('-f', '--metrics', '127.0.0.1');
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--metrics wants ADDRESS:PORT/);
+});
+
+test('-V prints the version; -s/-k without a daemon answer as Heartbeat 3.0.6; -f and the background start refuse a bad configuration (exit 6)', () => {
   const v = heartbeat('-V');
   assert.equal(v.status, 0);
   assert.match(v.stdout, /^\d+\.\d+\.\d+ \(heartbeat-ts; compatible with Heartbeat 3\.0\.6\)\n$/);
-  const d = heartbeat();
-  assert.equal(d.status, 3);
-  assert.match(d.stderr, /not implemented yet.*-f/s);
-  assert.equal(heartbeat('-s').status, 4);
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-f-'));
   try {
+    const pidFile = path.join(empty, 'heartbeat.pid');
+    // No pid file: stopped, LSB 3; a pid file naming a dead process: stopped, LSB 1 (measured on 3.0.6).
+    assert.deepEqual(heartbeat('-s', '--pid-file', pidFile), { status: 3, stdout: 'heartbeat is stopped. No process\n', stderr: '' });
+    fs.writeFileSync(pidFile, '2147483646\n');
+    assert.deepEqual(heartbeat('-s', '--pid-file', pidFile), { status: 1, stdout: 'heartbeat is stopped. No process\n', stderr: '' });
+    assert.deepEqual(heartbeat('-k', '--pid-file', pidFile), { status: 0, stdout: '', stderr: 'INFO: Heartbeat already stopped.\n' });
+    fs.rmSync(pidFile);
+    const d = heartbeat('--config-dir', empty, '--node-name', 'alpha', '--state-dir', empty, '--run-dir', path.join(empty, 'run'));
+    assert.equal(d.status, 6, d.stderr);
+    assert.match(d.stderr, /ha\.cf: error HA_CFG_[A-Z_]+: /);
+    assert.match(d.stderr, /Configuration error, heartbeat not started\./);
+    assert.deepEqual(fs.readdirSync(empty), [], 'nothing written before the configuration is good');
     const f = heartbeat('-f', '--config-dir', empty, '--node-name', 'alpha', '--state-dir', empty, '--run-dir', path.join(empty, 'run'));
     assert.equal(f.status, 6, f.stderr);
     assert.match(f.stderr, /ha\.cf: error HA_CFG_[A-Z_]+: /);

@@ -10,6 +10,12 @@
 // and runs heartbeat-ts itself (`heartbeat -f`) with the same files: the same answers again, but for the
 // version string.
 //
+// Our cl_status (src/cli/cl-status.ts) runs the same commands in every phase and must print what the real one
+// printed against the real daemon: in-process (runClStatus, through /proc/<anchor>/root to the node's socket, so
+// 3 × 63 commands cost no Node start-ups), plus the binary itself inside the node for a few commands covering
+// each exit status. `hbctl status` runs against the real daemon (standard answers only) and against ours
+// (last-heard times, generation), and says "not running" (exit 3) once ours has stopped.
+//
 // HBTS_RECORD_API=1 rewrites that file and the byte captures under test/fixtures/api/real/ (strace of cl_status).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +29,8 @@ import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { RECORDED_SITUATION } from '../helpers/api-fake-view.js';
 import { distDir, fixturesDir } from '../helpers/paths.js';
 import { socketStreamsFromStrace } from '../helpers/strace-streams.js';
+import { runOurClStatus } from '../helpers/our-cl-status.js';
+import { runStatus, type StatusReport } from '../../src/cli/hbctl-status.js';
 
 const RECORD = process.env['HBTS_RECORD_API'] === '1';
 const FIXTURE = path.join(fixturesDir, 'api', 'cl-status-real.json');
@@ -71,6 +79,53 @@ async function ask(lab: Lab): Promise<Answer[]> {
     out.push({ argv, exitCode: r.exitCode, stdout: r.stdout, stderr: maskVolatile(r.stderr) });
   }
   return out;
+}
+
+/** Time spent on our cl_status and hbctl status (reported as a test diagnostic). */
+let oursMs = 0;
+async function timed<T>(f: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await f();
+  } finally {
+    oursMs += performance.now() - t0;
+  }
+}
+
+/** Our cl_status, in-process, on the node's API socket. */
+async function askOurs(lab: Lab): Promise<Answer[]> {
+  const socket = `/proc/${lab.node('alpha').anchorPid}/root/run/heartbeat/register`;
+  const out: Answer[] = [];
+  for (const argv of CL_STATUS_COMMANDS) out.push(await runOurClStatus(argv, socket));
+  return out;
+}
+
+/** Our cl_status binary inside the node: one command per exit status it gives here (0, 1, 11, 13). */
+const BINARY_RUNS: readonly (readonly string[])[] = [['hbstatus', '-v'], ['nodestatus', 'bravo'], ['nodetype', 'nosuch'], ['numnodes'], ['listhblinks', 'nosuch'], ['hbparameter', '-p', 'nosuch']];
+
+async function askOurBinary(lab: Lab): Promise<Answer[]> {
+  const out: Answer[] = [];
+  for (const argv of BINARY_RUNS) {
+    const r = await lab.exec('alpha', [process.execPath, path.join(distDir, 'src', 'cli', 'cl-status.js'), ...argv], { timeoutMs: 10_000 });
+    out.push({ argv, exitCode: r.exitCode, stdout: r.stdout, stderr: maskVolatile(r.stderr) });
+  }
+  return out;
+}
+
+function pick(answers: readonly Answer[], which: readonly (readonly string[])[]): Answer[] {
+  return which.map((argv) => {
+    const a = answers.find((x) => x.argv.join(' ') === argv.join(' '));
+    assert.ok(a !== undefined, `no answer for ${argv.join(' ')}`);
+    return a;
+  });
+}
+
+/** `hbctl status --json` in-process against the node's socket. */
+async function hbctlStatus(lab: Lab): Promise<{ code: number; report: StatusReport | undefined; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runStatus(['--json', '--socket', `/proc/${lab.node('alpha').anchorPid}/root/run/heartbeat/register`], { out: (s) => void (out += s), err: (s) => void (err += s) });
+  return { code, report: code === 0 ? (JSON.parse(out) as StatusReport) : undefined, err };
 }
 
 function captureName(argv: readonly string[]): string {
@@ -122,6 +177,16 @@ test('real cl_status: our API server answers every subcommand as Heartbeat 3.0.6
     await capture(lab);
     fs.writeFileSync(FIXTURE, `${JSON.stringify(theirs, null, 1)}\n`);
   }
+  // Our cl_status against the real daemon: what the real cl_status printed, command by command.
+  assertSame(await timed(() => askOurs(lab)), theirs, 'our cl_status vs the real one, real daemon');
+  assertSame(await timed(() => askOurBinary(lab)), pick(theirs, BINARY_RUNS), 'our cl_status binary vs the real one, real daemon');
+  // hbctl status against the real daemon: its standard answers (no hbts-status there).
+  const onReal = await timed(() => hbctlStatus(lab));
+  assert.equal(onReal.code, 0, onReal.err);
+  assert.equal(onReal.report?.daemon, 'heartbeat');
+  assert.equal(onReal.report?.generation, null);
+  assert.deepEqual(onReal.report?.nodes.map((n) => `${n.name} ${n.status}`), [`${PING} ping`, 'alpha active', 'bravo dead']);
+  assert.deepEqual(onReal.report?.resources, { state: 'all', groups: null });
   const anchor = lab.node('alpha').anchorPid;
   const pids = (await lab.pidsIn('alpha')).filter((p) => p !== anchor);
   for (const p of pids) killPid(p, 'SIGKILL');
@@ -131,12 +196,14 @@ test('real cl_status: our API server answers every subcommand as Heartbeat 3.0.6
   const server = lab.start('alpha', [process.execPath, path.join(distDir, 'test', 'helpers', 'api-server-main.js'), '/var/run/heartbeat/register', JSON.stringify(RECORDED_SITUATION)]);
   await server.waitForOutput(/^listening$/m, 10_000);
   const ours = await ask(lab);
+  const oursWithOurs = await timed(() => askOurs(lab));
   await server.stop();
   const serverLog = `\n--- our server's log ---\n${server.stderr.slice(-4000)}`;
 
   assertSame(ours, theirs, 'ours vs the real daemon, live', serverLog);
   const recorded = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as Answer[];
   assertSame(ours, recorded, 'ours vs the recorded answers', serverLog);
+  assertSame(oursWithOurs, theirs, 'our cl_status on our server vs the real pair', serverLog);
   assert.doesNotMatch(server.stderr, /internal error/);
 
   // Phase 3: heartbeat-ts itself (`heartbeat -f`, same files), bravo dead, resources settled: the same answers,
@@ -151,11 +218,33 @@ test('real cl_status: our API server answers every subcommand as Heartbeat 3.0.6
     await new Promise((res) => setTimeout(res, 250));
   }
   const fromDaemon = await ask(lab);
+  const oursFromDaemon = await timed(() => askOurs(lab));
+  const onOurs = await timed(() => hbctlStatus(lab));
   await daemon.stop(10_000);
+  const afterStop = await timed(() => hbctlStatus(lab));
   // The version (hbparameter -p hbversion, hbstatus -v) names each implementation; everything else is equal.
   const ourVersion = /3\.0\.6 \(heartbeat-ts [^)\n]+\)/;
   assert.match(fromDaemon.find((a) => a.argv.includes('hbversion'))?.stdout ?? '', new RegExp(`^${ourVersion.source}\n$`));
   const realVersion = /3\.0\.6 \(node: [0-9a-f]+\)/;
   const masked = (answers: readonly Answer[], v: RegExp): Answer[] => answers.map((a) => ({ ...a, stdout: a.stdout.replace(v, 'VERSION') }));
-  assertSame(masked(fromDaemon, ourVersion), masked(theirs, realVersion), 'heartbeat-ts daemon vs the real daemon', `\n--- our daemon's log ---\n${readLog(lab, 'alpha').slice(-4000)}`);
+  const daemonLog = `\n--- our daemon's log ---\n${readLog(lab, 'alpha').slice(-4000)}`;
+  assertSame(masked(fromDaemon, ourVersion), masked(theirs, realVersion), 'heartbeat-ts daemon vs the real daemon', daemonLog);
+  assertSame(masked(oursFromDaemon, ourVersion), masked(theirs, realVersion), 'our cl_status on heartbeat-ts vs the real pair', daemonLog);
+
+  // hbctl status on heartbeat-ts: what the API cannot say (generation, last-heard times), then exit 3 once stopped.
+  assert.equal(onOurs.code, 0, onOurs.err);
+  const r = onOurs.report;
+  assert.ok(r !== undefined);
+  assert.equal(r.daemon, 'heartbeat-ts');
+  assert.equal(r.localStatus, 'active');
+  assert.ok(typeof r.generation === 'number' && r.generation > 0, `generation ${String(r.generation)}`);
+  assert.deepEqual(r.nodes.map((n) => `${n.name} ${n.status}`), [`${PING} ping`, 'alpha active', 'bravo dead']);
+  const ping = r.nodes.find((n) => n.name === PING);
+  assert.ok(ping?.lastHeardMs !== null && ping?.lastHeardMs !== undefined && r.nowMs - ping.lastHeardMs >= 0 && r.nowMs - ping.lastHeardMs < 5000, `ping node last heard ${String(ping?.lastHeardMs)} (now ${r.nowMs})`);
+  assert.equal(r.nodes.find((n) => n.name === 'bravo')?.lastHeardMs, null, 'bravo was never heard');
+  assert.equal(r.resources?.state, 'all');
+  assert.equal(r.config['deadtime'], '1');
+  assert.equal(afterStop.code, 3, afterStop.err);
+  t.diagnostic(`our cl_status (3 × ${CL_STATUS_COMMANDS.length} in-process, ${BINARY_RUNS.length} binary runs) and hbctl status took ${Math.round(oursMs)} ms in all`);
+  assert.match(afterStop.err, /^hbctl status: cannot connect to heartbeat at .*register: is it running\? \((ENOENT|ECONNREFUSED)\)\n$/);
 });

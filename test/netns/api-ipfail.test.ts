@@ -19,19 +19,12 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { createLab, killPid, type Lab, type StartedProcess } from '../helpers/netns.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
-import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
-import { PAIR_KEY, writePairConfig } from '../helpers/pair-config.js';
-import { REAL_CL_STATUS, REAL_HEARTBEAT, readLog, tail, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
+import { REAL_CL_STATUS, readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
 import { untilHeldBy } from '../helpers/vip.js';
+import { cutPing, IPFAIL_VIP as VIP, PING_NODE as PING, REAL_IPFAIL as IPFAIL, restorePing, startIpfailNode, untilIpfailsTalk, writeIpfailNode } from '../helpers/ipfail-pair.js';
 import { lookupUser } from '../../src/daemon/respawn.js';
-
-const VIP = '198.51.100.100';
-const PING = '198.51.100.1';
-const IPFAIL = '/usr/libexec/heartbeat/ipfail';
-const NFT_TABLE = 'hbts_ipfail';
 
 /** The pid of the latest ipfail our daemon started on `node`, from its "Starting … (pid N)" line. */
 function ipfailPid(lab: Lab, node: string): number | undefined {
@@ -69,38 +62,20 @@ async function scenario(t: TestContext, kinds: { readonly alpha: 'ours'; readonl
   const keep = process.env['HBTS_KEEP'] === '1';
   const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: kinds.bravo === 'real' ? 'ipfmix' : 'ipfail', keepFiles: keep });
   if (keep) t.diagnostic(`lab files kept in ${lab.root}`);
-  const lines = ['deadping 2', `ping ${PING}`, `respawn hacluster ${IPFAIL}`, 'apiauth ipfail gid=haclient uid=hacluster'];
-  for (const n of ['alpha', 'bravo']) {
-    if (kinds.bravo === 'real') {
-      // The real daemon's files, on both nodes; both run Debian's IPaddr2 (an OCF wrapper) from resource.d.
-      writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: PAIR_KEY, extra: lines });
-    } else {
-      writePairConfig(lab, n, { before: ['deadping 2'], media: ['bcast eth0', ...lines.slice(1)] });
-      fs.rmSync(path.join(lab.node(n).haDir, 'resource.d', 'IPaddr2'), { force: true });
-    }
-    fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), `alpha IPaddr2::${VIP}/24/eth0\n`);
-    // The lab copies the host's /var/lib/heartbeat without owners; Debian ships cores/hacluster as hacluster's
-    // (ipfail changes into it and complains otherwise).
-    const cores = path.join(lab.node(n).varLibDir, 'cores', 'hacluster');
-    fs.mkdirSync(cores, { recursive: true });
-    fs.chownSync(cores, hacluster.uid, hacluster.gid);
-  }
+  // Same ha.cf on both nodes (test/helpers/ipfail-pair.ts), Debian's ipfail in the respawn line.
+  writeIpfailNode(lab, 'alpha', { daemon: 'ours', ipfail: 'real' });
+  writeIpfailNode(lab, 'bravo', { daemon: kinds.bravo, ipfail: 'real' });
   const doubles: string[] = [];
   const say = (text: string): void => void process.stdout.write(`# alpha ours, bravo ${kinds.bravo}: ${text}\n`);
 
   // 1. Both ipfails up and talking.
   const t0 = Date.now();
-  const alphaProc = await startOurHeartbeat(lab, 'alpha');
-  let bravoProc: StartedProcess | undefined;
-  if (kinds.bravo === 'ours') bravoProc = await startOurHeartbeat(lab, 'bravo');
-  else {
-    const r = await lab.exec('bravo', [REAL_HEARTBEAT], { timeoutMs: 10_000 });
-    assert.equal(r.exitCode, 0, `${REAL_HEARTBEAT}: ${r.stderr}`);
-  }
+  const alphaProc = await startIpfailNode(lab, 'alpha', { daemon: 'ours', ipfail: 'real' });
+  assert.ok(alphaProc !== undefined);
+  const bravoProc: StartedProcess | undefined = await startIpfailNode(lab, 'bravo', { daemon: kinds.bravo, ipfail: 'real' });
   await untilHeldBy(lab, VIP, 'alpha', 30_000, doubles);
   // Whichever ipfail signs on second hears the other's join and asks for its count; the one asked answers.
-  const balanced = /ipfail: \[\d+\]: info: Ping node count is balanced\./;
-  await waitForLog(lab, 'alpha', (l) => balanced.test(l) || balanced.test(readLog(lab, 'bravo')), 'ipfail comparing ping node counts', 20_000);
+  await untilIpfailsTalk(lab, 20_000);
   for (const n of kinds.bravo === 'ours' ? ['alpha', 'bravo'] : ['alpha']) {
     const pid = ipfailPid(lab, n);
     assert.ok(pid !== undefined, `${n}: no "Starting ${IPFAIL} as uid … (pid N)" line:\n${tail(readLog(lab, n), 30)}`);
@@ -120,11 +95,7 @@ async function scenario(t: TestContext, kinds: { readonly alpha: 'ours'; readonl
   // 2. alpha loses its ping node.
   const alphaFrom = readLog(lab, 'alpha').length;
   const bravoFrom = readLog(lab, 'bravo').length;
-  const nft = (args: readonly string[]): Promise<unknown> => lab.exec('alpha', ['nft', ...args], { timeoutMs: 5000 }).then((r) => assert.equal(r.exitCode, 0, `nft ${args.join(' ')}: ${r.stderr}`));
-  await nft(['add', 'table', 'ip', NFT_TABLE]);
-  t.after(() => lab.exec('alpha', ['nft', 'delete', 'table', 'ip', NFT_TABLE], { timeoutMs: 5000 }).then(() => undefined, () => undefined));
-  await nft(['add', 'chain', 'ip', NFT_TABLE, 'in', '{ type filter hook input priority 0 ; }']);
-  await nft(['add', 'rule', 'ip', NFT_TABLE, 'in', 'ip', 'saddr', PING, 'icmp', 'type', 'echo-reply', 'drop']);
+  await cutPing(lab, 'alpha');
   const cut = Date.now();
   const away = await untilHeldBy(lab, VIP, 'bravo', 20_000, doubles);
   const alphaLog = readLog(lab, 'alpha').slice(alphaFrom);
@@ -137,7 +108,7 @@ async function scenario(t: TestContext, kinds: { readonly alpha: 'ours'; readonl
 
   // … and gets it back.
   const alphaBack = readLog(lab, 'alpha').length;
-  await lab.exec('alpha', ['nft', 'delete', 'table', 'ip', NFT_TABLE], { timeoutMs: 5000 });
+  await restorePing(lab, 'alpha');
   const restored = Date.now();
   const back = await untilHeldBy(lab, VIP, 'alpha', 30_000, doubles);
   assert.match(readLog(lab, 'alpha').slice(alphaBack), /ipfail: \[\d+\]: info: A ping node just came up\./);

@@ -218,6 +218,7 @@ test('bad arguments: a clear message on stderr, non-zero exit, nothing on stdout
     { argv: [HTTPD, 'relative.conf', 'start'], code: 6, stderr: /must be an absolute path/ },
     { argv: [HTTPD, '/nonexistent/httpd.conf', 'start'], code: 6, stderr: /cannot read configuration \/nonexistent\/httpd\.conf/ },
     { argv: [HTTPD, '/etc/hostname', 'start'], code: 6, stderr: /has no PidFile line/ },
+    { argv: ['env', 'HTTPD_STOP_TIMEOUT_MS=soon', HTTPD, 'stop'], code: 2, stderr: /HTTPD_STOP_TIMEOUT_MS="soon" is not a number of milliseconds/ },
   ];
   for (const c of cases) {
     const r = await lab.exec('alpha', c.argv, { timeoutMs: OP_MS });
@@ -282,11 +283,31 @@ test('httpd with a private config: start serves the page to a client, status wor
   await expectRun(lab, 'alpha', ['env', `HTTPD_CONFIG=${CONF}`, HTTPD, 'status'], 0, 'running\n');
   await expectRun(lab, 'alpha', ['env', `HA_HTTPD_CONFIG=${CONF}`, HTTPD, 'status'], 0, 'running\n');
 
+  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim().split(/\s+/).map(Number);
+  assert.ok(children.length > 0, `Apache ${pid} has children`);
   await expectRun(lab, 'alpha', [HTTPD, CONF, 'stop'], 0, '');
   assert.ok(!isAlive(pid), 'stop returned only once Apache was gone (a zombie awaiting its reaper counts as gone)');
+  assert.deepEqual(children.filter((c) => isAlive(c)), [], 'and its children too');
+  // The second SIGTERM that ends the parent's reclaim sleep early is no news to Apache: one shutdown, no complaint.
+  const errorLog = fs.readFileSync(path.join(lab.node('alpha').logDir, 'hbts-httpd-error.log'), 'latin1');
+  assert.equal(occurrences(errorLog, 'caught SIGTERM, shutting down'), 1, errorLog);
+  assert.doesNotMatch(errorLog, /still did not exit|AH0004[567]/, errorLog);
   await expectRun(lab, 'alpha', [HTTPD, CONF, 'status'], 3, 'stopped\n');
   const refused = await curl();
   assert.equal(refused.exitCode, 7, `port 80 is closed: ${explain(refused)}`); // curl 7: could not connect
+  await expectRun(lab, 'alpha', [HTTPD, CONF, 'stop'], 0, '');
+
+  // An Apache that does not stop (its parent frozen: SIGTERM stays pending): after HTTPD_STOP_TIMEOUT_MS, SIGKILL
+  // to the parent and its children, said on stderr, and success once they are gone.
+  await expectRun(lab, 'alpha', [HTTPD, CONF, 'start'], 0, '');
+  const stuck = Number((await expectRun(lab, 'alpha', ['cat', pidFile], 0)).stdout.trim());
+  const stuckChildren = fs.readFileSync(`/proc/${stuck}/task/${stuck}/children`, 'latin1').trim().split(/\s+/).map(Number);
+  process.kill(stuck, 'SIGSTOP');
+  const killed = await expectRun(lab, 'alpha', ['env', 'HTTPD_STOP_TIMEOUT_MS=300', HTTPD, CONF, 'stop'], 0, '');
+  assert.match(killed.stderr, new RegExp(`^httpd: Apache \\(pid ${stuck}\\) has not stopped 300 ms after SIGTERM: sending SIGKILL to ${stuck} and its children$`, 'm'), explain(killed));
+  assert.deepEqual([stuck, ...stuckChildren].filter((p) => isAlive(p)), [], 'the parent and every child are gone');
+  await expectRun(lab, 'alpha', [HTTPD, CONF, 'status'], 3, 'stopped\n'); // its pid file is gone too
+  await expectRun(lab, 'alpha', [HTTPD, CONF, 'start'], 0, ''); // and a new Apache starts
   await expectRun(lab, 'alpha', [HTTPD, CONF, 'stop'], 0, '');
 
   // A pid file naming a live process that is not Apache (a reused pid): stopped, LSB 1 "dead, pid file exists".
