@@ -5,6 +5,7 @@ import path from 'node:path';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../core/diagnostic.js';
 import { VERSION } from '../core/version.js';
 import { Daemon } from './daemon.js';
+import { StateFileError } from './state-files.js';
 import { loadConfig } from './load-config.js';
 import { Logger, syslogFacilityOf } from './log.js';
 import { planMedia } from './media-factory.js';
@@ -138,11 +139,23 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
               process.exit(EXIT_GENERIC);
             }),
         });
-  const daemon = new Daemon({
-    config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...(children === undefined ? {} : { children }), ...rsc,
-    ...(watchdog === undefined ? {} : { watchdog }), ...(stonith === undefined ? {} : { stonith }),
-    ...(metrics === undefined ? {} : { onAction: (a) => metrics.action(a), onFrame: (medium) => metrics.frame(medium) }),
-  });
+  let daemon: Daemon;
+  try {
+    daemon = new Daemon({
+      config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...(children === undefined ? {} : { children }), ...rsc,
+      ...(watchdog === undefined ? {} : { watchdog }), ...(stonith === undefined ? {} : { stonith }),
+      ...(metrics === undefined ? {} : { onAction: (a) => metrics.action(a), onFrame: (medium) => metrics.frame(medium) }),
+    });
+  } catch (e) {
+    // hb_generation or hb_uuid could not be written (a full or read-only /var/lib/heartbeat): refuse to start.
+    if (!(e instanceof StateFileError)) throw e;
+    process.stderr.write(`heartbeat: ${e.message}; not starting.\n`);
+    logger.log('err', `${e.message}; not starting`);
+    unlockPidFile(pidFile);
+    watchdog?.close();
+    await logger.close();
+    return EXIT_GENERIC;
+  }
   const newPings = (c: ClusterConfig): PingNodes => new PingNodes(c, (node) => daemon.pingReply(node), (text) => logger.log('warn', text));
   let pings = newPings(config);
   try {

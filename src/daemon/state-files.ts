@@ -28,15 +28,27 @@ export function nextGeneration(stateDir: string, method: 'file' | 'time', nowSec
     previous = undefined;
   }
   const next = method === 'time' ? Math.max(nowSec, (previous ?? 0) + 1) : (previous ?? nowSec) + 1;
-  fs.mkdirSync(stateDir, { recursive: true });
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_SYNC, 0o644);
   try {
-    fs.writeSync(fd, formatGeneration(next));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    fs.mkdirSync(stateDir, { recursive: true });
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_SYNC, 0o644);
+    try {
+      fs.writeSync(fd, formatGeneration(next));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    throw new StateFileError(file, e);
   }
   return next;
+}
+
+/** A state file that could not be written (full disk, read-only file system…): names the file and the cause. */
+export class StateFileError extends Error {
+  constructor(readonly file: string, cause: unknown) {
+    super(`cannot write ${file}: ${(cause as Error).message}`);
+    this.name = 'StateFileError';
+  }
 }
 
 /** libuuid's text form of 16 bytes. */
@@ -65,8 +77,12 @@ export function loadOrCreateUuid(stateDir: string, from: 'file' | 'nodename', no
     /* absent: create below */
   }
   const fresh = Uint8Array.from(Buffer.from(crypto.randomUUID().replace(/-/g, ''), 'hex'));
-  fs.mkdirSync(stateDir, { recursive: true });
-  fs.writeFileSync(file, fresh, { mode: 0o644 });
+  try {
+    fs.mkdirSync(stateDir, { recursive: true });
+    fs.writeFileSync(file, fresh, { mode: 0o644 });
+  } catch (e) {
+    throw new StateFileError(file, e);
+  }
   return fresh;
 }
 
