@@ -1,0 +1,280 @@
+// Issue #8 item 3: automated fault scenarios for a heartbeat-ts pair, fast bounded variants for CI. Each ends with
+// "exactly one node holds every resource group, none lost"; a sampler reads both nodes' holdings every 50 ms and
+// fails the scenario if a group is held by both for longer than MAX_OVERLAP_MS.
+//
+// Resources: `hbts-res::ga` (home alpha) and `hbts-res::gb` (home bravo), a v1 script keeping its state in the
+// node's private /run. Its start is slow (2 s) when /run/hbts-res/slow exists, and while starting it holds a
+// `NAME.starting` mark which `status` reports as running (as a real service's status would).
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLab, killPid, type Lab, type StartedProcess } from '../helpers/netns.js';
+import { requireRootAndCommands } from '../helpers/privileges.js';
+import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
+import { writePairConfig } from '../helpers/pair-config.js';
+import { readLog, tail } from '../helpers/real-heartbeat.js';
+
+const RESOURCE = `#!/bin/sh
+# hbts-res NAME start|stop|status: state in the node's /run
+D=/run/hbts-res
+case "$2" in
+  start) mkdir -p $D
+    if [ -e $D/slow ]; then touch "$D/$1.starting"; sleep 2; fi
+    touch "$D/$1.running"; rm -f "$D/$1.starting";;
+  stop) rm -f "$D/$1.running" "$D/$1.starting";;
+  status) if [ -e "$D/$1.running" ] || [ -e "$D/$1.starting" ]; then echo running; else echo stopped; fi;;
+esac
+exit 0
+`;
+
+const NODES = ['alpha', 'bravo'] as const;
+type NodeName = (typeof NODES)[number];
+const GROUPS = ['ga', 'gb'] as const;
+const HARESOURCES = 'alpha hbts-res::ga\nbravo hbts-res::gb\n';
+/**
+ * A group may be seen on both nodes for at most this long. Auto failback stops a group on one node before the
+ * other starts it, and a crashed node's state is wiped with its daemon (a power cut), so the expected overlap
+ * is zero; one sample period (50 ms) of slack covers a sample taken between two file checks.
+ */
+const MAX_OVERLAP_MS = 100;
+
+const say = (text: string): void => void process.stdout.write(`# ${text}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function resDir(lab: Lab, node: NodeName): string {
+  return `/proc/${lab.node(node).anchorPid}/root/run/hbts-res`;
+}
+
+/** Groups the node runs or is starting (its /run seen through its anchor). */
+function holds(lab: Lab, node: NodeName): string[] {
+  const d = resDir(lab, node);
+  return GROUPS.filter((g) => fs.existsSync(`${d}/${g}.running`) || fs.existsSync(`${d}/${g}.starting`));
+}
+
+function logs(lab: Lab): string {
+  return `alpha:\n${tail(readLog(lab, 'alpha'), 30)}\nbravo:\n${tail(readLog(lab, 'bravo'), 30)}`;
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs: number, lab: Lab): Promise<number> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms\n${logs(lab)}`);
+    await sleep(50);
+  }
+  return Date.now() - start;
+}
+
+/** Samples both nodes' holdings every 50 ms: the longest stretch any group was held by both nodes. */
+class OverlapSampler {
+  samples = 0;
+  maxOverlapMs = 0;
+  private readonly since = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly lab: Lab) {
+    this.timer = setInterval(() => this.sample(), 50);
+    this.timer.unref();
+  }
+  private sample(): void {
+    this.samples += 1;
+    const a = holds(this.lab, 'alpha');
+    const b = holds(this.lab, 'bravo');
+    const now = Date.now();
+    for (const g of GROUPS) {
+      if (a.includes(g) && b.includes(g)) {
+        const s = this.since.get(g) ?? now;
+        this.since.set(g, s);
+        this.maxOverlapMs = Math.max(this.maxOverlapMs, now - s + 50);
+      } else {
+        this.since.delete(g);
+      }
+    }
+  }
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+}
+
+/** The end check: every group held by exactly one node, ga on alpha, gb on bravo; the sampler's figures. */
+async function assertSettled(lab: Lab, sampler: OverlapSampler, name: string): Promise<void> {
+  const ms = await until(`${name}: ga on alpha only, gb on bravo only`, () => holds(lab, 'alpha').join() === 'ga' && holds(lab, 'bravo').join() === 'gb', 20_000, lab);
+  sampler.stop();
+  for (const g of GROUPS) {
+    const owners = NODES.filter((n) => holds(lab, n).includes(g));
+    assert.equal(owners.length, 1, `${g} held by ${owners.join(', ') || 'nobody'}`);
+  }
+  say(`${name}: settled ${ms} ms after the last fault; end state alpha=[${holds(lab, 'alpha').join()}] bravo=[${holds(lab, 'bravo').join()}]; ${sampler.samples} samples, max overlap ${sampler.maxOverlapMs} ms`);
+  assert.ok(sampler.maxOverlapMs <= MAX_OVERLAP_MS, `${name}: a group was held by both nodes for ${sampler.maxOverlapMs} ms`);
+}
+
+async function pairLab(t: TestContext, label: string, media: (node: NodeName, lab: Lab) => string[], bridge: boolean): Promise<Lab> {
+  const lab = await createLab(t, { nodes: NODES.map((name) => ({ name })), label, ...(bridge ? {} : { bridgeAddress: null }) });
+  for (const n of NODES) {
+    writePairConfig(lab, n, { media: media(n, lab) });
+    const haDir = lab.node(n).haDir;
+    fs.writeFileSync(path.join(haDir, 'haresources'), HARESOURCES);
+    fs.writeFileSync(path.join(haDir, 'resource.d', 'hbts-res'), RESOURCE, { mode: 0o755 });
+  }
+  return lab;
+}
+
+async function startPair(lab: Lab): Promise<Record<NodeName, StartedProcess>> {
+  const [alpha, bravo] = await Promise.all([startOurHeartbeat(lab, 'alpha', 15_000), startOurHeartbeat(lab, 'bravo', 15_000)]);
+  await until('ga on alpha, gb on bravo', () => holds(lab, 'alpha').join() === 'ga' && holds(lab, 'bravo').join() === 'gb', 30_000, lab);
+  return { alpha, bravo };
+}
+
+/** A node crash: its daemon SIGKILLed and its resources' state gone with it (a power cut). */
+function crash(lab: Lab, node: NodeName, p: StartedProcess): void {
+  killPid(p.pid, 'SIGKILL');
+  fs.rmSync(resDir(lab, node), { recursive: true, force: true });
+}
+
+/**
+ * The chaos relay (in the bridge namespace, 198.51.100.1:694): each datagram from one node goes to the other;
+ * ~20% are also sent a second time, ~20% are held back 50–350 ms (a keepalive is 200 ms, so later ones overtake
+ * them). Counts per outcome, and reorders as seen on the wire (a `seq=` lower than one already forwarded from the
+ * same source), are printed as JSON on exit. Exits by itself after lifetimeMs.
+ */
+const RELAY = `
+const dgram = require('node:dgram');
+const [a, b, lifetime] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+const st = { sample: '', received: 0, forwarded: 0, duplicated: 0, delayed: 0, reordered: 0, seqs: 0 };
+const maxSeq = new Map();
+function forward(msg, to) {
+  st.forwarded++;
+  const m = /\\bseq=([0-9a-f]+)/.exec(msg.toString('latin1'));
+  const src = /\\bsrc=([a-z0-9-]+)/.exec(msg.toString('latin1'));
+  if (m && src) {
+    st.seqs++;
+    const seq = parseInt(m[1], 16), k = src[1] + '/' + (/\\bhg=([0-9a-f]+)/.exec(msg.toString('latin1')) || [])[1];
+    if (seq < (maxSeq.get(k) ?? -1)) st.reordered++; else maxSeq.set(k, seq);
+  }
+  s.send(msg, 694, to);
+}
+s.on('message', (msg, r) => {
+  st.received++;
+  if (!st.sample) st.sample = msg.toString('latin1').slice(0, 300);
+  const to = r.address === a ? b : r.address === b ? a : undefined;
+  if (!to) return;
+  const x = Math.random();
+  if (x < 0.2) { st.delayed++; setTimeout(() => forward(msg, to), 50 + Math.random() * 300); }
+  else forward(msg, to);
+  if (Math.random() < 0.2) { st.duplicated++; setTimeout(() => forward(msg, to), Math.random() * 100); }
+});
+s.bind(694, '198.51.100.1', () => console.log('relay ready'));
+const done = () => { console.log(JSON.stringify(st)); process.exit(0); };
+process.on('SIGTERM', done);
+setTimeout(done, Number(lifetime));
+`;
+
+interface RelayStats {
+  readonly sample: string;
+  readonly received: number;
+  readonly forwarded: number;
+  readonly duplicated: number;
+  readonly delayed: number;
+  readonly reordered: number;
+  readonly seqs: number;
+}
+
+test('fault scenarios: chaos relay, restart loop, kill mid-takeover', { concurrency: 3 }, async (t) => {
+  if (!requireRootAndCommands(t, ['nsenter'])) return;
+
+  await Promise.all([
+    t.test('reordered and duplicated packets through a ucast chaos relay: nobody dead, nothing moves', async (t) => {
+      const lab = await pairLab(t, 'fchaos', () => ['ucast eth0 198.51.100.1'], true);
+      const runMs = 20_000;
+      const relay = lab.start('bridge', [process.execPath, '-e', RELAY, lab.node('alpha').ip, lab.node('bravo').ip, String(runMs + 25_000)]);
+      await relay.waitForOutput(/relay ready/, 5000);
+      await startPair(lab);
+      const sampler = new OverlapSampler(lab);
+      const from = { alpha: readLog(lab, 'alpha').length, bravo: readLog(lab, 'bravo').length };
+      const moved: string[] = [];
+      const t0 = Date.now();
+      while (Date.now() - t0 < runMs) {
+        const h = `${holds(lab, 'alpha').join()}|${holds(lab, 'bravo').join()}`;
+        if (h !== 'ga|gb') moved.push(`${Date.now() - t0} ms: alpha=[${holds(lab, 'alpha').join()}] bravo=[${holds(lab, 'bravo').join()}]`);
+        await sleep(100);
+      }
+      killPid(relay.pid, 'SIGTERM');
+      await relay.exited;
+      const statsLine = relay.stdout.trim().split('\n').at(-1) ?? '';
+      const st = JSON.parse(statsLine) as RelayStats;
+      const la = readLog(lab, 'alpha').slice(from.alpha);
+      const lb = readLog(lab, 'bravo').slice(from.bravo);
+      const count = (re: RegExp): number => (la.match(re) ?? []).length + (lb.match(re) ?? []).length;
+      const lines = la.split('\n').length + lb.split('\n').length - 2;
+      say(`chaos relay over ${runMs} ms: ${st.received} datagrams in, ${st.forwarded} out, ${st.duplicated} duplicated, ${st.delayed} held back, ${st.reordered} overtaken (of ${st.seqs} sequenced)`);
+      say(`chaos: in both logs during the run: ${lines} lines, ${count(/is dead/g)} "is dead", ${count(/lost packet\(s\)/g)} "lost packet(s)", ${count(/No pkts missing/g)} "No pkts missing", ${count(/Heartbeat restart/g)} restarts, ${count(/Late heartbeat/g)} late-heartbeat warnings`);
+      assert.ok(st.duplicated > 0 && st.reordered > 0, `the relay duplicated and reordered packets; a datagram: ${JSON.stringify(st.sample)}`);
+      assert.doesNotMatch(la + lb, /is dead|Heartbeat restart|returning after partition|Resources being acquired/);
+      assert.deepEqual(moved, [], 'no resource moved');
+      assert.ok(lines < runMs / 100, `log flood: ${lines} lines in ${runMs} ms`);
+      await assertSettled(lab, sampler, 'chaos');
+    }),
+
+    t.test('a peer restarting in a loop: 5 crash-restarts of bravo, then ga on alpha, gb on bravo', async (t) => {
+      const lab = await pairLab(t, 'floop', () => ['bcast eth0'], false);
+      const procs = await startPair(lab);
+      const sampler = new OverlapSampler(lab);
+      const from = readLog(lab, 'alpha').length;
+      let bravo = procs.bravo;
+      const upMs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        crash(lab, 'bravo', bravo);
+        await bravo.exited;
+        const t0 = Date.now();
+        bravo = await startOurHeartbeat(lab, 'bravo', 15_000);
+        upMs.push(Date.now() - t0);
+      }
+      await assertSettled(lab, sampler, 'restart loop');
+      const la = readLog(lab, 'alpha').slice(from);
+      const restarts = (la.match(/Heartbeat restart on node bravo/g) ?? []).length;
+      const deaths = (la.match(/node bravo: is dead/g) ?? []).length;
+      say(`restart loop: bravo up again after ${upMs.join(', ')} ms; alpha logged ${restarts} "Heartbeat restart on node bravo", ${deaths} "node bravo: is dead", ${(la.match(/Resources being acquired from bravo/g) ?? []).length} takeovers of gb`);
+      assert.ok(restarts + deaths >= 1, `alpha noticed no restart:\n${tail(la, 30)}`);
+      assert.ok(restarts >= 1, `no "Heartbeat restart on node bravo" line:\n${tail(la, 30)}`);
+    }),
+
+    t.test('the daemon killed mid-takeover and restarted: the restarted daemon finds the half-started groups and says so (CRIT), ga stays on alpha alone; gb ends on both (TODO below)', async (t) => {
+      const lab = await pairLab(t, 'fmid', () => ['bcast eth0'], false);
+      const procs = await startPair(lab);
+      const sampler = new OverlapSampler(lab);
+      fs.writeFileSync(`${resDir(lab, 'alpha')}/slow`, '');
+      const from = readLog(lab, 'alpha').length;
+      crash(lab, 'bravo', procs.bravo);
+      const startingMs = await until('alpha starts gb (slow)', () => fs.existsSync(`${resDir(lab, 'alpha')}/gb.starting`), 15_000, lab);
+      killPid(procs.alpha.pid, 'SIGKILL');
+      await procs.alpha.exited;
+      const midLog = readLog(lab, 'alpha').slice(from);
+      say(`mid-takeover: alpha began starting gb ${startingMs} ms after bravo's crash; its daemon SIGKILLed during the 2 s start`);
+      fs.rmSync(`${resDir(lab, 'alpha')}/slow`, { force: true });
+      // The orphaned start script keeps running (its daemon is gone): the restarted daemon finds gb half-started.
+      const restartFrom = readLog(lab, 'alpha').length;
+      await startOurHeartbeat(lab, 'alpha', 15_000);
+      const orphanAtRestart = fs.existsSync(`${resDir(lab, 'alpha')}/gb.starting`);
+      await startOurHeartbeat(lab, 'bravo', 15_000);
+      // ga and gb at home. The half-started gb on alpha is checked apart (below): see the report.
+      const ms = await until('mid-takeover: ga on alpha only, gb on bravo', () => holds(lab, 'alpha').includes('ga') && !holds(lab, 'bravo').includes('ga') && holds(lab, 'bravo').includes('gb'), 20_000, lab);
+      await sleep(3000); // the orphaned 2 s start script has finished by now
+      sampler.stop();
+      const after = readLog(lab, 'alpha').slice(restartFrom);
+      const verify = after.split('\n').filter((l) => /should not be/.test(l));
+      const aboutGb = after.split('\n').filter((l) => /hbts-res::gb|hbts-res gb/.test(l));
+      say(`mid-takeover: ga/gb home ${ms} ms after the restarts; end state alpha=[${holds(lab, 'alpha').join()}] bravo=[${holds(lab, 'bravo').join()}]; ${sampler.samples} samples, max overlap ${sampler.maxOverlapMs} ms`);
+      say(`mid-takeover: the start script was still running when alpha's daemon restarted: ${orphanAtRestart}; start-up verify said: ${verify.map((l) => l.replace(/^.*?\]: /, '')).join(' | ') || '(nothing)'}`);
+      say(`mid-takeover: alpha's log about gb after its restart: ${aboutGb.map((l) => l.replace(/^.*?\]: /, '')).join(' | ') || '(nothing)'}`);
+      assert.match(midLog, /Resources being acquired from bravo|Taking over resource group hbts-res::gb|Acquiring resource group/);
+      assert.ok(verify.some((l) => l.includes('Resource hbts-res::gb is active, and should not be!')), 'the start-up verify names the half-started gb');
+      assert.deepEqual(holds(lab, 'bravo'), ['gb']);
+      await t.test('the half-started gb does not stay on alpha beside bravo\'s (known gap: start-up verify only warns, as Heartbeat 3.0.6)', { todo: 'restarted daemon leaves a half-started foreign group running' }, () => {
+        const owners = NODES.filter((n) => holds(lab, n).includes('gb'));
+        assert.deepEqual(owners, ['bravo'], `gb held by ${owners.join(', ')}; overlap ${sampler.maxOverlapMs} ms`);
+      });
+    }),
+  ]);
+});
+
