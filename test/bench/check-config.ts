@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/daemon/load-config.js';
 import { ourVerdict, realVerdict, REAL_HEARTBEAT, VERDICT_ETH0 } from '../helpers/config-verdict.js';
 import { runInFreshNamespaces } from '../helpers/netns.js';
+import { recordRow } from './summary.js';
 
 const LINES = 5000;
 const RUNS = 7;
@@ -73,6 +74,7 @@ export async function benchCheckConfig(): Promise<string[]> {
       inProcess.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
     lines.push(`check-config: ${LINES}-line ha.cf, loadConfig in-process: median ${median(inProcess).toFixed(2)} ms over ${IN_PROCESS_RUNS} runs`);
+    recordRow({ bench: 'check-config', scenario: `loadConfig in-process, ${LINES}-line ha.cf`, unit: 'ms', ours: inProcess, real: [] });
 
     if (process.getuid?.() !== 0 || !fs.existsSync(REAL_HEARTBEAT)) {
       lines.push('check-config: side-by-side with Heartbeat 3.0.6 skipped: needs root and the heartbeat package');
@@ -99,6 +101,14 @@ export async function benchCheckConfig(): Promise<string[]> {
         `heartbeat-ts ${o.toFixed(0)} ms, Heartbeat 3.0.6 -r ${r.toFixed(0)} ms, ratio ours/real ${(o / Math.max(r, 1)).toFixed(2)}`,
     );
     lines.push('check-config: (most of ours is starting Node.js itself; see the in-process figure for the parser)');
+    recordRow({
+      bench: 'check-config',
+      scenario: `whole command in fresh namespaces, ${LINES}-line ha.cf: heartbeat --check-config vs heartbeat -r`,
+      unit: 'ms',
+      ours: ours.map((x) => x - b),
+      real: real.map((x) => x - b),
+      note: `each run minus the namespace set-up median ${b.toFixed(0)} ms (${RUNS} runs of \`true\`)`,
+    });
     return lines;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

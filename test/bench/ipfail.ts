@@ -20,6 +20,7 @@ import { REAL_HEARTBEAT, logPath } from '../helpers/real-heartbeat.js';
 import { setUpWebNode } from '../helpers/web.js';
 import { cutPing, IPFAIL_VIP as VIP, PING_NODE, preparePingCut, REAL_IPFAIL, restorePing, startIpfailNode, writeIpfailNode, type IpfailNode, type IpfailTimers } from '../helpers/ipfail-pair.js';
 import { BenchContext, fileAppears, haveCommand, median, sleep, waitForQuietLogs } from './common.js';
+import { recordRow } from './summary.js';
 
 const ROUNDS = Number(process.env['HBTS_BENCH_IPFAIL_ROUNDS'] ?? '') || 3;
 const TIMERS: IpfailTimers = { keepalive: '1', warntime: '2', deadtime: '5', initdead: '10', deadping: '5' };
@@ -133,13 +134,15 @@ export async function benchIpfail(): Promise<string[]> {
     const p2 = await ctx.close();
     const w = [44, 30, 30, 6];
     lines.push(`ipfail:   ${pad('scenario (min / median / max)', w[0] ?? 0)} ${pad('heartbeat-ts + our ipfail', w[1] ?? 0)} ${pad('Heartbeat 3.0.6 + ipfail', w[2] ?? 0)} ${pad('ratio', w[3] ?? 0)} target`);
-    const row = (what: string, a: readonly number[], b: readonly number[], target?: number): void => {
+    const stopped = [o, r].filter((x) => x.error !== undefined).map((x) => `${x.impl} pair stopped early`).join('; ');
+    const row = (what: string, a: readonly number[], b: readonly number[], target?: number, scenario = what): void => {
       const ratio = a.length > 0 && b.length > 0 ? (median(a) / median(b)).toFixed(2) : '—';
       const met = target === undefined ? '' : `≤ ${s(target)} s: ${a.length > 0 && Math.max(...a) <= target ? 'met' : a.length > 0 && median(a) <= target ? 'met by the median, not by every run' : 'NOT met'}`;
       lines.push(`ipfail:   ${pad(what, w[0] ?? 0)} ${pad(cell(a), w[1] ?? 0)} ${pad(cell(b), w[2] ?? 0)} ${pad(ratio, w[3] ?? 0)} ${met}`);
+      recordRow({ bench: 'ipfail', scenario, unit: 'ms', ours: a, real: b, ...(met !== '' ? { target: met } : {}), ...(stopped !== '' ? { note: stopped } : {}) });
     };
     row('ping cut on alpha → served by bravo', o.cut, r.cut, TARGET_MS);
-    row('  of which after "is dead" on alpha', o.cutAfterDeclared, r.cutAfterDeclared);
+    row('  of which after "is dead" on alpha', o.cutAfterDeclared, r.cutAfterDeclared, undefined, 'ping cut: "is dead" on alpha → served by bravo');
     row('ping back → served by alpha again', o.back, r.back);
     lines.push(`ipfail:   every run (ms): ours cut ${o.cut.join(' ')}, back ${o.back.join(' ')}; real cut ${r.cut.join(' ')}, back ${r.back.join(' ')}`);
     for (const x of [o, r]) if (x.error !== undefined) lines.push(`ipfail:   ${x.impl} pair stopped early: ${x.error.split('\n').slice(0, 20).join('\n    ')}`);

@@ -35,6 +35,7 @@ import { createLab, type Lab } from '../helpers/netns.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { logPath, readLog, REAL_HEARTBEAT, waitForLog, writeRealConfig, tail } from '../helpers/real-heartbeat.js';
 import { BenchContext, fileAppears, haveCommand, median, nodePids, occurrences, signed, sleep, stderrNth, waitForQuietLogs } from './common.js';
+import { recordRow } from './summary.js';
 
 const KEY = 'Bench-Key_3';
 const TIMERS = { keepalive: '100ms', warntime: '500ms', deadtime: '1', initdead: '2' } as const;
@@ -369,6 +370,18 @@ export async function benchMembership(): Promise<string[]> {
     const odd = rounds.flatMap((r) => r.oddities);
     if (nonStatusLast.size > 0) odd.unshift(`last packet was not a status in ${[...nonStatusLast].map(([t, n]) => `${n}× (t=${t})`).join(', ')} of ${rounds.length * 2} observations`);
     if (odd.length > 0) lines.push(`membership:   note: ${odd.join('; ')}`);
+    const lagRow = (scenario: string, pick: (l: Lag) => number, target?: string): void =>
+      recordRow({
+        bench: 'membership',
+        scenario,
+        unit: 'ms',
+        ours: rounds.map((r) => pick(r.ours)),
+        real: rounds.map((r) => pick(r.real)),
+        ...(target !== undefined ? { target } : {}),
+      });
+    lagRow('detection lag from last packet (declared − last heard − deadtime)', (l) => l.fromAny, `ours ≤ real (median and max): ${om <= rm && omax <= rmax ? 'yes' : 'NO'}`);
+    lagRow('detection lag from last status packet', (l) => l.fromStatus);
+    lagRow('SIGKILL of the victim → declared dead', (l) => l.afterKill);
 
     const mean = (xs: readonly NodeCost[], f: (c: NodeCost) => number): number => xs.reduce((s, c) => s + f(c), 0) / xs.length;
     const oc = mean(oursCost, (c) => c.cpuPerMin);
@@ -391,6 +404,22 @@ export async function benchMembership(): Promise<string[]> {
     );
     const notes = [...oursCost, ...realCost].filter((c) => c.note !== '').map((c) => `${c.node}: ${c.note}`);
     if (notes.length > 0) lines.push(`membership:   note: ${notes.join('; ')}`);
+    recordRow({
+      bench: 'membership',
+      scenario: `CPU per node, ${MEASURE_MS / 1000} s steady state (/proc/PID/stat)`,
+      unit: 'CPU-s/min',
+      ours: oursCost.map((c) => c.cpuPerMin),
+      real: realCost.map((c) => c.cpuPerMin),
+      target: `ours ≤ real: ${oc <= rc ? 'yes' : 'NO'}; anchor real ${TARGET_REAL_CPU}`,
+    });
+    recordRow({
+      bench: 'membership',
+      scenario: `CPU per ${WINDOW_MS / 1000}-s window, mean of the pair's nodes (schedstat)`,
+      unit: 'CPU-s/min',
+      ours: ow,
+      real: rw,
+      target: `ours median ≤ real's quietest window: ${median(ow) <= Math.min(...rw) ? 'yes' : 'NO'}`,
+    });
     const oRss = Math.max(...oursCost.map((c) => c.rssMb));
     const rRss = Math.max(...realCost.map((c) => c.rssMb));
     lines.push(
@@ -399,6 +428,14 @@ export async function benchMembership(): Promise<string[]> {
         `real ${realCost.map((c) => `${c.rssMb.toFixed(1)} MB [${c.anonMb.toFixed(1)}]`).join(', ')}; ` +
         `ratio ours/real ${(oRss / rRss).toFixed(2)}; target ours ≤ ${TARGET_RSS_MB} MB: ${oRss <= TARGET_RSS_MB ? 'yes' : 'NO'}`,
     );
+    recordRow({
+      bench: 'membership',
+      scenario: "RSS per node after the window (VmRSS over the node's processes)",
+      unit: 'MB',
+      ours: oursCost.map((c) => c.rssMb),
+      real: realCost.map((c) => c.rssMb),
+      target: `ours ≤ ${TARGET_RSS_MB} MB (max): ${oRss <= TARGET_RSS_MB ? 'yes' : 'NO'}`,
+    });
     return lines;
   } finally {
     const problems = await ctx.close();

@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { REAL_HEARTBEAT, logPath } from '../helpers/real-heartbeat.js';
 import { BenchContext, fileAppears, haveCommand, median, occurrences, sleep, stderrNth, waitForQuietLogs } from './common.js';
 import { HTTPD_SCRIPT, Pair, POLL_MS, REQUEST_TIMEOUT_MS, TRACER, VIP, type Impl, type Op, type Timing } from './resources-pair.js';
+import { recordRow } from './summary.js';
 
 const CRASHES = Number(process.env['HBTS_BENCH_CRASHES'] ?? '') || undefined;
 const CONCURRENT = process.env['HBTS_BENCH_CONCURRENT'] === '1';
@@ -219,6 +220,8 @@ interface Row {
   readonly real: readonly number[];
   /** undefined: no target (information). */
   readonly target?: { readonly text: string; readonly met: (ours: number, real: number) => boolean };
+  /** Also a row of the run's summary table (summary.ts). */
+  readonly inSummary?: true;
 }
 
 function rowsFor(timing: Timing, o: PairResult, r: PairResult): Row[] {
@@ -231,6 +234,7 @@ function rowsFor(timing: Timing, o: PairResult, r: PairResult): Row[] {
       ours: o.crashes.map((c) => c.fromLastMs),
       real: r.crashes.map((c) => c.fromLastMs),
       target: { text: `≤ deadtime + ${CRASH_MARGIN_MS} ms = ${s(dt + CRASH_MARGIN_MS)} s`, met: (a) => a <= dt + CRASH_MARGIN_MS },
+      inSummary: true,
     },
     { scenario: 'crash → served, from last status heard', ours: o.crashes.map((c) => c.fromLastStatusMs), real: r.crashes.map((c) => c.fromLastStatusMs) },
     { scenario: 'crash → served, from SIGKILL', ours: o.crashes.map((c) => c.fromKillMs), real: r.crashes.map((c) => c.fromKillMs) },
@@ -240,15 +244,47 @@ function rowsFor(timing: Timing, o: PairResult, r: PairResult): Row[] {
       ours: o.coldMs === undefined ? [] : [o.coldMs],
       real: r.coldMs === undefined ? [] : [r.coldMs],
       ...(timing.keepalive === '1' ? { target: { text: `≤ ${s(COLD_TARGET_MS)} s`, met: (a: number) => a <= COLD_TARGET_MS } } : {}),
+      inSummary: true,
     },
-    { scenario: 'failback (alpha restarts): outage', ours: gaps(o.failback), real: gaps(r.failback), target: outageTarget },
-    { scenario: 'clean stop of alpha: outage', ours: gaps(o.clean), real: gaps(r.clean), target: outageTarget },
-    { scenario: 'hb_standby on alpha: outage', ours: gaps(o.standby), real: gaps(r.standby), target: outageTarget },
-    { scenario: 'hb_takeover on alpha: outage', ours: gaps(o.takeover), real: gaps(r.takeover) },
+    { scenario: 'failback (alpha restarts): outage', ours: gaps(o.failback), real: gaps(r.failback), target: outageTarget, inSummary: true },
+    { scenario: 'clean stop of alpha: outage', ours: gaps(o.clean), real: gaps(r.clean), target: outageTarget, inSummary: true },
+    { scenario: 'hb_standby on alpha: outage', ours: gaps(o.standby), real: gaps(r.standby), target: outageTarget, inSummary: true },
+    { scenario: 'hb_takeover on alpha: outage', ours: gaps(o.takeover), real: gaps(r.takeover), inSummary: true },
     { scenario: 'failback: restart → served by alpha', ours: o.failback.map((x) => x.toServedMs), real: r.failback.map((x) => x.toServedMs) },
     { scenario: 'clean stop → served by bravo', ours: o.clean.map((x) => x.toServedMs), real: r.clean.map((x) => x.toServedMs) },
     { scenario: 'hb_standby → served by bravo', ours: o.standby.map((x) => x.toServedMs), real: r.standby.map((x) => x.toServedMs) },
   ];
+}
+
+/** "TARGET: met | met by the median, not by every run | NOT met", or '' for a row without a target. */
+function targetVerdict(row: Row): string {
+  if (row.target === undefined) return '';
+  const om = median(row.ours);
+  const rm = median(row.real);
+  const worst = row.ours.length > 0 ? Math.max(...row.ours) : Number.NaN;
+  const medMet = Number.isFinite(om) && row.target.met(om, rm);
+  const allMet = Number.isFinite(worst) && row.target.met(worst, rm);
+  return `${row.target.text}: ${allMet ? 'met' : medMet ? 'met by the median, not by every run' : 'NOT met'}`;
+}
+
+/** The summary rows of one timer set: the same samples as its printed table. */
+function record(timing: Timing, o: PairResult, r: PairResult): void {
+  const stopped = [o, r].filter((x) => x.error !== undefined).map((x) => `${x.impl} pair stopped early`);
+  for (const row of rowsFor(timing, o, r)) {
+    if (row.inSummary !== true) continue;
+    const fewer = row.scenario.startsWith('crash') ? [o, r].flatMap((x) => (x.note !== undefined ? [`${x.impl}: ${x.note}`] : [])) : [];
+    const note = [...stopped, ...fewer].join('; ');
+    const target = targetVerdict(row);
+    recordRow({
+      bench: 'resources',
+      scenario: `${timing.label}: ${row.scenario}`,
+      unit: 'ms',
+      ours: row.ours,
+      real: row.real,
+      ...(target !== '' ? { target } : {}),
+      ...(note !== '' ? { note } : {}),
+    });
+  }
 }
 
 function table(timing: Timing, o: PairResult, r: PairResult): string[] {
@@ -262,13 +298,7 @@ function table(timing: Timing, o: PairResult, r: PairResult): string[] {
     const om = median(row.ours);
     const rm = median(row.real);
     const ratio = Number.isFinite(om) && Number.isFinite(rm) && rm > 0 ? (om / rm).toFixed(2) : '—';
-    let target = '';
-    if (row.target !== undefined) {
-      const worst = row.ours.length > 0 ? Math.max(...row.ours) : Number.NaN;
-      const medMet = Number.isFinite(om) && row.target.met(om, rm);
-      const allMet = Number.isFinite(worst) && row.target.met(worst, rm);
-      target = `${row.target.text}: ${allMet ? 'met' : medMet ? 'met by the median, not by every run' : 'NOT met'}`;
-    }
+    const target = targetVerdict(row);
     out.push(`resources:   ${pad(row.scenario, w[0] ?? 0)} ${pad(cell(row.ours), w[1] ?? 0)} ${pad(cell(row.real), w[2] ?? 0)} ${pad(ratio, w[3] ?? 0)} ${target}`);
   }
   return out;
@@ -337,6 +367,7 @@ export async function benchResources(): Promise<string[]> {
       const p2 = await ctx.close();
       if (p2.length > 0) lines.push(`resources: teardown problems: ${p2.join('; ')}`);
       lines.push(...table(timing, o, r), ...details(o, r));
+      record(timing, o, r);
       lines.push(`resources:   load average before / after this timer set: ${loadBefore} / ${loadavg()} (the machine's other work shares its CPUs)`);
     }
     lines.push(`resources: ${((Date.now() - started) / 1000).toFixed(0)} s in all`);

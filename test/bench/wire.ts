@@ -1,6 +1,7 @@
 // Benchmark: encode+sign and decode+verify of a realistic status message, per auth method, msg/s on one core.
 import { fileURLToPath } from 'node:url';
 import { binaryField, decodeNetstring, encodeNetstring, makeMessage, singleKey, verifyTrailer, verifyInnerAuth, type AuthKeys, type Message } from '../../src/wire/index.js';
+import { recordRow } from './summary.js';
 
 const MIN_NS = 1_000_000_000n; // measure each case for at least 1 s
 const MAX_ITERATIONS = 5_000_000; // and never more than this (bounded even on a very fast machine)
@@ -83,6 +84,17 @@ export async function benchWire(): Promise<string[]> {
     lines.push(row('encode+sign (inner+trailer)', enc, `, ${packet.length} B`));
     lines.push(row('decode+verify trailer', dec));
     lines.push(row('decode+verify trailer+inner', both));
+    for (const [what, r] of [['encode+sign (inner+trailer)', enc], ['decode+verify trailer', dec], ['decode+verify trailer+inner', both]] as const) {
+      recordRow({
+        bench: 'wire',
+        scenario: `${name} ${what}`,
+        unit: 'msgs/s',
+        ours: [r.perSecond],
+        real: [],
+        target: `≥ ${TARGET.toLocaleString('en-US')}: ${verdict(r)}`,
+        note: `${cpu(r)}; ${r.iterations} in ${r.ms.toFixed(0)} ms`,
+      });
+    }
     if (sink < 0) lines.push('unreachable');
   }
   return lines;
