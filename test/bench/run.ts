@@ -66,8 +66,14 @@ try {
   const markdown = summaryMarkdown(rows, meta);
   console.log('');
   console.log(markdown);
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown);
-  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), summaryJson(rows, meta));
-  console.log(`bench: summary written to ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.md'))} and latest.json`);
+  const latest = path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.md'));
+  // The files are the README's table: only a whole run of the default set replaces them, never a subset, an opt-in bench or a failed run.
+  if (failed !== undefined || !Object.keys(BENCHES).every((b) => ran.includes(b))) {
+    console.log(`bench: ${latest} not rewritten (${failed !== undefined ? `${failed} failed` : 'not the whole default set'}; it keeps the last full run)`);
+  } else {
+    fs.mkdirSync(RESULTS_DIR, { recursive: true });
+    fs.writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown);
+    fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), summaryJson(rows, meta));
+    console.log(`bench: summary written to ${latest} and latest.json`);
+  }
 }
