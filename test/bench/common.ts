@@ -131,3 +131,33 @@ export function fileAppears(file: string, needle: string, timeoutMs: number): Pr
     check();
   });
 }
+
+/** What a namespace bench lacks: `root`, commands not on PATH, files that do not exist (in that order). */
+export function missingPrerequisites(commands: readonly string[], files: readonly string[] = []): string[] {
+  return [
+    ...(process.getuid?.() === 0 ? [] : ['root']),
+    ...commands.filter((c) => !haveCommand(c)),
+    ...files.filter((f) => !fs.existsSync(f)),
+  ];
+}
+
+/**
+ * Runs a bench with a fresh BenchContext, closed when the body ends (its teardown problems appended to
+ * `lines` as `<name>: teardown problems: …`) and on SIGINT or SIGTERM, after which the process exits 130:
+ * an interrupted bench leaves no namespace or process behind.
+ */
+export async function inBenchContext(name: string, lines: string[], body: (ctx: BenchContext) => Promise<void>): Promise<string[]> {
+  const ctx = new BenchContext();
+  const onSignal = (): void => void ctx.close().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await body(ctx);
+    return lines;
+  } finally {
+    const problems = await ctx.close();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (problems.length > 0) lines.push(`${name}: teardown problems: ${problems.join('; ')}`);
+  }
+}

@@ -19,7 +19,7 @@ import { distDir } from '../helpers/paths.js';
 import { REAL_HEARTBEAT, logPath } from '../helpers/real-heartbeat.js';
 import { setUpWebNode } from '../helpers/web.js';
 import { cutPing, IPFAIL_VIP as VIP, PING_NODE, preparePingCut, REAL_IPFAIL, restorePing, startIpfailNode, writeIpfailNode, type IpfailNode, type IpfailTimers } from '../helpers/ipfail-pair.js';
-import { BenchContext, fileAppears, haveCommand, median, sleep, waitForQuietLogs } from './common.js';
+import { BenchContext, fileAppears, inBenchContext, median, missingPrerequisites, sleep, waitForQuietLogs } from './common.js';
 import { recordRow } from './summary.js';
 
 const ROUNDS = Number(process.env['HBTS_BENCH_IPFAIL_ROUNDS'] ?? '') || 3;
@@ -117,17 +117,11 @@ export async function benchIpfail(): Promise<string[]> {
   const lines = [
     `ipfail: keepalive 1, deadtime 5, ping ${PING_NODE}, deadping 5, auto_failback on; \`alpha IPaddr2::${VIP}/24/eth0 httpd\`; client GET every ${POLL_MS} ms; heartbeat-ts + our ipfail vs Heartbeat 3.0.6 + its ipfail, one pair after the other, same run; ${ROUNDS} rounds each`,
   ];
-  const missing = ['ip', 'nsenter', 'unshare', 'nft', 'ping', 'apache2'].filter((c) => !haveCommand(c));
-  if (process.getuid?.() !== 0) missing.unshift('root');
-  for (const f of [REAL_HEARTBEAT, REAL_IPFAIL]) if (!fs.existsSync(f)) missing.push(f);
+  const missing = missingPrerequisites(['ip', 'nsenter', 'unshare', 'nft', 'ping', 'apache2'], [REAL_HEARTBEAT, REAL_IPFAIL]);
   if (missing.length > 0) return [...lines, `ipfail: skipped: needs ${missing.join(', ')}`];
-  const ctx = new BenchContext();
-  const onSignal = (): void => void ctx.close().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const started = Date.now();
-  const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-  try {
+  return inBenchContext('ipfail', lines, async (ctx) => {
+    const started = Date.now();
+    const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(' ');
     const o = await drive(ctx, 'ours', 'bipfo');
     const p1 = await ctx.close();
     const r = await drive(ctx, 'real', 'bipfr');
@@ -149,12 +143,7 @@ export async function benchIpfail(): Promise<string[]> {
     const problems = [...p1, ...p2];
     if (problems.length > 0) lines.push(`ipfail:   teardown problems: ${problems.join('; ')}`);
     lines.push(`ipfail:   load average before / after: ${loadBefore} / ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs; ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
-    return lines;
-  } finally {
-    await ctx.close();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

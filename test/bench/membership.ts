@@ -34,7 +34,7 @@ import { decodeFrame, readPcap, type Message } from '../../src/wire/index.js';
 import { createLab, type Lab } from '../helpers/netns.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { logPath, readLog, REAL_HEARTBEAT, waitForLog, writeRealConfig, tail } from '../helpers/real-heartbeat.js';
-import { BenchContext, fileAppears, haveCommand, median, nodePids, occurrences, signed, sleep, stderrNth, waitForQuietLogs } from './common.js';
+import { BenchContext, fileAppears, inBenchContext, median, missingPrerequisites, nodePids, occurrences, signed, sleep, stderrNth, waitForQuietLogs } from './common.js';
 import { recordRow } from './summary.js';
 
 const KEY = 'Bench-Key_3';
@@ -328,20 +328,12 @@ export async function benchMembership(): Promise<string[]> {
   const lines: string[] = [
     `membership: keepalive ${TIMERS.keepalive}, warntime ${TIMERS.warntime}, deadtime ${TIMERS.deadtime}, initdead ${TIMERS.initdead}, bcast eth0, sha1; heartbeat-ts vs Heartbeat 3.0.6, same run`,
   ];
-  const missing = ['ip', 'nsenter', 'unshare', 'tcpdump'].filter((c) => !haveCommand(c));
-  if (process.getuid?.() !== 0) missing.unshift('root');
-  if (!fs.existsSync(REAL_HEARTBEAT)) missing.push(REAL_HEARTBEAT);
+  const missing = missingPrerequisites(['ip', 'nsenter', 'unshare', 'tcpdump'], [REAL_HEARTBEAT]);
   if (missing.length > 0) {
     lines.push(`membership: skipped: needs ${missing.join(', ')}`);
     return lines;
   }
-  const ctx = new BenchContext();
-  const onSignal = (): void => {
-    void ctx.close().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
+  return inBenchContext('membership', lines, async (ctx) => {
     // CPU and RSS: both pairs at once, so they share the machine's noise.
     const settled = await Promise.allSettled([costPair(ctx, 'ours'), costPair(ctx, 'real')]);
     const [oursCost, realCost] = settled.map((r) => {
@@ -436,13 +428,7 @@ export async function benchMembership(): Promise<string[]> {
       real: realCost.map((c) => c.rssMb),
       target: `ours ≤ ${TARGET_RSS_MB} MB (max): ${oRss <= TARGET_RSS_MB ? 'yes' : 'NO'}`,
     });
-    return lines;
-  } finally {
-    const problems = await ctx.close();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (problems.length > 0) lines.push(`membership: teardown problems: ${problems.join('; ')}`);
-  }
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -31,11 +31,10 @@
 // HBTS_BENCH_CRASHES overrides the power-loss rounds, HBTS_BENCH_DEADTIMES=1 (or 5) runs one timer set only,
 // HBTS_BENCH_CONCURRENT=1 runs the two pairs at once (shorter, noisier), HBTS_BENCH_HTTPD=PATH runs another
 // resource.d/httpd in both pairs (to compare versions of it).
-import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { REAL_HEARTBEAT, logPath } from '../helpers/real-heartbeat.js';
-import { BenchContext, fileAppears, haveCommand, median, occurrences, sleep, stderrNth, waitForQuietLogs } from './common.js';
+import { BenchContext, fileAppears, inBenchContext, median, missingPrerequisites, occurrences, sleep, stderrNth, waitForQuietLogs } from './common.js';
 import { HTTPD_SCRIPT, Pair, POLL_MS, REQUEST_TIMEOUT_MS, TRACER, VIP, type Impl, type Op, type Timing } from './resources-pair.js';
 import { recordRow } from './summary.js';
 
@@ -337,21 +336,13 @@ export async function benchResources(): Promise<string[]> {
   const lines: string[] = [
     `resources: haresources \`alpha ${VIP}/24/eth0 httpd::/etc/ha.d/httpd.conf\`, auto_failback on, bcast eth0, sha1; client GET every ${POLL_MS} ms on a new connection (${REQUEST_TIMEOUT_MS} ms timeout); heartbeat-ts vs Heartbeat 3.0.6, ${CONCURRENT ? 'both pairs at once' : 'one pair after the other'}, same run; httpd script ${HTTPD_SCRIPT}`,
   ];
-  const missing = ['ip', 'nsenter', 'unshare', 'tcpdump', 'apache2', 'python3'].filter((c) => !haveCommand(c));
-  if (process.getuid?.() !== 0) missing.unshift('root');
-  for (const f of [REAL_HEARTBEAT, TRACER]) if (!fs.existsSync(f)) missing.push(f);
+  const missing = missingPrerequisites(['ip', 'nsenter', 'unshare', 'tcpdump', 'apache2', 'python3'], [REAL_HEARTBEAT, TRACER]);
   if (missing.length > 0) {
     lines.push(`resources: skipped: needs ${missing.join(', ')}`);
     return lines;
   }
-  const ctx = new BenchContext();
-  const onSignal = (): void => {
-    void ctx.close().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const started = Date.now();
-  try {
+  return inBenchContext('resources', lines, async (ctx) => {
+    const started = Date.now();
     for (const [i, timing] of TIMINGS.entries()) {
       const loadBefore = loadavg();
       let o: PairResult;
@@ -371,13 +362,7 @@ export async function benchResources(): Promise<string[]> {
       lines.push(`resources:   load average before / after this timer set: ${loadBefore} / ${loadavg()} (the machine's other work shares its CPUs)`);
     }
     lines.push(`resources: ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
-    return lines;
-  } finally {
-    const problems = await ctx.close();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (problems.length > 0) lines.push(`resources: teardown problems: ${problems.join('; ')}`);
-  }
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -31,7 +31,8 @@ import { createLab, type Lab, type StartedProcess } from '../helpers/netns.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { logPath, readLog, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
 import { waitForReaped } from '../helpers/vip.js';
-import { BenchContext, fileAppears, haveCommand, median, nodePids, occurrences, signed, sleep } from './common.js';
+import { BenchContext, fileAppears, inBenchContext, median, missingPrerequisites, nodePids, occurrences, signed, sleep } from './common.js';
+import { heldResources, installStateResource, stateResourceDir } from '../helpers/state-resource.js';
 
 const KEY = 'Bench-Soak_9';
 const TIMERS = { keepalive: '100ms', warntime: '500ms', deadtime: '1', initdead: '2' } as const;
@@ -43,24 +44,9 @@ const STEADY_MS = 7_000;
 /** What one round needs at most before the run's end is allowed to cut it (detection, restart, failback). */
 const ROUND_BUDGET_MS = 12_000;
 const STEP_TIMEOUT_MS = 30_000;
-const RESOURCE = `#!/bin/sh
-# hbts-res NAME start|stop|status: state in the node's /run
-S=/run/hbts-res/$1.running
-case "$2" in
-  start) mkdir -p /run/hbts-res && touch "$S";;
-  stop) rm -f "$S";;
-  status) if [ -e "$S" ]; then echo running; else echo stopped; fi;;
-esac
-exit 0
-`;
-
 /* ------------------------------------------------------------------ helpers */
 
-function marker(lab: Lab, node: string): string {
-  return `/proc/${lab.node(node).anchorPid}/root/run/hbts-res/ga.running`;
-}
-
-const holds = (lab: Lab, node: string): boolean => fs.existsSync(marker(lab, node));
+const holds = (lab: Lab, node: string): boolean => heldResources(lab, node, ['ga']).length > 0;
 
 async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<number> {
   const start = Date.now();
@@ -124,7 +110,7 @@ async function soak(ctx: BenchContext): Promise<{ rounds: Round[]; bravoEnd: Mem
   for (const n of ['alpha', 'bravo']) {
     writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY, ...TIMERS }); // auto_failback on
     fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), 'alpha hbts-res::ga\n');
-    fs.writeFileSync(path.join(lab.node(n).haDir, 'resource.d', 'hbts-res'), RESOURCE, { mode: 0o755 });
+    installStateResource(lab, n);
   }
   let alpha: StartedProcess = await startOurHeartbeat(lab, 'alpha');
   let alphaStartedAt = Date.now();
@@ -154,7 +140,7 @@ async function soak(ctx: BenchContext): Promise<{ rounds: Round[]; bravoEnd: Mem
     const killAt = Date.now();
     for (const pid of pids) process.kill(pid, 'SIGKILL');
     for (const pid of pids) if (!(await waitForReaped(pid, 10_000))) throw new Error(`soak: alpha pid ${pid} not reaped`);
-    fs.rmSync(marker(lab, 'alpha'), { force: true }); // the power loss took alpha's service down with it
+    fs.rmSync(stateResourceDir(lab, 'alpha'), { recursive: true, force: true }); // the power loss took alpha's service down with it
     const declaredAt = await declared;
     const tookAt = await until('bravo takes ga over', () => holds(lab, 'bravo'), STEP_TIMEOUT_MS);
     await dump.stop();
@@ -197,19 +183,12 @@ export async function benchSoak(): Promise<string[]> {
     `soak: heartbeat-ts pair, keepalive ${TIMERS.keepalive}, warntime ${TIMERS.warntime}, deadtime ${TIMERS.deadtime}, bcast eth0, sha1, auto_failback on; ` +
       `SIGKILL of the owner (alpha) every ${INTERVAL_MS / 1000} s, restart, failback; ${SECONDS} s`,
   ];
-  const missing = ['ip', 'nsenter', 'unshare', 'tcpdump'].filter((c) => !haveCommand(c));
-  if (process.getuid?.() !== 0) missing.unshift('root');
+  const missing = missingPrerequisites(['ip', 'nsenter', 'unshare', 'tcpdump']);
   if (missing.length > 0) {
     lines.push(`soak: skipped: needs ${missing.join(', ')}`);
     return lines;
   }
-  const ctx = new BenchContext();
-  const onSignal = (): void => {
-    void ctx.close().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
+  return inBenchContext('soak', lines, async (ctx) => {
     const r = await soak(ctx);
     const n = r.rounds.length;
     if (n === 0) throw new Error('soak: no round fitted in the run');
@@ -245,13 +224,7 @@ export async function benchSoak(): Promise<string[]> {
       `soak: lag per round [${r.rounds.map((x) => signed(x.lagMs)).join(' ')}] ms`,
       `soak: unexpected log lines: ${r.unexpected.length === 0 ? 'none' : r.unexpected.join('; ')}`,
     );
-    return lines;
-  } finally {
-    const problems = await ctx.close();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (problems.length > 0) lines.push(`soak: teardown problems: ${problems.join('; ')}`);
-  }
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

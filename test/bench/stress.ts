@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { createLab, isAlive, startProcess, type Lab, type StartedProcess } from '../helpers/netns.js';
 import { ourPidFile, startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { readLog, REAL_HEARTBEAT, startRealHeartbeat, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
-import { BenchContext, haveCommand, nodePids, sleep } from './common.js';
+import { BenchContext, inBenchContext, missingPrerequisites, nodePids, sleep } from './common.js';
 
 const KEY = 'Bench-Stress_7';
 const TIMERS = { keepalive: '100ms', warntime: '300ms', deadtime: '500ms', initdead: '2' } as const;
@@ -259,22 +259,14 @@ export async function benchStress(): Promise<string[]> {
     `stress: keepalive ${TIMERS.keepalive}, warntime ${TIMERS.warntime}, deadtime ${TIMERS.deadtime}, initdead ${TIMERS.initdead}, bcast eth0, sha1, debug ${DEBUG_LEVEL}; ` +
       `a heartbeat-ts pair and a Heartbeat 3.0.6 pair at once, ${SECONDS} s under stress`,
   ];
-  const missing = ['ip', 'nsenter', 'unshare', 'curl'].filter((c) => !haveCommand(c));
-  if (process.getuid?.() !== 0) missing.unshift('root');
-  if (!fs.existsSync(REAL_HEARTBEAT)) missing.push(REAL_HEARTBEAT);
+  const missing = missingPrerequisites(['ip', 'nsenter', 'unshare', 'curl'], [REAL_HEARTBEAT]);
   if (missing.length > 0) {
     lines.push(`stress: skipped: needs ${missing.join(', ')}`);
     return lines;
   }
-  const ctx = new BenchContext();
-  const onSignal = (): void => {
-    void ctx.close().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-stress-'));
-  ctx.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
-  try {
+  return inBenchContext('stress', lines, async (ctx) => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-stress-'));
+    ctx.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
     const [oursPair, realPair] = await Promise.all([startPair(ctx, 'ours'), startPair(ctx, 'real')]);
     await sleep(SETTLE_MS);
     const ours = oursPair.lab;
@@ -393,13 +385,7 @@ export async function benchStress(): Promise<string[]> {
     }
     const oursDeaths = o.counts.reduce((s, c) => s + c.deaths, 0);
     lines.push(`stress: target zero false deaths for heartbeat-ts: ${oursDeaths === 0 && o.alive.every((a) => a) ? 'yes' : 'NO'}`);
-    return lines;
-  } finally {
-    const problems = await ctx.close();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    if (problems.length > 0) lines.push(`stress: teardown problems: ${problems.join('; ')}`);
-  }
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -20,26 +20,15 @@ import { failedStopMarker, startOurHeartbeat } from '../helpers/our-heartbeat.js
 import { writePairConfig } from '../helpers/pair-config.js';
 import { readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
 import { cliPath } from '../helpers/paths.js';
+import { heldResources, installStateResource } from '../helpers/state-resource.js';
 
 const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 const GROUPS = ['ga', 'gb'] as const;
-const RESOURCE = `#!/bin/sh
-# hbts-res NAME start|stop|status: state in the node's /run
-S=/run/hbts-res/$1.running
-case "$2" in
-  start) mkdir -p /run/hbts-res && touch "$S";;
-  stop) rm -f "$S";;
-  status) if [ -e "$S" ]; then echo running; else echo stopped; fi;;
-esac
-exit 0
-`;
-
 const note = (s: string): void => void process.stdout.write(`# ${s}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function holds(lab: Lab, node: string): string[] {
-  const anchor = lab.node(node).anchorPid;
-  return GROUPS.filter((g) => fs.existsSync(`/proc/${anchor}/root/run/hbts-res/${g}.running`));
+  return heldResources(lab, node, GROUPS);
 }
 
 async function until(what: string, cond: () => boolean, timeoutMs: number, lab: Lab): Promise<number> {
@@ -69,7 +58,7 @@ async function pairLab(t: Parameters<typeof createLab>[0], label: string): Promi
     writePairConfig(lab, n, { media: ['bcast eth0'] });
     const haDir = lab.node(n).haDir;
     fs.writeFileSync(path.join(haDir, 'haresources'), 'alpha hbts-res::ga\nbravo hbts-res::gb\n');
-    fs.writeFileSync(path.join(haDir, 'resource.d', 'hbts-res'), RESOURCE, { mode: 0o755 });
+    installStateResource(lab, n);
   }
   return lab;
 }

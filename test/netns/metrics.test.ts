@@ -16,19 +16,9 @@ import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { writePairConfig } from '../helpers/pair-config.js';
 import { readLog, tail } from '../helpers/real-heartbeat.js';
+import { heldResources, installStateResource } from '../helpers/state-resource.js';
 
 const PORT = 9694;
-const RESOURCE = `#!/bin/sh
-# hbts-res NAME start|stop|status: state in the node's /run
-S=/run/hbts-res/$1.running
-case "$2" in
-  start) mkdir -p /run/hbts-res && touch "$S";;
-  stop) rm -f "$S";;
-  status) if [ -e "$S" ]; then echo running; else echo stopped; fi;;
-esac
-exit 0
-`;
-
 /** GET /metrics inside alpha (its loopback), with curl; the samples as a map. */
 async function scrape(lab: Lab): Promise<{ text: string; samples: Map<string, number> }> {
   const r = await lab.exec('alpha', ['curl', '-sS', '--max-time', '5', `http://127.0.0.1:${PORT}/metrics`], { timeoutMs: 10_000 });
@@ -52,8 +42,7 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, timeo
 }
 
 function holds(lab: Lab, node: string): string[] {
-  const anchor = lab.node(node).anchorPid;
-  return ['ga', 'gb'].filter((g) => fs.existsSync(`/proc/${anchor}/root/run/hbts-res/${g}.running`));
+  return heldResources(lab, node, ['ga', 'gb']);
 }
 
 const get = (m: Map<string, number>, series: string): number => m.get(series) ?? 0;
@@ -65,7 +54,7 @@ test('metrics endpoint: scraped on the node\'s loopback; its counters move when 
     writePairConfig(lab, n, { media: ['bcast eth0'] });
     const haDir = lab.node(n).haDir;
     fs.writeFileSync(path.join(haDir, 'haresources'), 'alpha hbts-res::ga\nbravo hbts-res::gb\n');
-    fs.writeFileSync(path.join(haDir, 'resource.d', 'hbts-res'), RESOURCE, { mode: 0o755 });
+    installStateResource(lab, n);
   }
   await startOurHeartbeat(lab, 'alpha', 10_000, { args: ['--metrics', `127.0.0.1:${PORT}`] });
   const bravo = await startOurHeartbeat(lab, 'bravo');

@@ -18,17 +18,7 @@ import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { writePairConfig } from '../helpers/pair-config.js';
 import { REAL_HEARTBEAT, readLog, tail, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
 import { cliPath } from '../helpers/paths.js';
-
-const RESOURCE = `#!/bin/sh
-# hbts-res NAME start|stop|status: state in the node's /run (a power cycle wipes it)
-S=/run/hbts-res/$1.running
-case "$2" in
-  start) mkdir -p /run/hbts-res && touch "$S";;
-  stop) rm -f "$S";;
-  status) if [ -e "$S" ]; then echo running; else echo stopped; fi;;
-esac
-exit 0
-`;
+import { heldResources, installStateResource } from '../helpers/state-resource.js';
 
 const POWER_PLUGIN = `#!/bin/sh
 # cluster-glue external STONITH plugin for the heartbeat-ts tests: a power switch for lab nodes.
@@ -78,8 +68,7 @@ const STONITH_DIR = '/usr/lib/stonith/plugins/external';
 
 /** Which of ga, gb the node runs (its /run seen through its anchor). */
 function holds(lab: Lab, node: NodeName): string[] {
-  const anchor = lab.node(node).anchorPid;
-  return ['ga', 'gb'].filter((g) => fs.existsSync(`/proc/${anchor}/root/run/hbts-res/${g}.running`));
+  return heldResources(lab, node, ['ga', 'gb']);
 }
 
 async function until(what: string, cond: () => boolean, timeoutMs: number, lab: Lab): Promise<number> {
@@ -107,7 +96,7 @@ async function pairLab(t: TestContext, label: string, extra: Partial<Record<Node
     const cf = path.join(haDir, 'ha.cf');
     fs.writeFileSync(cf, fs.readFileSync(cf, 'latin1').replace('crm off\n', `crm off\n${(extra[n] ?? []).map((l) => `${l}\n`).join('')}`));
     fs.writeFileSync(path.join(haDir, 'haresources'), HARESOURCES);
-    fs.writeFileSync(path.join(haDir, 'resource.d', 'hbts-res'), RESOURCE, { mode: 0o755 });
+    installStateResource(lab, n);
     fs.writeFileSync(path.join(power, `${n}.anchor`), `${lab.node(n).anchorPid}\n`);
     const m = await lab.exec(n, ['mount', '--bind', plugins, STONITH_DIR], { timeoutMs: 5000 });
     assert.equal(m.exitCode, 0, m.stderr);
