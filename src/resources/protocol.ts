@@ -19,8 +19,8 @@
  *   - peer dead → take every group we do not hold (takeover_from_node, mach_down). With a STONITH device
  *     (`stonith`/`stonith_host`) and a peer that may hold groups: reset it first (`fence`), send `stonith`
  *     with each try's result, take over only after a reset that worked, retry every 5 s (Initiate_Reset,
- *     StonithProcessDied). No device: `n_stnth` and take over anyway. A peer that reported holding nothing:
- *     `unneeded`, no reset.
+ *     StonithProcessDied). No device: `n_stnth` and take over anyway. A peer whose last report was a stable
+ *     "none" (or that sent `shutdone`): `unneeded`, no reset (3.0.6 also skips it after an unstable "none").
  *   - standby: the three-phase `ask_resources` exchange me → other → done → done (§7.8); auto_failback on
  *     starts it for our foreign groups once both sides are stable (PerformAutoFailback).
  *   - peer `shutdone` → take its groups now, no STONITH needed later.
@@ -372,8 +372,12 @@ export class ResourceProtocol implements ResourceEngine {
 
   private onPeerDead(): void {
     this.peerAlive = false;
+    // heartbeat 3.0.6 hb_rsc_recover_dead_resources skips the reset when other_holds_resources is none, even
+    // if that report came from a peer still in transition: two nodes starting together report "none,
+    // unstable" and then start their own groups, so a peer that dies before its next report may hold them.
+    // Only a stable "none" (or a shutdone) means it holds nothing.
+    const gaveUp = this.otherHolds === 0 && this.otherStable;
     this.otherStable = true;
-    const gaveUp = this.otherHolds === 0;
     this.otherHolds = 0;
     this.cancelStandby('the other node died');
     if (this.state === 'init' || this.state === 'shutdown') return;

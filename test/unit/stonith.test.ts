@@ -231,3 +231,15 @@ test('edge: the stonith command line for both directives, and Initiate_Reset\'s 
   assert.equal(fenceResultOf({ exitCode: null, timedOut: true, spawnError: undefined }), 'bad');
   assert.equal(fenceResultOf({ exitCode: null, timedOut: false, spawnError: 'ENOENT' }), 'bad');
 });
+
+test('nice_failback: a peer that died while starting (its last report "none" but unstable) may hold its groups: reset first (3.0.6 would not)', () => {
+  const d = new Driver(nice('bravo', true));
+  d.on({ kind: 'comm-up', peerAlive: true }, 0);
+  d.on({ kind: 'peer-message', type: 'starting', fields: new Map([['t', 'starting']]) }, 5);
+  const acts = d.on({ kind: 'peer-message', type: 'resource', fields: new Map([['t', 'resource'], ['rsc_hold', 'none'], ['isstable', '0'], ['hbts_starting', '1']]) }, 10);
+  d.finishActivities(acts, 20); // both take their own groups; alpha dies before its next report
+  const dead = d.on({ kind: 'peer-dead' }, 1000);
+  assert.deepEqual(dead.filter((a) => a.kind === 'fence'), [{ kind: 'fence', node: 'alpha' }]);
+  assert.equal(logs(dead).includes('Dead node alpha gave up resources.'), false);
+  assert.equal(dead.some((a) => a.kind === 'acquire' || a.kind === 'acquire-group'), false, 'nothing taken before the reset');
+});
