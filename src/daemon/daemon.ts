@@ -298,8 +298,19 @@ export class Daemon {
    */
   async start(): Promise<void> {
     for (const m of this.o.media) await this.openMedium(m, true);
-    // Queued first on the runner, so it finishes before any acquisition at comm-up.
-    if (this.o.resources?.runner !== undefined) void this.o.resources.runner.verifyAllIdle();
+    // A previous daemon's operations still running are waited for, and what they left running is released
+    // (resource-runner.ts), before the resource layer sees any event: until then we say nothing about
+    // resources, so the peer does not start a group we may still be stopping. Events wait, in order.
+    const runner = this.o.resources?.runner;
+    if (runner !== undefined) {
+      this.rscHeld = [];
+      const flush = (): void => {
+        const held = this.rscHeld ?? [];
+        this.rscHeld = undefined;
+        for (const e of held) this.rscDispatch(e);
+      };
+      void runner.cleanStart().then(flush, flush);
+    }
     this.readLoadavg();
     this.dispatch({ kind: 'start' });
   }
@@ -373,12 +384,18 @@ export class Daemon {
   /* ------------------------------------------------------------------ resources */
 
   private rsc: ResourceEngine | undefined;
+  /** Resource events that wait for the runner's start-up check (cleanStart), in arrival order. */
+  private rscHeld: ResourceEvent[] | undefined;
   private rscTimer: NodeJS.Timeout | undefined;
   private shutdownDone: (() => void) | undefined;
 
   private rscDispatch(event: ResourceEvent): void {
     const rsc = this.rsc;
     if (rsc === undefined || this.closed) return;
+    if (this.rscHeld !== undefined) {
+      if (event.kind !== 'tick') this.rscHeld.push(event);
+      return;
+    }
     const r = rsc.handle(event, this.monoMs());
     for (const a of r.actions) this.performResource(a);
     if (this.rscTimer !== undefined) clearTimeout(this.rscTimer);

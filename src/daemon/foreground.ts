@@ -25,6 +25,7 @@ import type { LogLevel } from '../membership/types.js';
 import { LSB, lockPidFile, openReadinessPipe, terminalLogLine, unlockPidFile } from './lifecycle.js';
 import { reloadConfig } from './reload-apply.js';
 import { Metrics, serveMetrics, type MetricsServer } from './metrics.js';
+import { OWNER_VAR, ownerMark, ownerValue } from './orphans.js';
 
 export interface ForegroundOptions {
   readonly configDir: string;
@@ -318,12 +319,15 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
   }
   const legacy = config.autoFailback === 'legacy';
   if (legacy) logger.log('info', 'auto_failback legacy (Heartbeat\'s default): each group returns to its home node through ip-request; no standby');
-  const env = scriptEnv(config, o);
   try {
     fs.mkdirSync(path.join(o.runDir, 'rsctmp'), { recursive: true });
+    fs.mkdirSync(o.stateDir, { recursive: true });
   } catch {
-    /* scripts that need it will say so */
+    /* scripts that need them will say so */
   }
+  // Every script we run carries it, so a later daemon finds what this one left running (orphans.ts).
+  const owner = { mark: ownerMark(config.localNode, o.stateDir), pid: process.pid };
+  const env = { ...scriptEnv(config, o), [OWNER_VAR]: ownerValue(owner.mark, owner.pid) };
   const groups = config.resourceGroups;
   return {
     resources: {
@@ -353,6 +357,7 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
         log: (level, text) => logger.log(level, text),
         timeoutMs: o.scriptTimeoutMs,
         failedStopArgv: o.failedStopArgv,
+        owner,
         ...(metrics === undefined
           ? {}
           : {

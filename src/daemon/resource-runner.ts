@@ -28,6 +28,7 @@ import {
   type OperationOutcome,
   type PolicyLog,
 } from '../resources/failure-policy.js';
+import { settleOrphans } from './orphans.js';
 import { runOperation } from './script-runner.js';
 
 export type Homes = 'local' | 'foreign' | 'all';
@@ -61,6 +62,11 @@ export interface ResourceRunnerOptions {
   readonly onOperation?: (resource: string, op: 'start' | 'stop' | 'status', outcome: OperationOutcome, ms: number) => void;
   /** Told when a group has been acquired (every resource started) or released (metrics). */
   readonly onGroup?: (key: string, change: 'acquired' | 'released') => void;
+  /**
+   * The HBTS_OWNER mark our scripts carry (orphans.ts): cleanStart() waits for a previous daemon's operations
+   * still running. Without it, none are looked for.
+   */
+  readonly owner?: { readonly mark: string; readonly pid: number };
 }
 
 const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resource.d');
@@ -156,23 +162,66 @@ export class ResourceRunner {
    * be running on the other node too. Reported with Heartbeat's words; returns how many were active.
    */
   verifyAllIdle(): Promise<number> {
+    return this.serial(() => this.countActive());
+  }
+
+  /**
+   * Start-up, before any acquisition (queued first): a starting node holds nothing in the v1 protocol, so what
+   * still runs here is a leftover of a daemon that died without releasing it, and the peer may run it too.
+   * First the previous daemon's operations still in flight are waited for (a start it began may finish later
+   * and bring its resource up behind our back), then verifyallidle's check and words, then — where heartbeat
+   * 3.0.6 only warns — every group with an active resource is released, right to left, as a release would.
+   * The protocol acquires what is ours afterwards. Returns how many resources were active.
+   */
+  cleanStart(): Promise<number> {
     return this.serial(async () => {
-      let active = 0;
+      const owner = this.o.owner;
+      if (owner !== undefined) {
+        await settleOrphans({
+          mark: owner.mark,
+          selfPid: owner.pid,
+          waitMs: this.o.timeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS,
+          graceMs: KILL_GRACE_MS,
+          log: this.o.log,
+        });
+      }
+      const active = await this.countActive();
+      if (active === 0) return 0;
+      const stale: ResourceGroup[] = [];
       for (const g of this.o.groups) {
         for (const r of g.resources) {
-          if (await this.isRunning(r)) {
-            active += 1;
-            this.o.log('crit', `Resource ${r.spec} is active, and should not be!`);
-            this.o.log('crit', 'Non-idle resources can affect data integrity!');
+          if (this.activeAtStart.has(r)) {
+            stale.push(g);
+            break;
           }
         }
       }
-      if (active > 0) {
-        this.o.log('crit', 'Non-idle resources will affect resource takeback!');
-        this.o.log('crit', 'Non-idle resources may affect data integrity!');
-      }
+      this.o.log('warn', `Releasing ${stale.length} resource group(s) found active at start-up before joining (a starting node holds nothing; heartbeat 3.0.6 only warns): ${stale.map((g) => this.key(g)).join(', ')}`);
+      for (const g of [...stale].reverse()) await this.giveGroup(g);
       return active;
     });
+  }
+
+  /** The resources countActive() last found running. */
+  private activeAtStart = new Set<Resource>();
+
+  private async countActive(): Promise<number> {
+    this.activeAtStart = new Set();
+    for (const g of this.o.groups) {
+      for (const r of g.resources) {
+        if (await this.isRunning(r)) {
+          this.activeAtStart.add(r);
+          this.o.log('crit', `Resource ${r.spec} is active, and should not be!`);
+          this.o.log('crit', 'Non-idle resources can affect data integrity!');
+        }
+      }
+    }
+    const active = this.activeAtStart.size;
+    if (active > 0) {
+      this.o.log('crit', 'Non-idle resources will affect resource takeback!');
+      this.o.log('crit', 'Non-idle resources may affect data integrity!');
+    }
+    return active;
   }
 
   /** Runs `job` when no resource operation is in flight, and holds the next one until it ends (rc.d notifications). */

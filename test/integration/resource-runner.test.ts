@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { judgeStatus, ResourceRunner } from '../../src/daemon/resource-runner.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { judgeStatus, KILL_GRACE_MS, ResourceRunner } from '../../src/daemon/resource-runner.js';
+import { findOrphans, ownerMark, ownerValue } from '../../src/daemon/orphans.js';
 import type { OperationResult, RunOperationOptions } from '../../src/daemon/script-runner.js';
 import { HEARTBEAT_FAILED_STOP_ARGV } from '../../src/resources/failure-policy.js';
 import type { ResourceGroup } from '../../src/config/model.js';
@@ -201,4 +204,86 @@ test('a resource already running at start is reported with Heartbeat\'s words ("
   assert.ok(logs.includes('Non-idle resources will affect resource takeback!'));
   const clean = runner(dir, 'alpha one::a\n', []);
   assert.equal(await clean.verifyAllIdle(), 0);
+});
+
+/** A start that takes 400 ms, as a slow script would when its daemon is killed halfway through it. */
+const SLOW_START = `S="$J.$(basename "$0").$1"
+case "$2" in
+  start) echo "start $(basename "$0") $1 begins" >> "$J"; sleep 0.4; touch "$S"; echo "start $(basename "$0") $1 ends" >> "$J" ;;
+  stop) echo "stop $(basename "$0") $1" >> "$J"; rm -f "$S" ;;
+  status) if [ -e "$S" ]; then echo running; else echo stopped; fi ;;
+esac
+exit 0`;
+
+/** A script as a killed daemon left it: started with that daemon's HBTS_OWNER, now nobody's child that waits. */
+function orphanOp(dir: string, journal: string, argv: string[], owner: string): ChildProcess {
+  const p = spawn(path.join(dir, 'resource.d', argv[0] ?? ''), argv.slice(1), { env: { PATH: '/usr/bin:/bin', HBTS_OWNER: owner, J: journal }, stdio: 'ignore', detached: true });
+  p.unref();
+  return p;
+}
+
+test('start-up: a previous daemon\'s start still running is waited for, then what it left running is released (heartbeat 3.0.6 only warns)', async (t) => {
+  const { dir, journal } = setup(t, { one: GOOD, two: SLOW_START });
+  const mark = ownerMark('alpha', dir);
+  fs.writeFileSync(path.join(dir, 'journal.one.a'), ''); // ga's one::a runs already: the dead daemon held it
+  const orphan = orphanOp(dir, journal, ['two', 'b', 'start'], ownerValue(mark, 999_999_999));
+  t.after(() => void (orphan.exitCode === null && orphan.kill('SIGKILL')));
+  await until(() => fs.existsSync(journal) && fs.readFileSync(journal, 'latin1').includes('begins'));
+  const logs: string[] = [];
+  const r = runner(dir, 'alpha one::a\nbravo two::b\n', logs, { owner: { mark, pid: process.pid } });
+  assert.equal(await r.cleanStart(), 2, logs.join('\n'));
+  const j = fs.readFileSync(journal, 'latin1').trim().split('\n');
+  // The orphaned start ended before anything was checked; both groups stopped, the later one first.
+  assert.deepEqual(j, ['start two b begins', 'start two b ends', 'stop two b', 'stop one a'], logs.join('\n'));
+  assert.ok(logs.some((l) => /^\d resource operation process\(es\) of a previous heartbeat \(pid 999999999\) still running: \[\d+\] \/bin\/sh \S+\/two b start; .*waiting up to 60000 ms/.test(l)), logs.join('\n'));
+  assert.ok(logs.includes('Resource two::b is active, and should not be!'), logs.join('\n'));
+  assert.ok(logs.includes('Releasing 2 resource group(s) found active at start-up before joining (a starting node holds nothing; heartbeat 3.0.6 only warns): one::a, two::b'), logs.join('\n'));
+  assert.equal(fs.existsSync(path.join(dir, 'journal.two.b')), false);
+  assert.equal(fs.existsSync(path.join(dir, 'journal.one.a')), false);
+});
+
+test('start-up: an orphaned operation that outlives the operation timeout is TERMed; our own operations and other nodes\' are left alone', async (t) => {
+  const { dir, journal } = setup(t, { hang: 'trap "echo term >> $J; exit 1" TERM; while :; do sleep 0.05; done' });
+  const mark = ownerMark('alpha', dir);
+  const orphan = orphanOp(dir, journal, ['hang', 'start'], ownerValue(mark, 999_999_999));
+  const ours = orphanOp(dir, journal, ['hang', 'start'], ownerValue(mark, process.pid));
+  const other = orphanOp(dir, journal, ['hang', 'start'], ownerValue(ownerMark('bravo', dir), 999_999_999));
+  t.after(() => {
+    for (const p of [orphan, ours, other]) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  });
+  await until(() => [orphan, ours, other].every((p) => p.pid !== undefined && fs.existsSync(`/proc/${p.pid}/environ`)));
+  const logs: string[] = [];
+  const r = runner(dir, '', logs, { owner: { mark, pid: process.pid }, timeoutMs: 300 });
+  const t0 = performance.now();
+  assert.equal(await r.cleanStart(), 0);
+  const ms = performance.now() - t0;
+  assert.ok(ms >= 300 && ms < 300 + 2 * KILL_GRACE_MS, `${ms} ms`);
+  assert.ok(logs.some((l) => new RegExp(`still running after \\d+ ms: sending SIGTERM to ${orphan.pid}\\b`).test(l)), logs.join('\n'));
+  assert.equal(fs.readFileSync(journal, 'latin1'), 'term\n', 'the orphan alone got the TERM');
+  assert.equal(ours.exitCode ?? ours.signalCode, null, 'our own operation runs on');
+  assert.equal(other.exitCode ?? other.signalCode, null, 'another node\'s operation runs on');
+});
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), 'timed out after 2 s');
+}
+
+test('findOrphans reads the mark from environ: another daemon\'s pid only, other marks and unreadable entries skipped', (t) => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-proc-'));
+  t.after(() => fs.rmSync(proc, { recursive: true, force: true }));
+  const entry = (pid: string, env: string[], argv: string[] = ['x']): void => {
+    fs.mkdirSync(path.join(proc, pid));
+    fs.writeFileSync(path.join(proc, pid, 'environ'), env.map((e) => `${e}\0`).join(''));
+    fs.writeFileSync(path.join(proc, pid, 'cmdline'), argv.map((a) => `${a}\0`).join(''));
+  };
+  entry('10', ['PATH=/bin', 'HBTS_OWNER=alpha@1.2:77', 'J=x'], ['/bin/sh', 'IPaddr', 'start']);
+  entry('11', ['HBTS_OWNER=alpha@1.2:500']); // the running daemon's own operation
+  entry('12', ['HBTS_OWNER=alpha@1.3:77']); // another node's
+  entry('13', ['XHBTS_OWNER=alpha@1.2:77']);
+  entry('14', []); // a zombie
+  fs.mkdirSync(path.join(proc, '15')); // ended while we read
+  entry('self', ['HBTS_OWNER=alpha@1.2:77']);
+  assert.deepEqual(findOrphans('alpha@1.2', 500, proc), [{ pid: 10, daemonPid: 77, command: '/bin/sh IPaddr start' }]);
+  assert.deepEqual(findOrphans('alpha@1.2', 10, proc), [{ pid: 11, daemonPid: 500, command: 'x' }], 'pid 10 is the caller itself');
 });
