@@ -32,6 +32,13 @@ export const TRACER = path.join(repoRoot, 'test', 'bench', 'proc-events.py');
 export const HTTPD_SCRIPT = path.resolve(process.env['HBTS_BENCH_HTTPD'] ?? path.join(repoRoot, 'resource.d', 'httpd'));
 
 export type Impl = 'ours' | 'real';
+/** `mixed`: alpha (the owner) runs Heartbeat 3.0.6, bravo runs heartbeat-ts. */
+export type PairKind = Impl | 'mixed';
+
+/** Which implementation runs on the node in a pair of that kind. */
+export function implOf(kind: PairKind, node: string): Impl {
+  return kind === 'mixed' ? (node === 'alpha' ? 'real' : 'ours') : kind;
+}
 
 export interface Timing {
   readonly label: string;
@@ -62,6 +69,8 @@ export interface Op {
 
 export class Pair {
   readonly ours = new Map<string, StartedProcess>();
+  /** When each node's daemon was last launched (Date.now). */
+  readonly startedAt = new Map<string, number>();
   private readonly samples: Sample[] = [];
   private samplesOffset = 0;
   private samplesPartial = '';
@@ -75,14 +84,14 @@ export class Pair {
 
   private constructor(
     readonly lab: Lab,
-    readonly impl: Impl,
+    readonly impl: PairKind,
     readonly timing: Timing,
   ) {
     this.samplesFile = path.join(lab.root, 'client-samples.txt');
     this.pcapFile = path.join(lab.node('bravo').logDir, 'bench.pcap');
   }
 
-  static async create(ctx: BenchContext, impl: Impl, timing: Timing, label: string): Promise<Pair> {
+  static async create(ctx: BenchContext, impl: PairKind, timing: Timing, label: string): Promise<Pair> {
     const lab = await createLab(ctx.asTestContext, { nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client', isolated: false }], label, bridgeAddress: null });
     const pair = new Pair(lab, impl, timing);
     for (const n of ['alpha', 'bravo']) {
@@ -96,7 +105,7 @@ export class Pair {
       const rd = path.join(dir, 'resource.d');
       fs.rmSync(path.join(rd, 'httpd'), { force: true });
       fs.symlinkSync(HTTPD_SCRIPT, path.join(rd, 'httpd'));
-      if (impl === 'ours') fs.rmSync(path.join(rd, 'IPaddr'), { force: true }); // → heartbeat-ts's own IPaddr
+      if (implOf(impl, n) === 'ours') fs.rmSync(path.join(rd, 'IPaddr'), { force: true }); // → heartbeat-ts's own IPaddr
       pair.nsToNode.set(lab.node(n).netns, n);
     }
     const alphaIp = lab.node('alpha').ip;
@@ -116,7 +125,8 @@ export class Pair {
 
   /** Starts the node's daemon; returns once it has been launched (the real one has daemonized). */
   async start(node: string): Promise<void> {
-    if (this.impl === 'ours') {
+    this.startedAt.set(node, Date.now());
+    if (implOf(this.impl, node) === 'ours') {
       this.ours.set(node, this.lab.start(node, [process.execPath, cliPath('heartbeat'), '-f', '--failed-stop-command', `/usr/bin/touch ${failedStopMarker(this.lab, node)}`]));
       return;
     }
@@ -141,7 +151,7 @@ export class Pair {
 
   /** Clean stop (ours: SIGTERM to `heartbeat -f`; real: `heartbeat -k`); resolves once the daemon is gone. */
   cleanStop(node: string): Promise<void> {
-    if (this.impl === 'ours') {
+    if (implOf(this.impl, node) === 'ours') {
       const p = this.ours.get(node);
       if (p === undefined) return Promise.reject(new Error(`${node}: ours not running`));
       return p.stop(30_000);
@@ -155,7 +165,7 @@ export class Pair {
 
   /** hb_standby / hb_takeover on the node (ours: our CLIs; real: the stock scripts). */
   async handOff(node: string, what: 'standby' | 'takeover'): Promise<void> {
-    const argv = this.impl === 'ours' ? [process.execPath, cliPath(what === 'standby' ? 'hb-standby' : 'hb-takeover')] : [what === 'standby' ? STOCK_HB_STANDBY : STOCK_HB_TAKEOVER];
+    const argv = implOf(this.impl, node) === 'ours' ? [process.execPath, cliPath(what === 'standby' ? 'hb-standby' : 'hb-takeover')] : [what === 'standby' ? STOCK_HB_STANDBY : STOCK_HB_TAKEOVER];
     const r = await this.lab.exec(node, argv, { timeoutMs: 10_000 });
     if (r.exitCode !== 0) throw new Error(`hb_${what} in ${node}: exit ${r.exitCode} ${r.stderr.trim()}`);
   }

@@ -9,9 +9,12 @@
 //   hb_standby   on alpha → first answer from bravo;   hb_takeover on alpha → first answer from alpha
 //   clean stop   of alpha (ours: SIGTERM to `heartbeat -f`; real: `heartbeat -k`) → first answer from bravo
 //   failback     alpha started again → first answer from alpha (auto_failback on)
-//   crash        power loss of alpha (SIGKILL of every process in its namespace by PID, then its VIP removed)
-//                → first answer from bravo; then alpha restarted (another failback). `crashes` rounds.
+//   crash        power loss of alpha (SIGKILL of every process in its namespace by PID, then its VIP removed),
+//                at least 7 s after alpha's daemon was launched (Heartbeat announces dt = deadtime + 2 s for 5 s
+//                after a start) → first answer from bravo; then alpha restarted (another failback). `crashes` rounds.
 // Between steps: until both logs have been quiet for 1.5 s (the real pair finishes its resource hand-shakes).
+// A third pair, mixed (alpha Heartbeat 3.0.6, bravo heartbeat-ts), runs the same steps: each figure of the pair
+// that has one node of each kind (HBTS_BENCH_MIXED=0 leaves it out).
 //
 // Figures:
 //   crash → served   = first answer from bravo (arrival at the client) − the last heartbeat packet bravo received
@@ -35,11 +38,14 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { REAL_HEARTBEAT, logPath } from '../helpers/real-heartbeat.js';
 import { BenchContext, fileAppears, inBenchContext, median, missingPrerequisites, occurrences, sleep, stderrNth, waitForQuietLogs } from './common.js';
-import { HTTPD_SCRIPT, Pair, POLL_MS, REQUEST_TIMEOUT_MS, TRACER, VIP, type Impl, type Op, type Timing } from './resources-pair.js';
+import { HTTPD_SCRIPT, Pair, POLL_MS, REQUEST_TIMEOUT_MS, TRACER, VIP, type Op, type PairKind, type Timing } from './resources-pair.js';
 import { recordRow } from './summary.js';
 
 const CRASHES = Number(process.env['HBTS_BENCH_CRASHES'] ?? '') || undefined;
 const CONCURRENT = process.env['HBTS_BENCH_CONCURRENT'] === '1';
+/** The mixed pair (alpha Heartbeat 3.0.6, bravo heartbeat-ts) runs too unless HBTS_BENCH_MIXED=0. */
+const MIXED = process.env['HBTS_BENCH_MIXED'] !== '0';
+const MIXED_LABEL = 'mixed pair (alpha Heartbeat 3.0.6, bravo heartbeat-ts)';
 const ALL_TIMINGS: readonly Timing[] = [
   { label: 'ka 1/dt 5', keepalive: '1', warntime: '2', deadtime: '5', initdead: '10', deadtimeMs: 5000, crashes: CRASHES ?? 2 },
   { label: 'ka 200ms/dt 1', keepalive: '200ms', warntime: '500ms', deadtime: '1', initdead: '2', deadtimeMs: 1000, crashes: CRASHES ?? 3 },
@@ -57,6 +63,8 @@ const SETTLE_TIMEOUT_MS = 30_000;
 const AFTER_SERVED_MS = 1000;
 const OUTAGE_TARGET_MS = 300;
 const CRASH_MARGIN_MS = 300;
+/** A crash comes at least this long after alpha's daemon was launched (past Heartbeat's start-up dt window). */
+const STEADY_AFTER_START_MS = 7000;
 const COLD_TARGET_MS = 3000;
 
 interface Handover {
@@ -83,7 +91,7 @@ interface Crash {
 }
 
 interface PairResult {
-  readonly impl: Impl;
+  readonly impl: PairKind;
   readonly timing: Timing;
   coldMs?: number;
   readonly crashes: Crash[];
@@ -134,6 +142,9 @@ async function crash(pair: Pair): Promise<Crash> {
   const declared =
     bravo !== undefined ? stderrNth(bravo, needle, occurrences(bravo.stderr, needle) + 1, limit) : fileAppears(logPath(pair.lab, 'bravo'), needle, limit);
   declared.catch(() => undefined);
+  // Heartbeat announces dt = deadtime + 2 s for its first 5 s after a start (spec §6.4), and the peer waits that
+  // long: a crash in that window would be measured against a longer deadtime. Crash only a steady owner.
+  await sleep(Math.max(0, (pair.startedAt.get('alpha') ?? 0) + STEADY_AFTER_START_MS - Date.now()));
   const killAt = await pair.crash('alpha');
   const served = await pair.servedBy('bravo', killAt, limit);
   const declaredAt = await declared;
@@ -158,7 +169,7 @@ async function crash(pair: Pair): Promise<Crash> {
   };
 }
 
-async function drive(ctx: BenchContext, impl: Impl, timing: Timing, label: string): Promise<PairResult> {
+async function drive(ctx: BenchContext, impl: PairKind, timing: Timing, label: string): Promise<PairResult> {
   const r: PairResult = { impl, timing, crashes: [], failback: [], clean: [], standby: [], takeover: [] };
   const began = Date.now();
   try {
@@ -267,7 +278,7 @@ function targetVerdict(row: Row): string {
 }
 
 /** The summary rows of one timer set: the same samples as its printed table. */
-function record(timing: Timing, o: PairResult, r: PairResult): void {
+function record(timing: Timing, o: PairResult, r: PairResult, m: PairResult | undefined): void {
   const stopped = [o, r].filter((x) => x.error !== undefined).map((x) => `${x.impl} pair stopped early`);
   for (const row of rowsFor(timing, o, r)) {
     if (row.inSummary !== true) continue;
@@ -284,26 +295,34 @@ function record(timing: Timing, o: PairResult, r: PairResult): void {
       ...(note !== '' ? { note } : {}),
     });
   }
+  if (m === undefined) return;
+  for (const row of rowsFor(timing, m, r)) {
+    if (row.inSummary !== true) continue;
+    const note = ['heartbeat-ts column: the mixed pair, ratio mixed/real', ...[m, r].filter((x) => x.error !== undefined).map((x) => `${x.impl} pair stopped early`)].join('; ');
+    recordRow({ bench: 'resources', scenario: `${timing.label}, ${MIXED_LABEL}: ${row.scenario}`, unit: 'ms', ours: row.ours, real: row.real, note });
+  }
 }
 
-function table(timing: Timing, o: PairResult, r: PairResult): string[] {
+function table(timing: Timing, o: PairResult, r: PairResult, m: PairResult | undefined): string[] {
   const rows = rowsFor(timing, o, r);
-  const w = [40, 34, 34, 6];
+  const mixed = m === undefined ? [] : rowsFor(timing, m, r);
+  const w = [40, 34, 34, 6, 34];
   const out = [
     `resources: ${timing.label}   (median; every value in ms in brackets)`,
-    `resources:   ${pad('scenario', w[0] ?? 0)} ${pad('heartbeat-ts', w[1] ?? 0)} ${pad('Heartbeat 3.0.6', w[2] ?? 0)} ${pad('ratio', w[3] ?? 0)} target`,
+    `resources:   ${pad('scenario', w[0] ?? 0)} ${pad('heartbeat-ts', w[1] ?? 0)} ${pad('Heartbeat 3.0.6', w[2] ?? 0)} ${pad('ratio', w[3] ?? 0)} ${m === undefined ? '' : `${pad('mixed (alpha 3.0.6, bravo ours)', w[4] ?? 0)} `}target`,
   ];
-  for (const row of rows) {
+  for (const [i, row] of rows.entries()) {
     const om = median(row.ours);
     const rm = median(row.real);
     const ratio = Number.isFinite(om) && Number.isFinite(rm) && rm > 0 ? (om / rm).toFixed(2) : '—';
     const target = targetVerdict(row);
-    out.push(`resources:   ${pad(row.scenario, w[0] ?? 0)} ${pad(cell(row.ours), w[1] ?? 0)} ${pad(cell(row.real), w[2] ?? 0)} ${pad(ratio, w[3] ?? 0)} ${target}`);
+    const mx = m === undefined ? '' : `${pad(cell(mixed[i]?.ours ?? []), w[4] ?? 0)} `;
+    out.push(`resources:   ${pad(row.scenario, w[0] ?? 0)} ${pad(cell(row.ours), w[1] ?? 0)} ${pad(cell(row.real), w[2] ?? 0)} ${pad(ratio, w[3] ?? 0)} ${mx}${target}`);
   }
   return out;
 }
 
-function details(o: PairResult, r: PairResult): string[] {
+function details(o: PairResult, r: PairResult, m: PairResult | undefined): string[] {
   const out: string[] = [];
   const dead = o.crashes.flatMap((c) => (c.deadToFirstScriptMs === undefined ? [] : [c.deadToFirstScriptMs]));
   const gaps = o.crashes.flatMap((c) => c.scriptGapsMs ?? []);
@@ -327,8 +346,9 @@ function details(o: PairResult, r: PairResult): string[] {
   if (scripts.length > 0) out.push(`resources:   ours, script run times in these hand-overs (median ms, every value): ${scripts.map(([what, xs]) => `${what} ${median(xs).toFixed(0)} [${list(xs)}]`).join('; ')}`);
   const fails = (res: PairResult): string => ['failback', 'clean', 'standby', 'takeover'].map((k) => `${k} ${(res[k as 'clean'] as Handover[]).map((h) => h.failures).join('/')}`).join(', ');
   out.push(`resources:   failed requests per hand-over: ours ${fails(o)}; real ${fails(r)}`);
-  for (const res of [o, r]) if (res.note !== undefined) out.push(`resources:   ${res.impl} pair: ${res.note}`);
-  for (const res of [o, r]) if (res.error !== undefined) out.push(`resources:   ${res.impl} pair stopped early: ${res.error.split('\n').slice(0, 30).join('\n    ')}`);
+  const all = m === undefined ? [o, r] : [o, r, m];
+  for (const res of all) if (res.note !== undefined) out.push(`resources:   ${res.impl} pair: ${res.note}`);
+  for (const res of all) if (res.error !== undefined) out.push(`resources:   ${res.impl} pair stopped early: ${res.error.split('\n').slice(0, 30).join('\n    ')}`);
   return out;
 }
 
@@ -347,18 +367,25 @@ export async function benchResources(): Promise<string[]> {
       const loadBefore = loadavg();
       let o: PairResult;
       let r: PairResult;
+      let m: PairResult | undefined;
+      const closeLabs = async (): Promise<void> => {
+        const p = await ctx.close();
+        if (p.length > 0) lines.push(`resources: teardown problems: ${p.join('; ')}`);
+      };
       if (CONCURRENT) {
-        [o, r] = await Promise.all([drive(ctx, 'ours', timing, `brso${i}`), drive(ctx, 'real', timing, `brsr${i}`)]);
+        [o, r, m] = await Promise.all([drive(ctx, 'ours', timing, `brso${i}`), drive(ctx, 'real', timing, `brsr${i}`), MIXED ? drive(ctx, 'mixed', timing, `brsm${i}`) : undefined]);
       } else {
         o = await drive(ctx, 'ours', timing, `brso${i}`);
-        const p1 = await ctx.close();
-        if (p1.length > 0) lines.push(`resources: teardown problems: ${p1.join('; ')}`);
+        await closeLabs();
         r = await drive(ctx, 'real', timing, `brsr${i}`);
+        if (MIXED) {
+          await closeLabs();
+          m = await drive(ctx, 'mixed', timing, `brsm${i}`);
+        }
       }
-      const p2 = await ctx.close();
-      if (p2.length > 0) lines.push(`resources: teardown problems: ${p2.join('; ')}`);
-      lines.push(...table(timing, o, r), ...details(o, r));
-      record(timing, o, r);
+      await closeLabs();
+      lines.push(...table(timing, o, r, m), ...details(o, r, m));
+      record(timing, o, r, m);
       lines.push(`resources:   load average before / after this timer set: ${loadBefore} / ${loadavg()} (the machine's other work shares its CPUs)`);
     }
     lines.push(`resources: ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
