@@ -157,20 +157,12 @@ export class ResourceRunner {
   }
 
   /**
-   * heartbeat 3.0.6's init script runs `ResourceManager verifyallidle` before starting: every resource must
-   * be stopped, because a resource already running (an address the OS configured, a mounted shared disk) may
-   * be running on the other node too. Reported with Heartbeat's words; returns how many were active.
-   */
-  verifyAllIdle(): Promise<number> {
-    return this.serial(() => this.countActive());
-  }
-
-  /**
    * Start-up, before any acquisition (queued first): a starting node holds nothing in the v1 protocol, so what
    * still runs here is a leftover of a daemon that died without releasing it, and the peer may run it too.
    * First the previous daemon's operations still in flight are waited for (a start it began may finish later
-   * and bring its resource up behind our back), then verifyallidle's check and words, then — where heartbeat
-   * 3.0.6 only warns — every group with an active resource is released, right to left, as a release would.
+   * and bring its resource up behind our back), then the check heartbeat 3.0.6's init script runs
+   * (`ResourceManager verifyallidle`: every resource must be stopped), with its words, then — where 3.0.6 only
+   * warns — every group with an active resource is released, right to left, as a release would.
    * The protocol acquires what is ours afterwards. Returns how many resources were active.
    */
   cleanStart(): Promise<number> {
@@ -185,39 +177,28 @@ export class ResourceRunner {
           log: this.o.log,
         });
       }
-      const active = await this.countActive();
-      if (active === 0) return 0;
-      const stale: ResourceGroup[] = [];
-      for (const g of this.o.groups) {
-        for (const r of g.resources) {
-          if (this.activeAtStart.has(r)) {
-            stale.push(g);
-            break;
-          }
-        }
-      }
+      const active = await this.activeResources();
+      if (active.size === 0) return 0;
+      const stale = this.o.groups.filter((g) => g.resources.some((r) => active.has(r)));
       this.o.log('warn', `Releasing ${stale.length} resource group(s) found active at start-up before joining (a starting node holds nothing; heartbeat 3.0.6 only warns): ${stale.map((g) => this.key(g)).join(', ')}`);
       for (const g of [...stale].reverse()) await this.giveGroup(g);
-      return active;
+      return active.size;
     });
   }
 
-  /** The resources countActive() last found running. */
-  private activeAtStart = new Set<Resource>();
-
-  private async countActive(): Promise<number> {
-    this.activeAtStart = new Set();
+  /** The resources whose status says running, each reported with Heartbeat's verifyallidle words. */
+  private async activeResources(): Promise<Set<Resource>> {
+    const active = new Set<Resource>();
     for (const g of this.o.groups) {
       for (const r of g.resources) {
         if (await this.isRunning(r)) {
-          this.activeAtStart.add(r);
+          active.add(r);
           this.o.log('crit', `Resource ${r.spec} is active, and should not be!`);
           this.o.log('crit', 'Non-idle resources can affect data integrity!');
         }
       }
     }
-    const active = this.activeAtStart.size;
-    if (active > 0) {
+    if (active.size > 0) {
       this.o.log('crit', 'Non-idle resources will affect resource takeback!');
       this.o.log('crit', 'Non-idle resources may affect data integrity!');
     }

@@ -199,11 +199,11 @@ test('a resource already running at start is reported with Heartbeat\'s words ("
   fs.writeFileSync(path.join(dir, 'journal.two.b'), ''); // two::b is running before we start
   const logs: string[] = [];
   const r = runner(dir, 'alpha one::a\nbravo two::b\n', logs);
-  assert.equal(await r.verifyAllIdle(), 1);
+  assert.equal(await r.cleanStart(), 1);
   assert.ok(logs.includes('Resource two::b is active, and should not be!'), logs.join('\n'));
   assert.ok(logs.includes('Non-idle resources will affect resource takeback!'));
   const clean = runner(dir, 'alpha one::a\n', []);
-  assert.equal(await clean.verifyAllIdle(), 0);
+  assert.equal(await clean.cleanStart(), 0);
 });
 
 /** A start that takes 400 ms, as a slow script would when its daemon is killed halfway through it. */
