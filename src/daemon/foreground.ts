@@ -26,6 +26,7 @@ import { LSB, lockPidFile, openReadinessPipe, terminalLogLine, unlockPidFile } f
 import { reloadConfig } from './reload-apply.js';
 import { Metrics, serveMetrics, type MetricsServer } from './metrics.js';
 import { OWNER_VAR, ownerMark, ownerValue } from './orphans.js';
+import { IdleCompactor, runtimeGc } from './heap-compact.js';
 
 export interface ForegroundOptions {
   readonly configDir: string;
@@ -112,7 +113,8 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   for (const s of plan.skipped) logger.log('warn', s);
   if (o.noResources === true) logger.log('info', 'Resource management disabled (-M): no resource scripts run, nothing is acquired or released');
   const metrics = o.metrics === undefined ? undefined : new Metrics();
-  const rsc = o.noResources === true ? {} : resourceLayer(config, o, logger, metrics);
+  const compactor = new IdleCompactor(o.noResources === true ? undefined : runtimeGc(), (text) => logger.log('debug', text));
+  const rsc = o.noResources === true ? {} : resourceLayer(config, o, logger, metrics, compactor);
   const notifications = {
     configDir: o.configDir,
     localNode: config.localNode,
@@ -227,6 +229,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
         .then(async () => {
           await metricsServer?.close();
           metrics?.close();
+          compactor.close();
         })
         .then(() => {
           watchdog?.close(); // a clean stop only: the magic close disarms the kernel's timer
@@ -310,7 +313,7 @@ function groupKey(g: ResourceGroup): string {
  * The resource layer of a two-node pair: the nice_failback protocol (auto_failback on|off) or the legacy one
  * (Heartbeat's default when ha.cf does not set auto_failback).
  */
-function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logger, metrics: Metrics | undefined): Pick<ConstructorParameters<typeof Daemon>[0], 'resources'> {
+function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logger, metrics: Metrics | undefined, compactor: IdleCompactor): Pick<ConstructorParameters<typeof Daemon>[0], 'resources'> {
   const peers = config.nodes.filter((n) => n.type === 'normal' && n.name !== config.localNode);
   const peer = peers[0];
   if (peers.length !== 1 || peer === undefined) {
@@ -358,12 +361,11 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
         timeoutMs: o.scriptTimeoutMs,
         failedStopArgv: o.failedStopArgv,
         owner,
-        ...(metrics === undefined
-          ? {}
-          : {
-              onOperation: (resource, op, outcome, ms) => metrics.resourceOperation(resource, op, outcome, ms),
-              onGroup: (key, change) => metrics.groupChange(key, change),
-            }),
+        ...(metrics === undefined ? {} : { onOperation: (resource, op, outcome, ms) => metrics.resourceOperation(resource, op, outcome, ms) }),
+        onGroup: (key, change) => {
+          metrics?.groupChange(key, change);
+          compactor.busy();
+        },
         // heartbeat 3.0.6 RecoverFromFailedStop kills heartbeat (`pkill -9`): no release report, no shutdone,
         // so the peer declares this node dead after deadtime and takes over. Reached only if the failed-stop
         // command (a reboot by default) left us running.

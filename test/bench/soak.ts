@@ -20,7 +20,8 @@
 // over an hour). lag = declared − last status − deadtime.
 // Memory: VmRSS and RssAnon from /proc/PID/status of both daemons before every kill and at the end.
 // Report: RSS at start / middle / end, lag and takeover time medians over the first third vs the last third of
-// the rounds, unexpected log lines (an "is dead" beyond the kills, "Late heartbeat").
+// the rounds, unexpected log lines (an "is dead" beyond the kills, "Late heartbeat"), and bravo's heap
+// compactions after hand-overs (heap-compact.ts: pause and RSS before → after, from its debugfile).
 //
 // Root, nsenter, unshare and tcpdump are needed; without them it prints a skip line.
 import fs from 'node:fs';
@@ -29,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeFrame, readPcap, type Message } from '../../src/wire/index.js';
 import { createLab, type Lab, type StartedProcess } from '../helpers/netns.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
-import { logPath, readLog, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
+import { DEBUG_FILE, logPath, readLog, waitForLog, writeRealConfig } from '../helpers/real-heartbeat.js';
 import { waitForReaped } from '../helpers/vip.js';
 import { BenchContext, fileAppears, inBenchContext, median, missingPrerequisites, nodePids, occurrences, signed, sleep } from './common.js';
 import { heldResources, installStateResource, stateResourceDir } from '../helpers/state-resource.js';
@@ -105,10 +106,25 @@ interface Round {
 
 /* ------------------------------------------------------------------ the run */
 
-async function soak(ctx: BenchContext): Promise<{ rounds: Round[]; bravoEnd: Mem; bravoStart: Mem; bravoPid: number; unexpected: string[]; elapsedS: number }> {
+interface Compaction {
+  readonly ms: number;
+  readonly beforeMb: number;
+  readonly afterMb: number;
+}
+
+function readDebug(lab: Lab, node: string): string {
+  try {
+    return fs.readFileSync(path.join(lab.node(node).logDir, path.basename(DEBUG_FILE)), 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+async function soak(ctx: BenchContext): Promise<{ rounds: Round[]; bravoEnd: Mem; bravoStart: Mem; bravoPid: number; unexpected: string[]; compactions: Compaction[]; elapsedS: number }> {
   const lab = await createLab(ctx.asTestContext, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: 'soak', bridgeAddress: null });
   for (const n of ['alpha', 'bravo']) {
-    writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY, ...TIMERS }); // auto_failback on
+    // auto_failback on; `debug 1` sends our debug lines (the heap compactions) to the debugfile only.
+    writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY, ...TIMERS, extra: ['debug 1'] });
     fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), 'alpha hbts-res::ga\n');
     installStateResource(lab, n);
   }
@@ -173,7 +189,12 @@ async function soak(ctx: BenchContext): Promise<{ rounds: Round[]; bravoEnd: Mem
     const late = text.split('\n').filter((l) => l.includes('Late heartbeat'));
     if (late.length > 0) unexpected.push(`${n}: ${late.length} "Late heartbeat" lines, first: ${late[0]?.slice(0, 140) ?? ''}`);
   });
-  return { rounds, bravoEnd, bravoStart, bravoPid: bravo.pid, unexpected, elapsedS: (Date.now() - t0) / 1000 };
+  const compactions = readDebug(lab, 'bravo')
+    .split('\n')
+    .map((l) => /heap compacted after a hand-over: ([\d.]+) ms, RSS ([\d.]+) \S+ ([\d.]+) MB/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ ms: Number(m[1]), beforeMb: Number(m[2]), afterMb: Number(m[3]) }));
+  return { rounds, bravoEnd, bravoStart, bravoPid: bravo.pid, unexpected, compactions, elapsedS: (Date.now() - t0) / 1000 };
 }
 
 /* ------------------------------------------------------------------ the report */
@@ -223,9 +244,14 @@ export async function benchSoak(): Promise<string[]> {
       '',
       `soak: lag per round [${r.rounds.map((x) => signed(x.lagMs)).join(' ')}] ms`,
       `soak: unexpected log lines: ${r.unexpected.length === 0 ? 'none' : r.unexpected.join('; ')}`,
+      r.compactions.length === 0
+        ? 'soak: bravo logged no heap compaction'
+        : `soak: bravo's heap compactions after hand-overs: ${r.compactions.length}, pause ${fmtSpread(r.compactions.map((c) => c.ms))} ms, RSS before ${fmtSpread(r.compactions.map((c) => c.beforeMb))} MB, after ${fmtSpread(r.compactions.map((c) => c.afterMb))} MB (min / median / max)`,
     );
   });
 }
+
+const fmtSpread = (xs: readonly number[]): string => `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}`;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const l of await benchSoak()) console.log(l);
