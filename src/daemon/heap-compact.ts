@@ -1,11 +1,10 @@
 // A full garbage collection once the node is quiet again after a hand-over.
 //
 // A hand-over (takeover, failback, standby) runs scripts and builds messages, logs and child-process objects
-// that die soon after. V8 lets old-space garbage pile up until its next limit, which after a small heap is at
-// least 8 MB further on: a soak's survivor grew from 58 to 63 MB in seven minutes of failovers (its V8 pages
-// 6 → 11 MB, live heap 8–10 MB by heap snapshot) and reached 65.5 MB in an hour. `--optimize-for-size` keeps
-// the heap small but costs 15–20% more CPU per heartbeat; one collection after each burst costs nothing in the
-// steady state. The collection runs on the main thread (a few ms at this heap size), only after
+// that die soon after, and V8 leaves much of that in old space until its next limit: a soak's survivor grew
+// from 58 to 63 MB in seven minutes of failovers (its V8 pages 6 → 11 MB while heap snapshots found 8–10 MB
+// live) and reached 65.5 MB in an hour. `--optimize-for-size` keeps the heap small but costs 15–20% more CPU
+// per heartbeat; one collection after each burst costs nothing in the steady state. The collection runs on the main thread (a few ms at this heap size), only after
 // QUIET_MS without another group change, and never while a burst is going on.
 import v8 from 'node:v8';
 import vm from 'node:vm';
