@@ -376,9 +376,7 @@ export class Lab {
 
   /** PIDs of every process in the node's network namespace (anchors included). */
   async pidsIn(where: string): Promise<number[]> {
-    const ns = where === 'bridge' ? this.bridgeNetns : this.node(where).netns;
-    const r = await run(['ip', 'netns', 'pids', ns], { timeoutMs: 5000 });
-    return r.stdout.split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number);
+    return Promise.resolve(pidsInNetns(where === 'bridge' ? this.bridgeNetns : this.node(where).netns));
   }
 
   /**
@@ -391,22 +389,33 @@ export class Lab {
     const problems: string[] = [];
     // 1. Processes we started: TERM, KILL after a grace period.
     await Promise.all(this.started.map((p) => p.stop(2000)));
-    // 2. Anything else living in the namespaces (daemons that forked, their children): KILL by PID.
+    // 2. Anything else living in the namespaces (daemons that forked, their children): KILL by PID, then look
+    //    again: a process can fork between a listing and its kill (a real Heartbeat master once left such a
+    //    child behind, in a namespace that had lost its name). Bounded: TEARDOWN_PASSES listings.
     const anchorPids = new Set(this.anchors.map((a) => a.pid));
-    const leftovers: number[] = [];
-    for (const ns of this.createdNetns) {
-      const r = await run(['ip', 'netns', 'pids', ns], { timeoutMs: 5000 }).catch(() => undefined);
-      for (const s of r?.stdout.split(/\s+/) ?? []) {
-        const pid = Number(s);
-        if (/^\d+$/.test(s) && !anchorPids.has(pid) && pid !== process.pid) leftovers.push(pid);
+    const listLeftovers = (): number[] => {
+      const found: number[] = [];
+      for (const ns of this.createdNetns) {
+        try {
+          for (const pid of pidsInNetns(ns)) if (!anchorPids.has(pid) && pid !== process.pid) found.push(pid);
+        } catch (e) {
+          problems.push(`listing the processes of ${ns}: ${(e as Error).message}`);
+        }
       }
+      return found;
+    };
+    let leftovers = listLeftovers();
+    for (let pass = 1; leftovers.length > 0; pass++) {
+      for (const pid of leftovers) killPid(pid, 'SIGKILL');
+      for (const pid of leftovers) {
+        if (!(await waitForPidGone(pid, 2000))) problems.push(`pid ${pid} survived SIGKILL`);
+      }
+      if (pass === TEARDOWN_PASSES) break;
+      leftovers = listLeftovers();
     }
-    for (const pid of leftovers) killPid(pid, 'SIGKILL');
+    if (leftovers.length > 0 && listLeftovers().length > 0) problems.push(`processes still appearing after ${TEARDOWN_PASSES} kill passes: ${listLeftovers().join(' ')}`);
     // 3. Anchors last: their mount namespaces (and bind mounts) go with them.
     await Promise.all(this.anchors.map((a) => a.stop(0)));
-    for (const pid of leftovers) {
-      if (!(await waitForPidGone(pid, 2000))) problems.push(`pid ${pid} survived SIGKILL`);
-    }
     // 4. Namespaces, nodes before the bridge (deleting a node's netns removes its veth pair).
     for (const ns of [...this.createdNetns].reverse()) {
       const r = await run(['ip', 'netns', 'del', ns], { timeoutMs: 5000 }).catch((e: Error) => e);
@@ -417,6 +426,28 @@ export class Lab {
     if (this.opts.keepFiles !== true) fs.rmSync(this.root, { recursive: true, force: true });
     if (problems.length > 0) throw new Error(`lab ${this.id} teardown: ${problems.join('; ')}`);
   }
+}
+
+/** Listings (and SIGKILL rounds) a teardown makes before it gives up on a namespace's processes. */
+const TEARDOWN_PASSES = 5;
+
+/**
+ * PIDs of the processes in a named network namespace, read from /proc as `ip netns pids` does (the
+ * namespace's inode against each /proc/PID/ns/net), without a child process that could time out. Throws if
+ * the namespace has no name any more.
+ */
+export function pidsInNetns(name: string): number[] {
+  const want = `net:[${fs.statSync(path.join('/run/netns', name)).ino}]`;
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/ns/net`) === want) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or a kernel thread
+    }
+  }
+  return pids;
 }
 
 /**
@@ -434,8 +465,12 @@ export async function cleanupStaleLabs(): Promise<string[]> {
     const name = line.split(' ')[0] ?? '';
     const pid = owner(name);
     if (pid === undefined || isAlive(pid)) continue;
-    const pids = await run(['ip', 'netns', 'pids', name], { timeoutMs: 5000 });
-    for (const s of pids.stdout.split(/\s+/)) if (/^\d+$/.test(s)) killPid(Number(s), 'SIGKILL');
+    for (let pass = 0; pass < TEARDOWN_PASSES; pass++) {
+      const pids = pidsInNetns(name);
+      if (pids.length === 0) break;
+      for (const pid of pids) killPid(pid, 'SIGKILL');
+      for (const pid of pids) await waitForPidGone(pid, 2000);
+    }
     await run(['ip', 'netns', 'del', name], { timeoutMs: 5000 });
     removed.push(name);
   }

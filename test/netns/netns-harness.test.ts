@@ -7,6 +7,21 @@ import path from 'node:path';
 import { cleanupStaleLabs, createLab, runInFreshNamespaces, isAlive, run, runOk, type Lab } from '../helpers/netns.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 
+/** `sleep 31.<our pid>`: the forker's children, found by their command line. */
+const forkerMark = `31.${process.pid}`;
+function marked(): number[] {
+  const pids: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${e}/cmdline`, 'latin1') === `sleep\0${forkerMark}\0`) pids.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
 test('a lab: bridge, isolated nodes with private dirs, a plain node, processes by PID, full teardown', async (t) => {
   if (!requireRootAndCommands(t, ['ping', 'sleep', 'socat'])) return;
   let lab: Lab | undefined;
@@ -52,10 +67,21 @@ test('a lab: bridge, isolated nodes with private dirs, a plain node, processes b
     const forgotten = await lab.exec('alpha', ['sh', '-c', 'sleep 30 >/dev/null 2>&1 & echo $!']);
     forgottenPid = Number(forgotten.stdout.trim());
     assert.ok(isAlive(forgottenPid));
+
+    // The /proc scan behind pidsIn and the teardown finds what `ip netns pids` finds.
+    const listed = (await run(['ip', 'netns', 'pids', alpha.netns])).stdout.split(/\s+/).filter((x) => x !== '').map(Number);
+    assert.deepEqual([...(await lab.pidsIn('alpha'))].sort((a, b) => a - b), listed.sort((a, b) => a - b));
+
+    // A process that keeps forking long-lived children (bounded: 3,000 at most, one per 10 ms): a child
+    // forked between the teardown's listing and its kill must not survive it.
+    await lab.exec('alpha', ['sh', '-c', `(i=0; while [ $i -lt 3000 ]; do sleep ${forkerMark} & i=$((i+1)); sleep 0.01; done) >/dev/null 2>&1 &`]);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(marked().length > 5, `the forker runs: ${marked().length} children`);
   });
   // The subtest's t.after ran the teardown; nothing of the lab may remain.
   assert.ok(lab);
   assert.equal(isAlive(forgottenPid), false, 'teardown left a process running');
+  assert.deepEqual(marked(), [], 'teardown left children of the forker running');
   const names = (await run(['ip', 'netns', 'list'])).stdout;
   assert.equal(names.includes(lab.id), false, names);
   assert.equal(fs.existsSync(lab.root), false);
