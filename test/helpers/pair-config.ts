@@ -16,12 +16,14 @@ export interface PairConfig {
   readonly media: readonly string[];
   /** sha1 key. */
   readonly key?: string;
+  /** ha.cf `initdead` (default 2). */
+  readonly initdead?: string;
 }
 
 export const PAIR_KEY = 'Pair-Key_sha1';
 
 /**
- * ha.cf: keepalive 200ms, warntime 500ms, deadtime 1, initdead 2, udpport 694, everything logged to
+ * ha.cf: keepalive 200ms, warntime 500ms, deadtime 1, initdead 2 (unless given), udpport 694, everything logged to
  * /var/log/ha-log only (`logfacility none`), `crm off`, `auto_failback on`.
  */
 export function pairHaCf(c: PairConfig): string {
@@ -31,7 +33,7 @@ export function pairHaCf(c: PairConfig): string {
     'keepalive 200ms',
     'warntime 500ms',
     'deadtime 1',
-    'initdead 2',
+    `initdead ${c.initdead ?? '2'}`,
     'udpport 694',
     ...(c.before ?? []),
     ...c.media,
