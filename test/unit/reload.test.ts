@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { checkConfig } from '../../src/config/check.js';
 import { fakeHost } from '../../src/config/host-facts.js';
 import type { ClusterConfig } from '../../src/config/model.js';
-import { effectiveAfterReload, planReload } from '../../src/daemon/reload.js';
+import { effectiveAfterReload, planReload } from '../../src/node/reload.js';
 import { lockPidFile, parsePidFile, pidFileText, readPidFile, unlockPidFile } from '../../src/daemon/lifecycle.js';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DROPIT, KEEPIT, NOCHANGE } from '../../src/api/protocol.js';
-import { clientStatusAnswer, deliveryFor, type DeliveryContext } from '../../src/daemon/api-delivery.js';
+import { clientStatusAnswer, deliveryFor, type DeliveryContext } from '../../src/node/api-delivery.js';
 import {
   decideAfterExit,
   killLine,
