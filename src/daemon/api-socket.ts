@@ -1,6 +1,8 @@
 // The client API socket (Heartbeat's `<run-dir>/register`): apiauth, peer credentials and the daemon's view.
 import { ApiServer } from '../api/server.js';
 import { PeerCredentialReader } from '../api/peer-credentials.js';
+import type { ClusterConfig } from '../config/model.js';
+import type { NodeCoordinator } from '../node/coordinator.js';
 import type { Message } from '../wire/index.js';
 import { checkApiAuth, loadApiAuth } from './api-auth.js';
 import { daemonApiView, type ApiViewSources } from './api-view.js';
@@ -33,4 +35,25 @@ export function listenApi(o: ApiSocketOptions): Promise<ApiServer> {
       return v.reason;
     },
   });
+}
+
+/** What the API answers from: the coordinator's membership and resource protocol, the open media, the clocks. */
+export function apiSources(config: ClusterConfig, node: NodeCoordinator, media: { names(): ReadonlySet<string> }, monoMs: () => number, startedWallMs: number): ApiViewSources {
+  return {
+    config,
+    nodes: () => node.membership.nodes(),
+    openMedia: () => media.names(),
+    resourceState: () => node.resources?.rscStatus(),
+    // hbctl status (reqtype hbts-status): last-heard times, generation, who holds which group.
+    extended: {
+      monoMs,
+      wallMs: () => Date.now(),
+      startedWallMs,
+      lastHeard: () => node.membership.lastHeard(),
+      peerHolds: () => {
+        const st = (node.resources as { readonly status?: { readonly peerHolds?: unknown } } | undefined)?.status;
+        return typeof st?.peerHolds === 'string' ? st.peerHolds : undefined;
+      },
+    },
+  };
 }

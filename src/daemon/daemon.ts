@@ -8,62 +8,28 @@
 // draining (an API client answering a delivery) only queues it, so step() is never re-entered. Nothing on
 // this path blocks: log writes go through streams, the load average is read asynchronously, and state files
 // are written only at (re)start.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { ApiServer } from '../api/server.js';
 import type { ClusterConfig } from '../config/model.js';
 import type { MediumAdapter } from '../media/medium.js';
-import { Membership, type NodeView } from '../membership/core.js';
-import type { Action } from '../membership/types.js';
-import type { FenceResult, ResourceEngine } from '../resources/protocol.js';
+import type { NodeView } from '../membership/core.js';
 import type { Message } from '../wire/index.js';
-import { NodeCoordinator, type Effect, type NodeEvent, type ReloadedMembership, type ResourceOp } from '../node/coordinator.js';
-import { listenApi } from './api-socket.js';
-import type { ClientChildren } from './client-children.js';
-import type { Logger } from './log.js';
+import { NodeCoordinator, type Effect, type NodeEvent, type ReloadedMembership } from '../node/coordinator.js';
+import { apiSources, listenApi } from './api-socket.js';
+import type { DaemonOptions } from './daemon-options.js';
 import { MediaSet } from './media-set.js';
 import { membershipSnapshot, type MetricsSnapshot } from './metrics.js';
-import { RcNotifier, type RcNotifierOptions } from './rc-notifier.js';
-import type { ResourceRunner } from './resource-runner.js';
-import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
+import { RcNotifier } from './rc-notifier.js';
+import { formatHostcache, newMembership, writeHostcache } from './state-files.js';
 
 export type { ReloadedMembership } from '../node/coordinator.js';
-
-export interface DaemonOptions {
-  readonly config: ClusterConfig;
-  readonly stateDir: string;
-  readonly media: readonly MediumAdapter[];
-  readonly logger: Logger;
-  /** Monotonic milliseconds (injected for tests). */
-  readonly monoMs?: () => number;
-  /** Wall-clock seconds, for the wire `ts` field only. */
-  readonly wallSec?: () => number;
-  /** How often a medium that failed to open is retried (default 5 s). */
-  readonly mediumRetryMs?: number;
-  /** The resource layer of a two-node pair: the protocol (nice_failback or legacy), the runner, and the one peer. */
-  readonly resources?: { readonly create: () => ResourceEngine; readonly runner: ResourceRunner | undefined; readonly peer: string };
-  /** rc.d notifications through `<config-dir>/harc` (spec §7.3); the daemon supplies its own state. */
-  readonly notifications?: Omit<RcNotifierOptions, 'local'>;
-  /** The client API socket (Heartbeat's `<run-dir>/register`), opened at comm-up as Heartbeat opens it. */
-  readonly api?: { readonly path: string };
-  /** ha.cf `respawn`/`failfast` children: started once the API socket is open, stopped after `shutdone`. */
-  readonly children?: ClientChildren;
-  /** Called with every action the core produced (tests, status reporting, metrics). */
-  readonly onAction?: (a: Action) => void;
-  /** Called with the medium of every frame received from another node (metrics). */
-  readonly onFrame?: (medium: string) => void;
-  /** ha.cf `watchdog`: tickled on every status we send (watchdog.ts). */
-  readonly watchdog?: { tickle(): void };
-  /** ha.cf `stonith`/`stonith_host`: resets a dead peer before its groups are taken (stonith.ts). */
-  readonly stonith?: { reset(node: string): Promise<FenceResult>; checkStatus(): Promise<boolean> };
-}
+export type { DaemonOptions } from './daemon-options.js';
 
 /** heartbeat 3.0.6 checks the STONITH device at comm-up and then every hour (StonithStatProcessDied). */
 const STONITH_STATUS_INTERVAL_MS = 3600_000;
 const LOADAVG_INTERVAL_MS = 5000;
-/** heartbeat 3.0.6 keeps heart-beating about 2 s after its `shutdone`. */
-const SHUTDONE_LINGER_MS = 2000;
+const SHUTDONE_LINGER_MS = 2000; // heartbeat 3.0.6 keeps heart-beating about 2 s after its `shutdone`
 
 export class Daemon {
   private readonly node: NodeCoordinator;
@@ -75,7 +41,7 @@ export class Daemon {
   private draining = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
-  private pollers: NodeJS.Timeout[] = [];
+  private readonly pollers = new Set<NodeJS.Timeout>();
   private closed = false;
   private api: ApiServer | undefined;
   private apiOpening: Promise<void> | undefined;
@@ -91,7 +57,7 @@ export class Daemon {
     this.node = new NodeCoordinator({
       localNode: o.config.localNode,
       nodes: o.config.nodes,
-      createMembership: (reloaded) => this.newCore(reloaded),
+      createMembership: (reloaded) => newMembership(this.o.config, o.stateDir, reloaded),
       ...(r === undefined ? {} : { resources: { create: r.create, peer: r.peer, runner: r.runner !== undefined } }),
       stonith: o.stonith !== undefined,
       clientOnline: (cn) => this.api?.clients().some((c) => c.clientId === cn) ?? false,
@@ -110,18 +76,6 @@ export class Daemon {
     });
   }
 
-  private newCore(reloaded: ReloadedMembership | undefined): Membership {
-    const c = this.o.config;
-    return new Membership({
-      localNode: c.localNode, nodes: c.nodes, keepaliveMs: c.keepaliveMs, deadtimeMs: c.deadtimeMs, warntimeMs: c.warntimeMs,
-      initdeadMs: c.initdeadMs, deadpingMs: c.deadpingMs, hopfudge: c.hopfudge, maxRexmitDelayMs: c.maxRexmitDelayMs, keys: c.authKeys,
-      generation: nextGeneration(this.o.stateDir, c.hbGenMethod),
-      uuid: loadOrCreateUuid(this.o.stateDir, c.uuidFrom, c.localNode),
-      knownUuids: readHostcache(this.o.stateDir),
-      seed: crypto.randomInt(1, 2 ** 31),
-      ...reloaded,
-    });
-  }
 
   /** The one event queue: events raised while one is handled wait their turn. */
   private post(event: NodeEvent): void {
@@ -194,8 +148,7 @@ export class Daemon {
       case 'resource-op': {
         const runner = this.o.resources?.runner;
         if (runner === undefined) return; // the coordinator asks only when there is one
-        const run = runResourceOp(runner, e);
-        void run.then((ok) => this.post({ kind: 'resource', event: { kind: 'activity-done', ok } }));
+        void runner.runOp(e).then((ok) => this.post({ kind: 'resource', event: { kind: 'activity-done', ok } }));
         return;
       }
       case 'fence':
@@ -218,23 +171,7 @@ export class Daemon {
       path: o.path,
       logger: this.o.logger,
       onClusterSend: (m) => this.post({ kind: 'client-message', message: m }),
-      sources: {
-        config: this.o.config,
-        nodes: () => this.node.membership.nodes(),
-        openMedia: () => this.media.names(),
-        resourceState: () => this.node.resources?.rscStatus(),
-        // hbctl status (reqtype hbts-status): last-heard times, generation, who holds which group.
-        extended: {
-          monoMs: () => this.monoMs(),
-          wallMs: () => Date.now(),
-          startedWallMs: this.startedWallMs,
-          lastHeard: () => this.node.membership.lastHeard(),
-          peerHolds: () => {
-            const st = (this.node.resources as { readonly status?: { readonly peerHolds?: unknown } } | undefined)?.status;
-            return typeof st?.peerHolds === 'string' ? st.peerHolds : undefined;
-          },
-        },
-      },
+      sources: apiSources(this.o.config, this.node, this.media, this.monoMs, this.startedWallMs),
     })
       .then(async (server) => {
         if (this.closed) return server.close();
@@ -264,12 +201,8 @@ export class Daemon {
 
   /** An input polled on its own period (load average, STONITH device): its result is posted as an event. */
   private poll(f: () => void, ms: number): void {
-    const t = setTimeout(() => {
-      this.pollers = this.pollers.filter((p) => p !== t);
-      f();
-    }, ms);
-    t.unref();
-    this.pollers.push(t);
+    const t = setTimeout(() => this.pollers.delete(t) && f(), ms).unref();
+    this.pollers.add(t);
   }
 
   /**
@@ -279,11 +212,8 @@ export class Daemon {
    */
   async start(): Promise<void> {
     for (const m of this.o.media) await this.media.add(m);
-    const runner = this.o.resources?.runner;
-    if (runner !== undefined) {
-      const ready = (): void => this.post({ kind: 'resources-ready' });
-      void runner.cleanStart().then(ready, ready);
-    }
+    const ready = (): void => this.post({ kind: 'resources-ready' });
+    void this.o.resources?.runner?.cleanStart().then(ready, ready);
     this.readLoadavg();
     this.post({ kind: 'start' });
   }
@@ -365,15 +295,3 @@ export class Daemon {
   }
 }
 
-function runResourceOp(runner: ResourceRunner, o: ResourceOp): Promise<boolean> {
-  switch (o.op) {
-    case 'acquire':
-      return runner.acquire(o.set);
-    case 'release':
-      return runner.release(o.set);
-    case 'acquire-group':
-      return runner.acquireGroup(o.key);
-    case 'release-group':
-      return runner.releaseGroup(o.key);
-  }
-}

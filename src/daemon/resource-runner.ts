@@ -28,6 +28,7 @@ import {
   type OperationOutcome,
   type PolicyLog,
 } from '../resources/failure-policy.js';
+import type { ResourceOp } from '../node/coordinator.js';
 import { settleOrphans } from './orphans.js';
 import { runOperation } from './script-runner.js';
 
@@ -122,6 +123,20 @@ export class ResourceRunner {
       for (const g of this.groupsOf(homes).reverse()) ok = (await this.giveGroup(g)) && ok;
       return ok;
     });
+  }
+
+  /** One operation the node coordinator asked for (src/node/coordinator.ts ResourceOp). */
+  runOp(o: ResourceOp): Promise<boolean> {
+    switch (o.op) {
+      case 'acquire':
+        return this.acquire(o.set);
+      case 'release':
+        return this.release(o.set);
+      case 'acquire-group':
+        return this.acquireGroup(o.key);
+      case 'release-group':
+        return this.releaseGroup(o.key);
+    }
   }
 
   /**
