@@ -3,10 +3,10 @@ import type { ClusterConfig } from '../config/model.js';
 import type { MediumAdapter } from '../media/medium.js';
 import type { Action } from '../membership/types.js';
 import type { FenceResult, ResourceEngine } from '../resources/protocol.js';
-import type { ClientChildren } from './client-children.js';
+import type { ClientChildren } from './children/client-children.js';
 import type { Logger } from './log.js';
-import type { RcNotifierOptions } from './rc-notifier.js';
-import type { ResourceRunner } from './resource-runner.js';
+import type { RcNotifierOptions } from './scripts/rc-notifier.js';
+import type { ResourceRunner } from './scripts/resource-runner.js';
 
 export interface DaemonOptions {
   readonly config: ClusterConfig;

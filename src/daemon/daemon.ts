@@ -16,12 +16,12 @@ import type { MediumAdapter } from '../media/medium.js';
 import type { NodeView } from '../membership/core.js';
 import type { Message } from '../wire/index.js';
 import { NodeCoordinator, type Effect, type NodeEvent, type ReloadedMembership } from '../node/coordinator.js';
-import { apiSources, listenApi } from './api-socket.js';
+import { apiSources, listenApi } from './api/api-socket.js';
 import type { DaemonOptions } from './daemon-options.js';
 import { MediaSet } from './media-set.js';
 import { membershipSnapshot, type MetricsSnapshot } from './metrics.js';
-import { RcNotifier } from './rc-notifier.js';
-import { formatHostcache, newMembership, writeHostcache } from './state-files.js';
+import { RcNotifier } from './scripts/rc-notifier.js';
+import { formatHostcache, newMembership, writeHostcache } from './files/state-files.js';
 
 export type { ReloadedMembership } from '../node/coordinator.js';
 export type { DaemonOptions } from './daemon-options.js';

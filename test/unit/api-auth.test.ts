@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { checkConfig } from '../../src/config/check.js';
 import { fakeHost } from '../../src/config/host-facts.js';
 import type { ApiAuth } from '../../src/config/model.js';
-import { checkApiAuth, parseIdFile, resolveApiAuth, type ApiAuthClient, type ApiAuthPolicy } from '../../src/daemon/api-auth.js';
+import { checkApiAuth, parseIdFile, resolveApiAuth, type ApiAuthClient, type ApiAuthPolicy } from '../../src/daemon/api/api-auth.js';
 
 const PASSWD = [
   'root:x:0:0:root:/root:/bin/bash',

@@ -14,7 +14,7 @@ import {
   startedLine,
   startingLine,
   type ChildHistory,
-} from '../../src/daemon/respawn.js';
+} from '../../src/daemon/children/respawn.js';
 import { finish } from '../../src/membership/outbound.js';
 import { Membership } from '../../src/membership/core.js';
 import type { Action } from '../../src/membership/types.js';

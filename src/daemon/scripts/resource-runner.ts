@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Resource, ResourceGroup } from '../config/model.js';
-import type { LogLevel } from '../membership/types.js';
-import { explainStatus } from '../resources/operations.js';
+import type { Resource, ResourceGroup } from '../../config/model.js';
+import type { LogLevel } from '../../membership/types.js';
+import { explainStatus } from '../../resources/operations.js';
 import {
   DEFAULT_FAILURE_POLICY,
   DEFAULT_SCRIPT_TIMEOUT_MS,
@@ -27,8 +27,8 @@ import {
   type FailurePolicy,
   type OperationOutcome,
   type PolicyLog,
-} from '../resources/failure-policy.js';
-import type { ResourceOp } from '../node/coordinator.js';
+} from '../../resources/failure-policy.js';
+import type { ResourceOp } from '../../node/coordinator.js';
 import { settleOrphans } from './orphans.js';
 import { runOperation } from './script-runner.js';
 
@@ -70,7 +70,7 @@ export interface ResourceRunnerOptions {
   readonly owner?: { readonly mark: string; readonly pid: number };
 }
 
-const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resource.d');
+const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'resource.d');
 /** Between SIGTERM and SIGKILL when an operation times out. */
 export const KILL_GRACE_MS = 2000;
 

@@ -2,8 +2,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClusterConfig } from '../config/model.js';
-import { Membership, type MembershipOptions } from '../membership/core.js';
+import type { ClusterConfig } from '../../config/model.js';
+import { Membership, type MembershipOptions } from '../../membership/core.js';
 
 /** heartbeat 3.0.6 IncrGeneration: `"%15lu\n"`, read with sscanf, +1, written with O_SYNC and fsync. */
 export function formatGeneration(n: number): string {

@@ -20,7 +20,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogLevel } from '../membership/types.js';
+import type { LogLevel } from '../../membership/types.js';
 import {
   describeRcDirectory,
   heartbeatQueues,
@@ -32,7 +32,7 @@ import {
   type RcField,
   type RcLocalState,
   type RcSource,
-} from '../resources/rc-notify.js';
+} from '../../resources/rc-notify.js';
 import { runOperation, scriptExists } from './script-runner.js';
 
 export interface RcNotifierOptions {

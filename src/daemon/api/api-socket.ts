@@ -1,12 +1,12 @@
 // The client API socket (Heartbeat's `<run-dir>/register`): apiauth, peer credentials and the daemon's view.
-import { ApiServer } from '../api/server.js';
-import { PeerCredentialReader } from '../api/peer-credentials.js';
-import type { ClusterConfig } from '../config/model.js';
-import type { NodeCoordinator } from '../node/coordinator.js';
-import type { Message } from '../wire/index.js';
+import { ApiServer } from '../../api/server.js';
+import { PeerCredentialReader } from '../../api/peer-credentials.js';
+import type { ClusterConfig } from '../../config/model.js';
+import type { NodeCoordinator } from '../../node/coordinator.js';
+import type { Message } from '../../wire/index.js';
 import { checkApiAuth, loadApiAuth } from './api-auth.js';
 import { daemonApiView, type ApiViewSources } from './api-view.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 
 export interface ApiSocketOptions {
   readonly path: string;
