@@ -1,4 +1,4 @@
-// apiauth decisions (src/daemon/api-auth.ts) as Heartbeat 3.0.6 makes them: defaults, overrides, uid OR gid, unknown names.
+// apiauth decisions (src/daemon/api/api-auth.ts) as Heartbeat 3.0.6 makes them: defaults, overrides, uid OR gid, unknown names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkConfig } from '../../src/config/check.js';

@@ -1,4 +1,4 @@
-// What a reload (SIGHUP, heartbeat -r) applies: the pure decision of src/daemon/reload.ts, on configs from text.
+// What a reload (SIGHUP, heartbeat -r) applies: the pure decision of src/node/reload.ts, on configs from text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkConfig } from '../../src/config/check.js';
