@@ -70,7 +70,7 @@ export function adaptExamples(haCf: string, haresources: string, server: WebServ
       'no serial line (namespaces have no null-modem cable) and no ipfail',
       server === 'apache'
         ? 'httpd::/etc/ha.d/httpd.conf: an Apache of its own per node, listening on the VIP'
-        : `httpd → node-web::${VIP}: the demo's built-in web server (test/demo/node-web.ts) in place of Apache, listening on the VIP`,
+        : `httpd → node-web::${VIP}: the demo's built-in web server (test/demo/node-web.sh, .ts) in place of Apache, listening on the VIP`,
     ],
   };
 }
@@ -168,9 +168,9 @@ function makeMountPoints(): string[] {
 }
 
 /**
- * The built-in server in a node: www/hostname.html naming the node, and resource.d/node-web, a two-line wrapper
- * that runs node-web.js with this Node (resource scripts run with the daemon's environment, whose PATH may not
- * lead to it).
+ * The built-in server in a node: www/hostname.html naming the node, and resource.d/node-web, the resource script
+ * test/demo/node-web.sh behind two lines naming this Node.js and the server (resource scripts run with the
+ * daemon's environment, whose PATH may not lead to them).
  */
 function setUpBuiltinWebNode(lab: Lab, node: string): void {
   const dir = lab.node(node).haDir;
@@ -178,8 +178,9 @@ function setUpBuiltinWebNode(lab: Lab, node: string): void {
   fs.writeFileSync(path.join(dir, 'www', 'hostname.html'), `${node}\n`);
   fs.mkdirSync(path.join(dir, 'resource.d'), { recursive: true });
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const script = path.join(distDir, 'test', 'demo', 'node-web.js');
-  fs.writeFileSync(path.join(dir, 'resource.d', 'node-web'), `#!/bin/sh\nexec ${q(process.execPath)} ${q(script)} "$@"\n`, { mode: 0o755 });
+  const server = path.join(distDir, 'test', 'demo', 'node-web.js');
+  const body = fs.readFileSync(path.join(repoRoot, 'test', 'demo', 'node-web.sh'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'resource.d', 'node-web'), `#!/bin/sh\nNODE=${q(process.execPath)}\nSERVER=${q(server)}\n${body}`, { mode: 0o755 });
   fs.chmodSync(dir, 0o755);
 }
 

@@ -25,7 +25,7 @@ const EXPECTED = [
   './etc/init.d/heartbeat', './etc/default/heartbeat', './etc/logrotate.d/heartbeat', './lib/systemd/system/heartbeat.service',
   './usr/lib/tmpfiles.d/heartbeat.conf',
   './usr/share/man/man8/heartbeat.8.gz', './usr/share/man/man1/cl_status.1.gz', './usr/share/man/man8/hbctl.8.gz',
-  './usr/share/man/man1/hb_standby.1.gz', './usr/share/man/man1/hb_takeover.1.gz',
+  './usr/share/man/man1/hb_standby.1.gz', './usr/share/man/man1/hb_takeover.1.gz', './usr/share/man/man8/ipfail.8.gz',
   './usr/share/doc/heartbeat-ts/copyright', './usr/share/doc/heartbeat-ts/examples/ha.cf',
   './usr/share/doc/heartbeat-ts/examples/haresources', './usr/share/doc/heartbeat-ts/examples/authkeys',
 ];
