@@ -6,7 +6,8 @@
 // would. Every run ends with one summary of the tests that skipped, with their reasons; with CI=true a skip, a
 // todo or a tier not run fails the run (.ci/run exports CI=true and runs this same command).
 //
-// Extra arguments go to `node --test` (e.g. `npm test -- --test-name-pattern=demo`).
+// Extra arguments go to `node --test` (e.g. `npm test -- --test-name-pattern=demo`); test files among them
+// (`npm test -- dist/test/netns/demo.test.js`) replace the tiers' files.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -98,10 +99,14 @@ function readSkips(file: string): Skipped[] {
 
 async function main(): Promise<number> {
   if (isRoot && !installDebianPackages()) return 1;
-  const tiers = TIERS.filter((t) => isRoot || !ROOT_TIERS.includes(t));
-  const notRun = TIERS.filter((t) => !tiers.includes(t));
-  const files = tiers.flatMap(testFiles);
-  say(`running the ${tiers.join(', ')} tiers (${files.length} files)${notRun.length > 0 ? `; not the ${notRun.join(', ')} tier (needs root)` : ''}`);
+  const extra = process.argv.slice(2);
+  const chosen = extra.filter((a) => !a.startsWith('-') && a.endsWith('.js'));
+  const options = extra.filter((a) => !chosen.includes(a));
+  const tiers = chosen.length > 0 ? [] : TIERS.filter((t) => isRoot || !ROOT_TIERS.includes(t));
+  const notRun = chosen.length > 0 ? [] : TIERS.filter((t) => !tiers.includes(t));
+  const files = chosen.length > 0 ? chosen : tiers.flatMap(testFiles);
+  if (chosen.length > 0) say(`running ${files.length} chosen file(s): ${files.join(' ')}`);
+  else say(`running the ${tiers.join(', ')} tiers (${files.length} files)${notRun.length > 0 ? `; not the ${notRun.join(', ')} tier (needs root)` : ''}`);
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-test-'));
   const skipFile = path.join(work, 'skips.jsonl');
@@ -112,7 +117,7 @@ async function main(): Promise<number> {
     '--test-reporter-destination=stdout',
     `--test-reporter=${reporter}`,
     `--test-reporter-destination=${skipFile}`,
-    ...process.argv.slice(2),
+    ...options,
     ...files,
   ];
   const child = spawn(process.execPath, argv, { stdio: 'inherit' });

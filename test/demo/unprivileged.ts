@@ -60,6 +60,9 @@ function unshareWorks(args: readonly string[]): boolean {
  * neither namespace can be made, it says so and checks a copy without the two ipfail lines. Returns the exit
  * status of the check.
  */
+/** The command prefix that runs a check with the package's users present (set by checkExample; [] when none is needed or possible). */
+let withUsers: readonly string[] = [];
+
 export function checkExample(work: string): number {
   const good = exampleCopy(work);
   const args = ['--check-config', '--config-dir', good, '--node-name', 'alpha'];
@@ -86,9 +89,8 @@ export function checkExample(work: string): number {
         ` below runs in a mount namespace of its own (unshare ${ns.join(' ')}) whose /etc/passwd and /etc/group have them added)`,
     );
     const sh = `mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group && shift 2 && exec "$@"`;
-    return show('the example configuration (etc-ha.d/) for node alpha, with the users the package creates', 'heartbeat', args, 40, [
-      'unshare', ...ns, '--', 'sh', '-c', sh, 'sh', passwd, group,
-    ]);
+    withUsers = ['unshare', ...ns, '--', 'sh', '-c', sh, 'sh', passwd, group];
+    return show('the example configuration (etc-ha.d/) for node alpha, with the users the package creates', 'heartbeat', args, 40, withUsers);
   }
   console.log(
     `(this machine has no ${lacking.join(' and ')}, which the package creates (packaging/debian/postinst), and cannot\n` +
@@ -122,7 +124,7 @@ export function runUnprivilegedDemo(): void {
     checkExample(work);
     const good = path.join(work, 'ha.d');
     const broken = brokenCopy(good, work);
-    show('a broken copy: every problem, pinpointed, in one run', 'heartbeat', ['--check-config', '--config-dir', broken, '--node-name', 'alpha']);
+    show('a broken copy: every problem, pinpointed, in one run', 'heartbeat', ['--check-config', '--config-dir', broken, '--node-name', 'alpha'], 40, withUsers);
     const keys = path.join(work, 'authkeys-sha1');
     fs.writeFileSync(path.join(keys), 'auth 1\n1 sha1 SomeKey\n', { mode: 0o600 });
     show('one recorded status packet, with both signatures verified', 'hbctl', [
