@@ -27,7 +27,15 @@ test('README.md is at most 12 KB and has no directive table of its own', () => {
   assert.ok(!readme.includes('<!-- directive-table:start -->'), 'the directive table lives in docs/compatibility.md');
 });
 
-test('every relative link of README.md and docs/*.md points at a file or folder of the repository', () => {
+/** GitHub's anchors for the headings of a Markdown file: lower-cased, punctuation dropped, blanks → "-". */
+function anchorsOf(rel: string): Set<string> {
+  const text = fs.readFileSync(path.join(repoRoot, rel), 'utf8');
+  return new Set(
+    [...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => (m[1] ?? '').trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')),
+  );
+}
+
+test('every relative link of README.md and docs/*.md points at a file or folder of the repository, and at a heading that exists', () => {
   const files = ['README.md', ...fs.readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
   const broken: string[] = [];
   for (const file of files) {
@@ -38,6 +46,7 @@ test('every relative link of README.md and docs/*.md points at a file or folder 
       const rel = path.normalize(path.join(path.dirname(file), target.split('#')[0] ?? ''));
       if (WRITTEN_ELSEWHERE.includes(rel)) continue;
       if (!fs.existsSync(path.join(repoRoot, rel))) broken.push(`${file}: ${target}`);
+      else if (target.includes('#') && rel.endsWith('.md') && !anchorsOf(rel).has(target.split('#')[1] ?? '')) broken.push(`${file}: ${target} (no such heading)`);
     }
   }
   assert.deepEqual(broken, []);
