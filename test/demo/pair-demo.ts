@@ -47,7 +47,12 @@ function edit(text: string, file: string, from: RegExp, to: string): string {
  * the VIP): Apache through httpd::/etc/ha.d/httpd.conf, or the built-in server through node-web::VIP.
  * Returns the list of adaptations, for the reader.
  */
-export function adaptExamples(haCf: string, haresources: string, server: WebServer = 'apache'): { haCf: string; haresources: string; changes: string[] } {
+export function adaptExamples(
+  haCf: string,
+  haresources: string,
+  server: WebServer = 'apache',
+  havePing = true,
+): { haCf: string; haresources: string; changes: string[] } {
   let cf = haCf;
   cf = edit(cf, 'ha.cf', /^logfacility\s+local0$/m, 'logfacility     none\nlogfile         /var/log/ha-log');
   cf = edit(cf, 'ha.cf', /^keepalive\s+2$/m, 'keepalive       200ms');
@@ -59,6 +64,7 @@ export function adaptExamples(haCf: string, haresources: string, server: WebServ
   cf = edit(cf, 'ha.cf', /^serial\s+\/dev\/ttyS0$/m, '# serial /dev/ttyS0');
   cf = edit(cf, 'ha.cf', /^respawn\s+hacluster\s+\/usr\/lib\/heartbeat\/ipfail$/m, '# respawn hacluster /usr/lib/heartbeat/ipfail');
   cf = edit(cf, 'ha.cf', /^apiauth\s+ipfail .*$/m, '# apiauth ipfail gid=haclient uid=hacluster');
+  if (!havePing) cf = edit(cf, 'ha.cf', /^ping\s+198\.51\.100\.1$/m, '# ping 198.51.100.1');
   const web = server === 'apache' ? 'httpd::/etc/ha.d/httpd.conf' : `node-web::${VIP}`;
   const res = edit(haresources, 'haresources', /^alpha 198\.51\.100\.10\/24\/eth0 httpd$/m, `alpha 198.51.100.10/24/eth0 ${web}`);
   return {
@@ -68,6 +74,7 @@ export function adaptExamples(haCf: string, haresources: string, server: WebServ
       'timers keepalive 200ms, warntime 500ms, deadtime 1, initdead 2, deadping 2 (the examples: 2, 10, 30, 120, 30)',
       'log to /var/log/ha-log in each node instead of syslog',
       'no serial line (namespaces have no null-modem cable) and no ipfail',
+      ...(havePing ? [] : ['no ping node: this machine has no ping command (Debian package iputils-ping), which ping nodes need']),
       server === 'apache'
         ? 'httpd::/etc/ha.d/httpd.conf: an Apache of its own per node, listening on the VIP'
         : `httpd → node-web::${VIP}: the demo's built-in web server (test/demo/node-web.sh, .ts) in place of Apache, listening on the VIP`,
@@ -237,7 +244,8 @@ export async function runPairDemo(server: WebServer, why: string): Promise<numbe
     console.log(`web server: ${SERVER_NAME[server]} (${why})`);
     await lab.setUp();
     const ex = (f: string): string => fs.readFileSync(path.join(repoRoot, 'etc-ha.d', f), 'utf8');
-    const adapted = adaptExamples(ex('ha.cf'), ex('haresources'), server);
+    const havePing = (await run(['sh', '-c', 'command -v ping'], { timeoutMs: 5000 })).exitCode === 0;
+    const adapted = adaptExamples(ex('ha.cf'), ex('haresources'), server, havePing);
     for (const n of NODES) {
       const dir = lab.node(n).haDir;
       fs.writeFileSync(path.join(dir, 'ha.cf'), adapted.haCf);
@@ -246,7 +254,7 @@ export async function runPairDemo(server: WebServer, why: string): Promise<numbe
       if (server === 'apache') setUpWebNode(lab, n, VIP);
       else setUpBuiltinWebNode(lab, n);
     }
-    console.log(`lab ${lab.id}: alpha ${lab.node('alpha').ip}, bravo ${lab.node('bravo').ip}, client ${lab.node('client').ip}, ping node 198.51.100.1; VIP ${VIP}`);
+    console.log(`lab ${lab.id}: alpha ${lab.node('alpha').ip}, bravo ${lab.node('bravo').ip}, client ${lab.node('client').ip}${havePing ? ', ping node 198.51.100.1' : ''}; VIP ${VIP}`);
     console.log(`configuration: etc-ha.d/ (ha.cf, haresources, authkeys), adapted:\n${adapted.changes.map((c) => `  - ${c}`).join('\n')}`);
     console.log(`haresources: ${adapted.haresources.split('\n').filter((l) => /^[a-z]/.test(l)).join('; ')}`);
 
