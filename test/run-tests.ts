@@ -98,7 +98,8 @@ function readSkips(file: string): Skipped[] {
 }
 
 async function main(): Promise<number> {
-  if (isRoot && !installDebianPackages()) return 1;
+  // HBTS_TEST_NO_INSTALL=1: leave the Debian packages alone (test/integration/run-tests.test.ts runs this script).
+  if (isRoot && process.env['HBTS_TEST_NO_INSTALL'] !== '1' && !installDebianPackages()) return 1;
   const extra = process.argv.slice(2);
   const chosen = extra.filter((a) => !a.startsWith('-') && a.endsWith('.js'));
   const options = extra.filter((a) => !chosen.includes(a));
