@@ -629,5 +629,8 @@ function startedLine(m: MediumAdapter, port: number): string {
       return `UDP multicast heartbeat started on interface ${m.name}`;
     case 'serial':
       return `Starting serial heartbeat on tty ${m.name}`;
+    case 'ucast6':
+    case 'mcast6':
+      return m.startedLine ?? `${m.kind}: heartbeat started on interface ${m.name}`;
   }
 }

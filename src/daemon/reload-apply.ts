@@ -78,7 +78,7 @@ export async function reloadConfig(ctx: ReloadContext): Promise<ClusterConfig> {
   }
   const effective = effectiveAfterReload(running, next, plan, pairChanged);
   if (plan.members && !pairChanged) {
-    const carried = (c: ClusterConfig): string => canonical([c.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group'), c.udpPort, c.baud]);
+    const carried = (c: ClusterConfig): string => canonical([c.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group' && m.kind !== 'ping6'), c.udpPort, c.baud]);
     let media;
     if (carried(running) !== carried(next)) {
       const p = planMedia(next.media);

@@ -57,6 +57,8 @@ const DIRECTIVE_KIND: Readonly<Record<string, ReloadKind>> = {
   mcast: 'members',
   mcast6: 'members',
   ucast: 'members',
+  ucast6: 'members',
+  ping6: 'members',
   serial: 'members',
   baud: 'members',
   udpport: 'members',

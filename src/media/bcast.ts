@@ -21,6 +21,7 @@ import {
   safeSendConnected,
   sendReporter,
   udp4,
+  warnIfDown,
   watchErrors,
   type ProblemReporter,
 } from './udp-common.js';
@@ -46,6 +47,7 @@ export class BcastMedium extends UdpMedium {
 
   protected async open(listener: MediumListener, problems: ProblemReporter): Promise<void> {
     const ifa = requireInterface(this.kind, this.name, this.opts.iface);
+    warnIfDown(this.kind, this.opts.iface, ifa.down, problems);
     this.destination = ifa.broadcast;
     this.rx = udp4(true);
     this.tx = udp4(false);

@@ -21,6 +21,7 @@ import {
   safeSendConnected,
   sendReporter,
   udp4,
+  warnIfDown,
   watchErrors,
   type ProblemReporter,
 } from './udp-common.js';
@@ -57,6 +58,7 @@ export class McastMedium extends UdpMedium {
     const { group, port, ttl, loop } = this.opts;
     if (!isMulticast(group)) throw mediumError(this.kind, this.name, `group ${JSON.stringify(group)} is not an IPv4 multicast address`);
     const ifa = requireInterface(this.kind, this.name, this.opts.iface);
+    warnIfDown(this.kind, this.opts.iface, ifa.down, problems);
     this.rx = udp4(true);
     this.tx = udp4(false);
     await bindSocket(this.rx, group, port, this);

@@ -22,6 +22,7 @@ import {
   requireInterface,
   safeSend,
   udp4,
+  warnIfDown,
   watchErrors,
   type ProblemReporter,
 } from './udp-common.js';
@@ -92,6 +93,7 @@ export class UcastMedium extends UdpMedium {
   protected async open(listener: MediumListener, problems: ProblemReporter): Promise<void> {
     if (!isIpv4(this.opts.peer)) throw mediumError(this.kind, this.name, `peer ${JSON.stringify(this.opts.peer)} is not an IPv4 address`);
     const ifa = requireInterface(this.kind, this.name, this.opts.iface);
+    warnIfDown(this.kind, this.opts.iface, ifa.down, problems);
     this.tx = udp4(false);
     await bindSocket(this.tx, ifa.address, 0, this);
     watchErrors(this.tx, problems, 'send');

@@ -1,9 +1,8 @@
 // Shared plumbing of the UDP media: interface addresses, broadcast address, rate-limited problems, sends that never throw.
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import os from 'node:os';
 import { HbError } from '../core/errors.js';
 import { MAX_MESSAGE_BYTES } from '../wire/index.js';
+import { linkDownReason, linkFacts } from './link-facts.js';
 import type { MediumAdapter, MediumKind, MediumListener, OutboundFrame } from './medium.js';
 
 /** Heartbeat's MAXMSG: larger datagrams are dropped on receive and refused on send. */
@@ -47,32 +46,33 @@ export function broadcastAddress(address: string, netmask: string): string {
 }
 
 /**
- * Whether the interface exists in this process's network namespace. /proc/net/dev lists every interface,
- * up or down, with or without addresses (os.networkInterfaces() only shows those that are up with an
- * address). Undefined where /proc is not readable.
+ * The interface's first IPv4 address (Heartbeat's SIOCGIFADDR: the primary one) and its broadcast address,
+ * or a cause for mediumError. Read from the kernel (link-facts.ts): an interface without carrier, or even
+ * administratively down, still has its address, as it has for Heartbeat; `down` then says why no traffic
+ * flows yet (the medium starts anyway and warns once).
  */
-function interfaceExists(iface: string): boolean | undefined {
-  try {
-    const text = fs.readFileSync('/proc/net/dev', 'utf8');
-    return text.split('\n').some((line) => line.split(':')[0]?.trim() === iface);
-  } catch {
-    return undefined;
+export function lookupInterface(iface: string): (InterfaceAddress & { readonly down: string | undefined }) | { readonly error: string } {
+  const f = linkFacts(iface);
+  if (!f.exists) return { error: 'no such interface' };
+  const v4 = f.ipv4[0];
+  if (v4 === undefined) return { error: 'interface has no IPv4 address' };
+  return { address: v4.address, netmask: prefixToNetmask(v4.prefixLength), broadcast: v4.broadcast, down: linkDownReason(f) };
+}
+
+function prefixToNetmask(prefixLength: number): string {
+  const m = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+  return intToIpv4(m);
+}
+
+/** One warning when a medium opens on a link that cannot carry traffic yet: it starts anyway, as Heartbeat's does. */
+export function warnIfDown(kind: MediumKind, iface: string, down: string | undefined, problems: ProblemReporter): void {
+  if (down !== undefined) {
+    queueMicrotask(() => problems.report('link-down-at-start', `${iface}: ${down}; the medium is open and heartbeats flow as soon as the link comes up (${kind})`));
   }
 }
 
-/**
- * The interface's first IPv4 address (Heartbeat's SIOCGIFADDR: the primary one) and its broadcast address,
- * or a cause for mediumError.
- */
-export function lookupInterface(iface: string): InterfaceAddress | { readonly error: string } {
-  const v4 = (os.networkInterfaces()[iface] ?? []).find((a) => a.family === 'IPv4');
-  if (v4 !== undefined) return { address: v4.address, netmask: v4.netmask, broadcast: broadcastAddress(v4.address, v4.netmask) };
-  if (interfaceExists(iface) === false) return { error: 'no such interface' };
-  return { error: 'interface has no IPv4 address (or is down)' };
-}
-
 /** Like lookupInterface, but throws the start() error. */
-export function requireInterface(kind: MediumKind, name: string, iface: string): InterfaceAddress {
+export function requireInterface(kind: MediumKind, name: string, iface: string): InterfaceAddress & { readonly down: string | undefined } {
   const found = lookupInterface(iface);
   if ('error' in found) throw mediumError(kind, name, found.error);
   return found;
@@ -249,7 +249,7 @@ export function udp4(reuseAddr: boolean): dgram.Socket {
   return dgram.createSocket({ type: 'udp4', reuseAddr });
 }
 
-export type UdpKind = 'bcast' | 'ucast' | 'mcast';
+export type UdpKind = 'bcast' | 'ucast' | 'mcast' | 'ucast6' | 'mcast6';
 
 /**
  * The life cycle the three UDP media share: new → starting → open → closed (also on a failed start).
