@@ -1,0 +1,200 @@
+// Links without carrier and links that come and go (issue 20), with heartbeat-ts on both sides and with the real
+// Heartbeat 3.0.6 as one side.
+//
+//   [alpha] eth0 198.51.100.11/24 ─┐
+//   [bravo] eth0 198.51.100.12/24 ─┴─ br0 in the bridge namespace; eth1 203.0.113.11 ↔ 203.0.113.12 where two links
+// The carrier of a node's eth0 is taken away by setting its bridge-side veth down (helpers/links.ts): eth0 stays up
+// with its address, as with a pulled cable. ha.cf: keepalive 200ms, deadtime 1 (pair-config.ts).
+//
+//   1. no carrier at start: both daemons start (one "no carrier" line each), 5 s later the carrier comes and
+//      each sees the other active; the same with the real Heartbeat 3.0.6 as bravo.
+//   2. two links, eth1 flaps 10 × (1 s down, 1 s up), then stays down 3 s: no death, "Link …:eth1 dead." and
+//      "up." lines, `cl_status hblinkstatus` says dead, then up; one "no carrier"-style line per state change.
+//   3. only link: carrier gone → "node bravo: is dead" after deadtime; back → bravo active again.
+//   4. two links: eth1's address removed and re-added; eth1 deleted and re-created: heartbeats resume on it.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLab, type Lab, type StartedProcess } from '../helpers/netns.js';
+import { addLink } from '../helpers/netns-extra.js';
+import { requireRootAndCommands } from '../helpers/privileges.js';
+import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
+import { writePairConfig } from '../helpers/pair-config.js';
+import { REAL_CL_STATUS, REAL_HEARTBEAT, countMatches, readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
+import { setCarrier, setPeerLink } from '../helpers/links.js';
+import { runOk } from '../helpers/processes.js';
+import { cliPath } from '../helpers/paths.js';
+
+const KEEPALIVE_MS = 200;
+const DEADTIME_MS = 1000;
+/** A loaded 2-core machine: the bench times the 2 × keepalive target; the test bounds what such a machine meets. */
+const RESUME_BOUND_MS = 5000;
+const KEEP = process.env['HBTS_KEEP'] === '1';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+type Kind = 'ours' | 'real';
+
+async function newLab(t: TestContext, label: string): Promise<Lab> {
+  return createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label, bridgeAddress: null, keepFiles: KEEP });
+}
+
+async function start(lab: Lab, node: string, kind: Kind): Promise<StartedProcess | undefined> {
+  if (kind === 'ours') return startOurHeartbeat(lab, node, 15_000);
+  const r = await lab.exec(node, [REAL_HEARTBEAT], { timeoutMs: 10_000 });
+  assert.equal(r.exitCode, 0, `${REAL_HEARTBEAT} in ${node}: ${r.stderr}\n${tail(readLog(lab, node), 20)}`);
+  return undefined;
+}
+
+/** Waits for `pattern` in the node's log after offset `from`; returns ms from `sinceMs`. */
+async function after(lab: Lab, node: string, from: number, pattern: RegExp, what: string, timeoutMs: number, sinceMs: number): Promise<number> {
+  await waitForLog(lab, node, (l) => pattern.test(l.slice(from)), what, timeoutMs);
+  return Date.now() - sinceMs;
+}
+
+async function linkStatus(lab: Lab, node: string, peer: string, link: string): Promise<string> {
+  const r = await lab.exec(node, [REAL_CL_STATUS, 'hblinkstatus', peer, link], { timeoutMs: 10_000 });
+  return r.stdout.trim() || r.stderr.trim();
+}
+
+async function noCarrierStart(parent: TestContext, bravo: Kind): Promise<void> {
+  await parent.test(`no carrier at start, then carrier: ours (alpha) ↔ ${bravo} (bravo)`, async (t) => {
+    if (!requireRootAndCommands(t, ['nsenter', ...(bravo === 'real' ? [REAL_HEARTBEAT] : [])])) return;
+    const lab = await newLab(t, bravo === 'real' ? 'ncreal' : 'ncours');
+    for (const n of ['alpha', 'bravo']) writePairConfig(lab, n, { media: ['bcast eth0'] });
+    for (const n of ['alpha', 'bravo']) await setCarrier(lab, n, false);
+    // --check-config in the node accepts it, warning about the carrier.
+    const check = await lab.exec('alpha', [process.execPath, cliPath('heartbeat'), '--check-config'], { timeoutMs: 15_000 });
+    assert.equal(check.exitCode, 0, check.stdout + check.stderr);
+    assert.match(check.stdout + check.stderr, /HA_CFG_LINK_DOWN: bcast "eth0": no carrier/);
+    const ours = await start(lab, 'alpha', 'ours');
+    const theirs = await start(lab, 'bravo', bravo);
+    await sleep(5000);
+    assert.ok(ours?.running, `our daemon runs without carrier: ${ours?.stderr.slice(-800)}`);
+    if (theirs !== undefined) assert.ok(theirs.running, `bravo runs without carrier: ${theirs.stderr.slice(-800)}`);
+    const alphaLog = readLog(lab, 'alpha');
+    assert.equal(countMatches(alphaLog, /bcast eth0: eth0: no carrier/), 1, `one "no carrier" line:\n${tail(alphaLog, 30)}`);
+    assert.doesNotMatch(alphaLog, /Status update for node bravo: status active/);
+    const from = { alpha: readLog(lab, 'alpha').length, bravo: readLog(lab, 'bravo').length };
+    const cameAt = Date.now();
+    await Promise.all(['alpha', 'bravo'].map((n) => setCarrier(lab, n, true)));
+    const upAt = Date.now();
+    const [a, b] = await Promise.all([
+      after(lab, 'alpha', from.alpha, /Status update for node bravo: status active/, 'bravo active', 15_000, upAt),
+      after(lab, 'bravo', from.bravo, /Status update for node alpha: status active/, 'alpha active', 15_000, upAt),
+    ]);
+    t.diagnostic(`carrier reported up ${upAt - cameAt} ms after the bridge ports went up; alpha saw bravo active ${a} ms later, bravo saw alpha ${b} ms later (keepalive ${KEEPALIVE_MS} ms)`);
+    assert.ok(Math.max(a, b) <= RESUME_BOUND_MS, `active ${a} / ${b} ms after the carrier came`);
+    if (ours !== undefined) await ours.stop();
+  });
+}
+
+test('links without carrier at start', { concurrency: 2 }, async (t) => {
+  await Promise.all([noCarrierStart(t, 'ours'), noCarrierStart(t, 'real')]);
+});
+
+/* ------------------------------------------------------------------ links that come and go while running */
+
+const ETH1 = { alpha: '203.0.113.11/24', bravo: '203.0.113.12/24' } as const;
+
+async function twoLinkPair(t: TestContext, label: string): Promise<{ lab: Lab; procs: StartedProcess[] }> {
+  const lab = await newLab(t, label);
+  await addLink(lab, { node: 'alpha', ifname: 'eth1', address: ETH1.alpha }, { node: 'bravo', ifname: 'eth1', address: ETH1.bravo });
+  for (const n of ['alpha', 'bravo']) writePairConfig(lab, n, { media: ['bcast eth0', 'bcast eth1'], initdead: '5' });
+  const procs = await Promise.all(['alpha', 'bravo'].map((n) => startOurHeartbeat(lab, n, 15_000)));
+  await Promise.all([
+    waitForLog(lab, 'alpha', (l) => l.includes('Status update for node bravo: status active'), 'bravo active', 15_000),
+    waitForLog(lab, 'bravo', (l) => l.includes('Status update for node alpha: status active'), 'alpha active', 15_000),
+  ]);
+  return { lab, procs };
+}
+
+function assertAlive(lab: Lab, procs: readonly StartedProcess[], what: string): void {
+  for (const p of procs) assert.ok(p.running, `${what}: a daemon exited: ${p.stderr.slice(-800)}`);
+  for (const n of ['alpha', 'bravo']) {
+    assert.doesNotMatch(readLog(lab, n), /node (alpha|bravo): is dead/, `${what}: ${n} declared its peer dead:\n${tail(readLog(lab, n), 30)}`);
+  }
+}
+
+test('links that come and go while running', { concurrency: 3 }, async (t) => {
+  await Promise.all([
+    t.test('carrier flaps 10 × on one of two links: no death, link dead/up reported, one line per change', async (tt) => {
+      if (!requireRootAndCommands(tt, ['nsenter', REAL_CL_STATUS])) return;
+      const { lab, procs } = await twoLinkPair(tt, 'flap');
+      const from = readLog(lab, 'alpha').length;
+      for (let i = 0; i < 10; i++) {
+        await setPeerLink(lab, 'bravo', 'eth1', 'alpha', 'eth1', false);
+        await sleep(1000);
+        await setPeerLink(lab, 'bravo', 'eth1', 'alpha', 'eth1', true);
+        await sleep(1000);
+      }
+      assertAlive(lab, procs, 'after 10 flaps');
+      // A longer cut: the link is declared dead after deadtime, as for a silent peer, and cl_status says so.
+      const cutFrom = readLog(lab, 'alpha').length;
+      await setPeerLink(lab, 'bravo', 'eth1', 'alpha', 'eth1', false);
+      const cutAt = Date.now();
+      const deadMs = await after(lab, 'alpha', cutFrom, /Link bravo:eth1 dead\./, 'eth1 dead', 10_000, cutAt);
+      assert.equal(await linkStatus(lab, 'alpha', 'bravo', 'eth1'), 'dead');
+      assert.equal(await linkStatus(lab, 'alpha', 'bravo', 'eth0'), 'up');
+      const upFrom = readLog(lab, 'alpha').length;
+      await setPeerLink(lab, 'bravo', 'eth1', 'alpha', 'eth1', true);
+      const backAt = Date.now();
+      const upMs = await after(lab, 'alpha', upFrom, /Link bravo:eth1 up\./, 'eth1 up', 10_000, backAt);
+      assert.equal(await linkStatus(lab, 'alpha', 'bravo', 'eth1'), 'up');
+      assertAlive(lab, procs, 'after the cut');
+      const during = readLog(lab, 'alpha').slice(from);
+      const dead = countMatches(during, /Link bravo:eth1 dead\./);
+      const up = countMatches(during, /Link bravo:eth1 up\./);
+      const lines = during.split('\n').filter((l) => l.trim() !== '').length;
+      tt.diagnostic(`11 cuts: ${dead} "dead" and ${up} "up" lines, ${lines} log lines in all; last cut: dead after ${deadMs} ms, up ${upMs} ms after the carrier came back`);
+      assert.ok(dead >= 1 && dead <= 11 && up === dead, `${dead} dead / ${up} up lines`);
+      assert.ok(lines <= 4 * 11 + 10, `${lines} log lines while a link flapped 11 times:\n${tail(during, 60)}`);
+      assert.ok(upMs <= RESUME_BOUND_MS, `eth1 up ${upMs} ms after the carrier came back`);
+    }),
+    t.test('the only link: carrier gone → death after deadtime; back → active again', async (tt) => {
+      if (!requireRootAndCommands(tt, ['nsenter'])) return;
+      const lab = await newLab(tt, 'only');
+      for (const n of ['alpha', 'bravo']) writePairConfig(lab, n, { media: ['bcast eth0'], initdead: '5' });
+      const procs = await Promise.all(['alpha', 'bravo'].map((n) => startOurHeartbeat(lab, n, 15_000)));
+      await waitForLog(lab, 'alpha', (l) => l.includes('Status update for node bravo: status active'), 'bravo active', 15_000);
+      const from = readLog(lab, 'alpha').length;
+      await setCarrier(lab, 'alpha', false);
+      const cutAt = Date.now();
+      const deathMs = await after(lab, 'alpha', from, /node bravo: is dead/, 'bravo dead', 10_000, cutAt);
+      const backFrom = readLog(lab, 'alpha').length;
+      await setCarrier(lab, 'alpha', true);
+      const backAt = Date.now();
+      const activeMs = await after(lab, 'alpha', backFrom, /Status update for node bravo: status active|Link bravo:eth0 up/, 'bravo back', 15_000, backAt);
+      tt.diagnostic(`death ${deathMs} ms after the carrier went (deadtime ${DEADTIME_MS} ms); bravo heard again ${activeMs} ms after it came back`);
+      assert.ok(deathMs >= DEADTIME_MS - 250, `declared dead after ${deathMs} ms, before deadtime`);
+      assert.ok(activeMs <= RESUME_BOUND_MS, `bravo heard again ${activeMs} ms after the carrier came back`);
+      for (const p of procs) assert.ok(p.running, p.stderr.slice(-800));
+    }),
+    t.test('address removed and re-added, interface deleted and re-created: heartbeats resume on it', async (tt) => {
+      if (!requireRootAndCommands(tt, ['nsenter'])) return;
+      const { lab, procs } = await twoLinkPair(tt, 'renum');
+      const ns = lab.node('alpha').netns;
+      // 1. Address removed (DHCP lost it, ifdown): the link dies; re-added: it comes back.
+      let from = readLog(lab, 'alpha').length;
+      await runOk(['ip', '-n', ns, 'addr', 'del', ETH1.alpha, 'dev', 'eth1']);
+      await after(lab, 'alpha', from, /Link bravo:eth1 dead\./, 'eth1 dead after the address went', 10_000, Date.now());
+      from = readLog(lab, 'alpha').length;
+      const fromB = readLog(lab, 'bravo').length;
+      await runOk(['ip', '-n', ns, 'addr', 'add', ETH1.alpha, 'brd', '+', 'dev', 'eth1']);
+      const readdAt = Date.now();
+      const a1 = await after(lab, 'alpha', from, /Link bravo:eth1 up\./, 'eth1 up after the address came back', 10_000, readdAt);
+      const b1 = await after(lab, 'bravo', fromB, /Link alpha:eth1 up\./, 'bravo hears alpha on eth1 again', 10_000, readdAt);
+      // 2. Interface deleted (VLAN removed, bond slave released: both veth ends go) and re-created.
+      from = readLog(lab, 'alpha').length;
+      const fromB2 = readLog(lab, 'bravo').length;
+      await runOk(['ip', '-n', ns, 'link', 'del', 'eth1']);
+      await after(lab, 'alpha', from, /Link bravo:eth1 dead\./, 'eth1 dead after the interface went', 10_000, Date.now());
+      from = readLog(lab, 'alpha').length;
+      await addLink(lab, { node: 'alpha', ifname: 'eth1', address: ETH1.alpha }, { node: 'bravo', ifname: 'eth1', address: ETH1.bravo });
+      const recreatedAt = Date.now();
+      const a2 = await after(lab, 'alpha', from, /Link bravo:eth1 up\./, 'eth1 up after re-creation', 10_000, recreatedAt);
+      const b2 = await after(lab, 'bravo', fromB2, /Link alpha:eth1 up\./, 'bravo hears alpha on the new eth1', 10_000, recreatedAt);
+      tt.diagnostic(`address re-added: alpha heard bravo on eth1 ${a1} ms later, bravo heard alpha ${b1} ms later; interface re-created: ${a2} / ${b2} ms`);
+      assert.ok(Math.max(a1, b1, a2, b2) <= RESUME_BOUND_MS, `resumed after ${a1}/${b1}/${a2}/${b2} ms`);
+      assertAlive(lab, procs, 'after renumbering');
+    }),
+  ]);
+});
