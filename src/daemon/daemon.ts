@@ -328,6 +328,7 @@ export class Daemon {
           this.dispatch({ kind: 'frame', medium: m.name, bytes });
         },
         problem: (text) => this.o.logger.log('err', text), // media prefix their own kind and name
+        notice: (level, text) => this.o.logger.log(level, text),
       });
     } catch (e) {
       if (this.closed) return;

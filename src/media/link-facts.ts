@@ -211,6 +211,12 @@ export function snapshot(): LinkSnapshot {
   return cached;
 }
 
+/** A snapshot taken now, which snapshot() then reuses (after a link event, the cached one is out of date). */
+export function freshSnapshot(): LinkSnapshot {
+  cached = takeSnapshot();
+  return cached;
+}
+
 /** The facts of one interface (cached snapshot). */
 export function linkFacts(name: string): LinkFacts {
   return snapshot().link(name);

@@ -8,7 +8,7 @@
 // the interface, so with the same group:port on two interfaces each hears both.
 import type dgram from 'node:dgram';
 import dgramModule from 'node:dgram';
-import { linkDownReason, linkFacts } from './link-facts.js';
+import { linkDownReason, linkFacts, type LinkFacts } from './link-facts.js';
 import type { MediumListener } from './medium.js';
 import {
   UdpMedium,
@@ -38,6 +38,8 @@ export class Mcast6Medium extends UdpMedium {
   private rx: dgram.Socket | undefined;
   private tx: dgram.Socket | undefined;
 
+  private openedIndex: number | undefined;
+
   constructor(
     private readonly opts: Mcast6Options,
     nowMs?: () => number,
@@ -55,6 +57,7 @@ export class Mcast6Medium extends UdpMedium {
     const { iface, group, port, hops, loop } = this.opts;
     const facts = linkFacts(iface);
     if (!facts.exists) throw mediumError(this.kind, this.name, 'no such interface');
+    this.openedIndex = facts.ifindex;
     warnIfDown(this.kind, iface, linkDownReason(facts), problems);
     // libuv reads "::%eth1" as "the interface eth1" (scope id = its index) for the IPv6 multicast options.
     const onIface = `::%${iface}`;
@@ -79,6 +82,15 @@ export class Mcast6Medium extends UdpMedium {
     step(`bad hops ${hops}`, () => tx.setMulticastTTL(hops));
     step('cannot set multicast loop', () => tx.setMulticastLoopback(loop === 1));
     rx.on('message', (msg) => deliver(msg, listener, problems));
+  }
+
+  protected watchedInterface(): string {
+    return this.opts.iface;
+  }
+
+  /** Re-created: the membership and IPV6_MULTICAST_IF went with the old interface index. */
+  protected stale(facts: LinkFacts): boolean {
+    return facts.ifindex !== undefined && facts.ifindex !== this.openedIndex;
   }
 
   protected transmit(packet: Uint8Array, problems: ProblemReporter): void {

@@ -24,6 +24,11 @@ export interface MediumListener {
    * cannot flood the log or spin the CPU.
    */
   problem(text: string): void;
+  /**
+   * A state change operators should see but that is not a failure ("eth1: no carrier; … as soon as the link
+   * comes up", "eth1 changed: medium re-opened"), rate-limited like problems. Without it these go to problem().
+   */
+  notice?(level: 'warn' | 'info', text: string): void;
 }
 
 export type MediumKind = 'bcast' | 'ucast' | 'mcast' | 'ucast6' | 'mcast6' | 'serial';

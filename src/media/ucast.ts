@@ -24,8 +24,11 @@ import {
   udp4,
   warnIfDown,
   watchErrors,
+  renumbered,
+  type OpenedInterface,
   type ProblemReporter,
 } from './udp-common.js';
+import type { LinkFacts } from './link-facts.js';
 
 export interface UcastOptions {
   readonly iface: string;
@@ -83,6 +86,8 @@ export class UcastMedium extends UdpMedium {
   private tx: dgram.Socket | undefined;
   private joined: { readonly receiver: SharedReceiver; readonly member: Member } | undefined;
 
+  private opened: OpenedInterface | undefined;
+
   constructor(
     private readonly opts: UcastOptions,
     nowMs?: () => number,
@@ -93,6 +98,7 @@ export class UcastMedium extends UdpMedium {
   protected async open(listener: MediumListener, problems: ProblemReporter): Promise<void> {
     if (!isIpv4(this.opts.peer)) throw mediumError(this.kind, this.name, `peer ${JSON.stringify(this.opts.peer)} is not an IPv4 address`);
     const ifa = requireInterface(this.kind, this.name, this.opts.iface);
+    this.opened = ifa;
     warnIfDown(this.kind, this.opts.iface, ifa.down, problems);
     this.tx = udp4(false);
     await bindSocket(this.tx, ifa.address, 0, this);
@@ -102,6 +108,15 @@ export class UcastMedium extends UdpMedium {
     r.members.push(member);
     this.joined = { receiver: r, member };
     await r.ready;
+  }
+
+  protected watchedInterface(): string {
+    return this.opts.iface;
+  }
+
+  /** Renumbered: both sockets are bound to the old address. */
+  protected stale(facts: LinkFacts): boolean {
+    return renumbered(this.opened, facts);
   }
 
   protected transmit(packet: Uint8Array, problems: ProblemReporter): void {

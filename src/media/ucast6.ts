@@ -24,6 +24,7 @@ import {
   type ProblemReporter,
 } from './udp-common.js';
 
+
 export interface Ucast6Options {
   readonly iface: string;
   /** IPv6 literal as written in ha.cf; a link-local one may carry "%scope". */
@@ -125,6 +126,15 @@ export class Ucast6Medium extends UdpMedium {
     r.members.push(member);
     this.joined = { receiver: r, member };
     await r.ready;
+  }
+
+  /** Nothing to watch: bound to [::], sending by destination (a link-local one names the interface, looked up per send). */
+  protected watchedInterface(): undefined {
+    return undefined;
+  }
+
+  protected stale(): boolean {
+    return false;
   }
 
   protected transmit(packet: Uint8Array, problems: ProblemReporter): void {

@@ -1,8 +1,9 @@
-// Interface facts read the kernel's way (issue 20): `ip -j addr show` and /proc/net/if_inet6 parsed, IPv6 media checks.
+// Interface facts read the kernel's way (issue 20): `ip -j addr show`, /proc/net/if_inet6 and `ip monitor` parsed; IPv6 media checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipv6Bytes, mcast6GroupProblem, ucast6PeerProblem } from '../../src/config/ipv6.js';
 import { ipv4Broadcast, linkDownReason, parseIfInet6, parseIpJson } from '../../src/media/link-facts.js';
+import { parseMonitorLine } from '../../src/media/link-watch.js';
 import { peerKey, ucast6Destination } from '../../src/media/ucast6.js';
 
 /** `ip -j addr show` in a namespace where eth0 is up without carrier (veth peer down), eth1 down, eth2 up. */
@@ -103,4 +104,13 @@ test('ucast6 destination: a link-local peer goes out on the medium\'s interface;
   assert.equal(ucast6Destination('fe80::12', 'eth1'), 'fe80::12%eth1');
   assert.equal(ucast6Destination('fe80::12%eth1', 'eth1'), 'fe80::12%eth1');
   assert.equal(peerKey('FE80::12%eth1'), 'fe80::12');
+});
+
+test('ip monitor lines: link and address events, deletions', () => {
+  assert.deepEqual(parseMonitorLine('9: eth1@if10: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc noqueue state LOWERLAYERDOWN group default \\    link/ether 52:5f:f7:9b:10:78 brd ff:ff:ff:ff:ff:ff'), { ifindex: 9, name: 'eth1', link: true, deleted: false });
+  assert.deepEqual(parseMonitorLine('Deleted 3: v1@NONE: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN group default'), { ifindex: 3, name: 'v1', link: true, deleted: true });
+  assert.deepEqual(parseMonitorLine('9: eth1    inet 203.0.113.11/24 brd 203.0.113.255 scope global eth1\\       valid_lft forever preferred_lft forever'), { ifindex: 9, name: 'eth1', link: false, deleted: false });
+  assert.deepEqual(parseMonitorLine('Deleted 9: eth1    inet6 2001:db8:1::11/64 scope global \\       valid_lft forever'), { ifindex: 9, name: 'eth1', link: false, deleted: true });
+  assert.deepEqual(parseMonitorLine('[LINK]4: eth0: <BROADCAST,UP,LOWER_UP> mtu 1500 state UP'), { ifindex: 4, name: 'eth0', link: true, deleted: false });
+  for (const junk of ['', 'garbage', '    link/ether 52:5f', 'ff02::1 dev eth0 lladdr']) assert.equal(parseMonitorLine(junk), undefined, junk);
 });
