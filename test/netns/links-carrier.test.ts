@@ -11,9 +11,14 @@
 //   2. two links, eth1 flaps 10 × (1 s down, 1 s up), then stays down 3 s: no death, "Link …:eth1 dead." and
 //      "up." lines, `cl_status hblinkstatus` says dead, then up; one "no carrier"-style line per state change.
 //   3. only link: carrier gone → "node bravo: is dead" after deadtime; back → bravo active again.
-//   4. two links: eth1's address removed and re-added; eth1 deleted and re-created: heartbeats resume on it.
+//   4. two links, eth1 carrying each UDP medium in turn: eth1's address removed and re-added; eth1 deleted and
+//      re-created: heartbeats resume on it both ways.
+//   5. `ucast eth0 bravo-hb` with the name in alpha's own /etc/hosts: resolved at start; bravo renumbered and the
+//      name changed: alpha's SIGHUP (reload) resolves it again and bravo hears alpha on eth0 again.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createLab, type Lab, type StartedProcess } from '../helpers/netns.js';
 import { addLink } from '../helpers/netns-extra.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
@@ -260,4 +265,39 @@ test('address removed and re-added, interface deleted and re-created: heartbeats
   for (let i = 0; i < media.length; i += 2) {
     await Promise.all(media.slice(i, i + 2).map((m) => t.test(`eth1 carries ${m}`, (tt) => renumber(tt, m))));
   }
+});
+
+test('a ucast peer given by name is resolved at start and again at reload', async (t) => {
+  if (!requireRootAndCommands(t, ['nsenter', 'mount'])) return;
+  const lab = await newLab(t, 'resolve');
+  await linkEth1(lab);
+  // alpha's own /etc/hosts, in its private mount namespace only (the host's file is never touched).
+  const hosts = path.join(lab.root, 'alpha-hosts');
+  fs.writeFileSync(hosts, '127.0.0.1 localhost\n198.51.100.12 bravo-hb\n');
+  const m = await lab.exec('alpha', ['mount', '--bind', hosts, '/etc/hosts'], { timeoutMs: 5000 });
+  assert.equal(m.exitCode, 0, m.stderr);
+  writePairConfig(lab, 'alpha', { media: ['ucast eth0 bravo-hb', 'bcast eth1'], initdead: '5' });
+  writePairConfig(lab, 'bravo', { media: ['ucast eth0 198.51.100.11', 'bcast eth1'], initdead: '5' });
+  const check = await lab.exec('alpha', [process.execPath, cliPath('heartbeat'), '--check-config'], { timeoutMs: 15_000 });
+  assert.equal(check.exitCode, 0, check.stdout + check.stderr);
+  const [alpha, bravo] = await Promise.all(['alpha', 'bravo'].map((n) => startOurHeartbeat(lab, n, 15_000)));
+  assert.ok(alpha !== undefined && bravo !== undefined);
+  await waitForLog(lab, 'bravo', (l) => l.includes('Link alpha:eth0 up.'), 'alpha heard over ucast eth0', 15_000);
+  assert.match(readLog(lab, 'alpha'), /ucast eth0: peer bravo-hb is 198\.51\.100\.12/);
+  // bravo is renumbered: 198.51.100.12 → .22 (its ucast medium re-opens on the new address by itself).
+  const bns = lab.node('bravo').netns;
+  let from = readLog(lab, 'bravo').length;
+  await runOk(['ip', '-n', bns, 'addr', 'del', '198.51.100.12/24', 'dev', 'eth0']);
+  await runOk(['ip', '-n', bns, 'addr', 'add', '198.51.100.22/24', 'brd', '+', 'dev', 'eth0']);
+  await after(lab, 'bravo', from, /Link alpha:eth0 dead\./, 'alpha silent on eth0 (it still sends to .12)', 10_000, Date.now());
+  // The name gets its new address; a reload (SIGHUP) on alpha resolves it again.
+  fs.writeFileSync(hosts, '127.0.0.1 localhost\n198.51.100.22 bravo-hb\n');
+  from = readLog(lab, 'bravo').length;
+  const fromA = readLog(lab, 'alpha').length;
+  alpha.kill('SIGHUP');
+  const reloadAt = Date.now();
+  const ms = await after(lab, 'bravo', from, /Link alpha:eth0 up\./, 'alpha heard on eth0 after the reload', 10_000, reloadAt);
+  assert.match(readLog(lab, 'alpha').slice(fromA), /ucast eth0: peer bravo-hb is 198\.51\.100\.22/);
+  t.diagnostic(`bravo heard alpha over ucast again ${ms} ms after alpha's SIGHUP`);
+  assertAlive(lab, [alpha, bravo], 'after the reload');
 });
