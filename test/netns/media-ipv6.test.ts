@@ -12,6 +12,7 @@
 //   2. crash: every process of alpha SIGKILLed and its /run state wiped (a power loss): bravo declares alpha dead
 //      and holds g1.
 //   3. alpha restarts: it is active again for bravo and holds g1, bravo does not (failback).
+//   hbctl status (on our node) lists the IPv6 medium and the peer's link; hbctl test-links checks both media.
 //   ping6: bcast eth0, `ping6 2001:db8::1`, deadping 2, ipfail (ours); the ping6 node's echo replies dropped on
 //   alpha (nftables, ip6): bravo takes g1 over; back: alpha takes it back.
 import { test, type TestContext } from 'node:test';
@@ -26,6 +27,7 @@ import { REAL_HEARTBEAT, readLog, tail, waitForLog } from '../helpers/real-heart
 import { heldResources, installStateResource, stateResourceDir } from '../helpers/state-resource.js';
 import { waitForReaped } from '../helpers/vip.js';
 import { addIpv6 } from '../helpers/links.js';
+import { cliPath } from '../helpers/paths.js';
 import { respawnLine } from '../helpers/ipfail-pair.js';
 
 type Kind = 'ours' | 'real';
@@ -94,6 +96,11 @@ async function pairScenario(t: TestContext, medium: 'ucast6' | 'mcast6', kinds: 
     waitForLog(lab, 'bravo', (l) => l.includes('Status update for node alpha: status active'), 'alpha active', STEP_MS),
   ]);
   await untilHolds(lab, 'alpha', 'bravo', 'join');
+  const ourNode = kinds.alpha === 'ours' ? 'alpha' : 'bravo';
+  const status = await lab.exec(ourNode, [process.execPath, cliPath('hbctl'), 'status'], { timeoutMs: 15_000 });
+  assert.equal(status.exitCode, 0, status.stdout + status.stderr);
+  assert.match(status.stdout, new RegExp(`${ourNode === 'alpha' ? 'bravo' : 'alpha'}\\s+eth0\\s+up`), `hbctl status shows the peer's IPv6 link up:\n${status.stdout}`);
+  assert.match(status.stdout, new RegExp(medium), `hbctl status names the medium:\n${status.stdout}`);
   if (kinds.alpha === 'ours') assert.match(readLog(lab, 'alpha'), medium === 'ucast6' ? /ucast6: heartbeat started for \[2001:db8::12\]:694 on interface eth0/ : /UDP multicast heartbeat started for \[ff12::694:1\]:694 on interface eth0 \(hops=1 loop=0\)/);
   // 2. crash → takeover
   const from = readLog(lab, 'bravo').length;
@@ -162,4 +169,17 @@ test('ping6 node with ipfail: the owner loses it → the other serves; back → 
   t.diagnostic(`ping6 node cut on alpha → bravo holds g1 after ${away} ms (deadping 2 s); restored → alpha after ${back} ms`);
   await bravo.stop(20_000);
   await alpha.stop(20_000);
+});
+
+test('hbctl test-links checks ucast6 and mcast6 both ways', { timeout: 120_000 }, async (t) => {
+  if (!requireRootAndCommands(t, ['nsenter'])) return;
+  const lab = await ipv6Lab(t, 'tl6');
+  for (const n of ['alpha', 'bravo'] as const) writePairConfig(lab, n, { media: [mediumLine('ucast6', n), mediumLine('mcast6', n)] });
+  const runs = await Promise.all(['alpha', 'bravo'].map((n) => lab.exec(n, [process.execPath, cliPath('hbctl'), 'test-links', '--seconds', '15'], { timeoutMs: 30_000 })));
+  for (const r of runs) {
+    assert.equal(r.exitCode, 0, `exit ${r.exitCode}\n${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /ucast6 eth0 to 2001:db8::1[12]/);
+    assert.match(r.stdout, /mcast6 eth0 group ff12::694:1/);
+    assert.match(r.stdout, /All media work both ways\./);
+  }
 });
