@@ -13,8 +13,9 @@
 //      and holds g1.
 //   3. alpha restarts: it is active again for bravo and holds g1, bravo does not (failback).
 //   hbctl status (on our node) lists the IPv6 medium and the peer's link; hbctl test-links checks both media.
-//   ping6: bcast eth0, `ping6 2001:db8::1`, deadping 2, ipfail (ours); the ping6 node's echo replies dropped on
-//   alpha (nftables, ip6): bravo takes g1 over; back: alpha takes it back.
+//   ping6: bcast eth0, `ping6 2001:db8::1`, deadping 2, ipfail; alpha ours, bravo ours or Heartbeat 3.0.6 with
+//   Debian's ipfail; the ping6 node's echo replies dropped on alpha (nftables, ip6): bravo takes g1 over; back:
+//   alpha takes it back.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -23,12 +24,13 @@ import { createLab, killPid, type Lab, type StartedProcess } from '../helpers/ne
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { pairHaCf, writePairConfig } from '../helpers/pair-config.js';
-import { REAL_HEARTBEAT, readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
+import { REAL_HEARTBEAT, readLog, startRealHeartbeat, tail, waitForLog } from '../helpers/real-heartbeat.js';
 import { heldResources, installStateResource, stateResourceDir } from '../helpers/state-resource.js';
 import { waitForReaped } from '../helpers/vip.js';
 import { addIpv6 } from '../helpers/links.js';
 import { cliPath } from '../helpers/paths.js';
-import { respawnLine } from '../helpers/ipfail-pair.js';
+import { REAL_IPFAIL, respawnLine } from '../helpers/ipfail-pair.js';
+import { lookupUser } from '../../src/daemon/respawn.js';
 
 type Kind = 'ours' | 'real';
 const KEEP = process.env['HBTS_KEEP'] === '1';
@@ -137,25 +139,37 @@ async function nft(lab: Lab, node: string, args: readonly string[]): Promise<voi
   assert.equal(r.exitCode, 0, `${node}: nft ${args.join(' ')}: ${r.stderr}`);
 }
 
-test('ping6 node with ipfail: the owner loses it → the other serves; back → home', { timeout: 120_000 }, async (t) => {
-  if (!requireRootAndCommands(t, ['nsenter', 'ping', 'nft'])) return;
-  const lab = await ipv6Lab(t, 'ping6');
+async function ping6Scenario(t: TestContext, bravoKind: Kind): Promise<void> {
+  if (!requireRootAndCommands(t, ['nsenter', 'ping', 'nft', ...(bravoKind === 'real' ? [REAL_HEARTBEAT, REAL_IPFAIL] : [])])) return;
+  const lab = await ipv6Lab(t, `ping6${bravoKind[0]}`);
+  const kinds = { alpha: 'ours', bravo: bravoKind } as const;
   for (const n of ['alpha', 'bravo'] as const) {
+    const ipfail = { daemon: kinds[n], ipfail: kinds[n] } as const;
     const haCf = pairHaCf({
       media: ['bcast eth0'],
       initdead: '4',
-      before: ['deadping 2', `ping6 ${PING6_NODE}`, respawnLine({ daemon: 'ours', ipfail: 'ours' }), 'apiauth ipfail gid=haclient uid=hacluster'],
+      before: ['deadping 2', `ping6 ${PING6_NODE}`, respawnLine(ipfail), 'apiauth ipfail gid=haclient uid=hacluster'],
     }).replace('keepalive 200ms', 'keepalive 500ms').replace('deadtime 1', 'deadtime 2').replace('warntime 500ms', 'warntime 1');
     writePairConfig(lab, n, { media: [] });
     fs.writeFileSync(path.join(lab.node(n).haDir, 'ha.cf'), haCf);
     fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), `alpha hbts-res::${GROUP}\n`);
     installStateResource(lab, n);
+    if (kinds[n] === 'real') {
+      // Debian's ipfail changes into cores/hacluster (the lab copies /var/lib/heartbeat without owners).
+      const cores = path.join(lab.node(n).varLibDir, 'cores', 'hacluster');
+      fs.mkdirSync(cores, { recursive: true });
+      const u = lookupUser(fs.readFileSync('/etc/passwd', 'latin1'), 'hacluster');
+      assert.ok(u !== undefined, 'no user hacluster');
+      fs.chownSync(cores, u.uid, u.gid);
+    }
   }
   const alpha = await startOurHeartbeat(lab, 'alpha', 15_000);
   await untilHolds(lab, 'alpha', 'bravo', 'alpha alone');
-  const bravo = await startOurHeartbeat(lab, 'bravo', 15_000);
+  const bravo = bravoKind === 'ours' ? await startOurHeartbeat(lab, 'bravo', 15_000) : (await startRealHeartbeat(lab, 'bravo', 20_000), undefined);
   await waitForLog(lab, 'alpha', (l) => /Ping node count is balanced/.test(l) || /Ping node count is balanced/.test(readLog(lab, 'bravo')), 'ipfails talking', 20_000);
-  assert.match(readLog(lab, 'alpha'), new RegExp(`Status update for node ${PING6_NODE.replace(/[.:]/g, '\\$&')}: status ping`));
+  const pingLine = new RegExp(`Status update for node ${PING6_NODE.replace(/[.:]/g, '\\$&')}: status ping`);
+  assert.match(readLog(lab, 'alpha'), pingLine);
+  await waitForLog(lab, 'bravo', (l) => pingLine.test(l), `${bravoKind} bravo sees the ping6 node`, 10_000);
   const from = readLog(lab, 'alpha').length;
   await nft(lab, 'alpha', ['add', 'table', 'ip6', NFT6]);
   await nft(lab, 'alpha', ['add', 'chain', 'ip6', NFT6, 'in', '{ type filter hook input priority 0 ; }']);
@@ -166,9 +180,14 @@ test('ping6 node with ipfail: the owner loses it → the other serves; back → 
   await waitForLog(lab, 'alpha', (l) => /Other node completed standby takeover of \w+ resources\./.test(l.slice(from)), 'the end of the hand-over', 20_000);
   await nft(lab, 'alpha', ['delete', 'table', 'ip6', NFT6]);
   const back = await untilHolds(lab, 'alpha', 'bravo', 'back home');
-  t.diagnostic(`ping6 node cut on alpha → bravo holds g1 after ${away} ms (deadping 2 s); restored → alpha after ${back} ms`);
-  await bravo.stop(20_000);
+  t.diagnostic(`ping6 node cut on alpha → bravo (${bravoKind}) holds g1 after ${away} ms (deadping 2 s); restored → alpha after ${back} ms`);
+  await bravo?.stop(20_000);
   await alpha.stop(20_000);
+}
+
+test('ping6 node with ipfail: the owner loses it → the other serves; back → home', { timeout: 240_000 }, async (t) => {
+  await t.test('heartbeat-ts + our ipfail ↔ heartbeat-ts + our ipfail', (st) => ping6Scenario(st, 'ours'));
+  await t.test('heartbeat-ts + our ipfail ↔ Heartbeat 3.0.6 + its ipfail', (st) => ping6Scenario(st, 'real'));
 });
 
 test('hbctl test-links checks ucast6 and mcast6 both ways', { timeout: 120_000 }, async (t) => {
