@@ -24,7 +24,9 @@ function describeMedium(m: Medium): string {
     case 'serial': return `serial ${m.device} at ${m.baud} baud`;
     case 'ping': return `ping node ${m.host}`;
     case 'ping_group': return `ping group ${m.name}: ${m.hosts.join(' ')}`;
-    default: return `${m.kind} ${m.text} (not implemented yet)`;
+    case 'ucast6': return `ucast6 ${m.iface} to ${m.peer} (udp port ${m.port})`;
+    case 'mcast6': return `mcast6 ${m.iface} group ${m.group} port ${m.port} hops ${m.hops} loop ${m.loop}`;
+    case 'ping6': return `ping6 node ${m.host}`;
   }
 }
 

@@ -15,7 +15,7 @@ import { COMMON_USAGE, parseArgs } from './options.js';
 export const TEST_LINKS_USAGE = `Usage: hbctl test-links [--seconds N] [--json] [--config-dir DIR] [--node-name NAME]
 
 Run it on every node of the pair at the same time, BEFORE starting heartbeat (it uses the same UDP ports
-and serial devices). For each medium of ha.cf (bcast, ucast, mcast, serial) it sends signed probes with the
+and serial devices). For each medium of ha.cf (bcast, ucast, mcast, ucast6, mcast6, serial) it sends signed probes with the
 keys of authkeys and listens for the other nodes' probes, which acknowledge ours, so each medium is checked
 in both directions; then it prints one line per medium and node: ok, or what is wrong and what to fix
 (keys that differ, a port blocked in one direction, a silent or miswired serial cable, another baud rate,
@@ -41,6 +41,10 @@ function describeMedium(m: Medium, udpPortDefault: number): string | undefined {
       return `ucast ${m.iface} to ${m.peer} (UDP port ${m.port || udpPortDefault})`;
     case 'mcast':
       return `mcast ${m.iface} group ${m.group} (UDP port ${m.port})`;
+    case 'ucast6':
+      return `ucast6 ${m.iface} to ${m.peer} (UDP port ${m.port})`;
+    case 'mcast6':
+      return `mcast6 ${m.iface} group ${m.group} (UDP port ${m.port})`;
     case 'serial':
       return `serial ${m.device} (${m.baud} baud)`;
     default:
@@ -116,7 +120,7 @@ export async function runTestLinks(argv: readonly string[], io: Io): Promise<num
   }
   for (const s of skipped) io.err(`hbctl test-links: not tested: ${s}\n`);
   if (testable.length === 0) {
-    io.err(`hbctl test-links: ha.cf has no bcast, ucast, mcast or serial medium to test\n`);
+    io.err(`hbctl test-links: ha.cf has no bcast, ucast, mcast, ucast6, mcast6 or serial medium to test\n`);
     return EXIT_USAGE;
   }
 

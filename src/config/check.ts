@@ -51,7 +51,7 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
   if (files.haCf.text !== undefined) {
     // heartbeat 3.0.6 init_config, in its order.
     if (s.media.length === 0) {
-      cf.error(0, 0, 'HA_CFG_NO_MEDIA', 'no heartbeat media defined: add at least one of bcast, ucast, mcast or serial (e.g. "bcast eth0")');
+      cf.error(0, 0, 'HA_CFG_NO_MEDIA', 'no heartbeat media defined: add at least one of bcast, ucast, mcast, ucast6, mcast6 or serial (e.g. "bcast eth0")');
     }
     if (s.nodes.length === 0 && s.autojoin !== 'any') {
       cf.error(0, 0, 'HA_CFG_NO_NODES', `no nodes defined: add a node line for each member, including this one ("node ${localNode}")`);

@@ -2,6 +2,7 @@
 import { q } from './diag.js';
 import type { Ctx } from './ha-cf.js';
 import { BUILTIN_IPFAIL, CLASSIC_IPFAIL_PATHS } from './directives.js';
+import { ipv6Bytes, isLinkLocalIpv6, mcast6GroupProblem, ucast6PeerProblem } from './ipv6.js';
 import type { Medium } from './model.js';
 import { atoi, tokens, WHITESPACE } from './source-lines.js';
 
@@ -29,8 +30,13 @@ function addPingNode(name: string, c: Ctx): void {
   c.s.nodes.push({ name: name.toLowerCase(), type: 'ping' });
 }
 
-function notYet(c: Ctx): void {
-  c.d.warn(c.at.line, c.at.column, 'HA_CFG_NO_EFFECT', `${c.directive}: accepted as Heartbeat accepts it, but IPv6 media are not implemented in heartbeat-ts yet`);
+/** A warning (never an error: Heartbeat starts) when a medium's interface cannot carry traffic right now. */
+function warnLinkDown(kind: string, iface: string, c: Ctx): void {
+  const down = c.host.linkDown(iface);
+  if (down !== undefined) {
+    c.d.warn(c.at.line, c.at.column, 'HA_CFG_LINK_DOWN',
+      `${kind} ${q(iface)}: ${down} right now; Heartbeat starts anyway and so does heartbeat-ts: heartbeats flow on this link once it comes up`);
+  }
 }
 
 export const MEDIA_TOKEN_HANDLERS: Record<string, (value: string, c: Ctx) => void> = {
@@ -40,6 +46,7 @@ export const MEDIA_TOKEN_HANDLERS: Record<string, (value: string, c: Ctx) => voi
       c.d.error(c.at.line, c.at.column, 'HA_CFG_NO_INTERFACE', `bcast ${q(iface)}: no such network interface on this host`);
       return;
     }
+    warnLinkDown('bcast', iface, c);
     addMedium({ kind: 'bcast', iface, port: c.s.udpPort ?? 694 }, c);
   },
   serial: (device, c) => {
@@ -64,10 +71,14 @@ export const MEDIA_TOKEN_HANDLERS: Record<string, (value: string, c: Ctx) => voi
     addMedium({ kind: 'ping', host }, c);
     addPingNode(host, c);
   },
-  ping6: (text, c) => {
-    notYet(c);
-    addMedium({ kind: 'ping6', text }, c);
-    addPingNode(text, c);
+  ping6: (host, c) => {
+    // ping6.c: ping_new takes an IPv6 literal only (inet_pton; no names, no "%scope"); anything else is refused.
+    if (ipv6Bytes(host) === undefined) {
+      c.d.error(c.at.line, c.at.column, 'HA_CFG_BAD_HOST', `ping6 ${q(host)}: not an IPv6 address (Heartbeat's ping6 takes an address, not a name)`);
+      return;
+    }
+    addMedium({ kind: 'ping6', host }, c);
+    addPingNode(host, c);
   },
 };
 
@@ -83,6 +94,8 @@ function ucast(rest: string, c: Ctx): void {
     return;
   }
   checkHost(peer, c);
+  // ucast.c resolves the interface only when it opens (it fails then, and Heartbeat stops).
+  if (c.host.interfaceExists(iface)) warnLinkDown('ucast', iface, c);
   addMedium({ kind: 'ucast', iface, peer, port: c.s.udpPort ?? 694 }, c);
 }
 
@@ -109,7 +122,52 @@ function mcast(rest: string, c: Ctx): void {
   if (loop === undefined) return fail(`missing loop ${usage}`);
   const l = atoi(loop) & 0xff;
   if (l > 1) return fail(`bad loop ${q(loop)}: 0 or 1`);
+  warnLinkDown('mcast', iface, c);
   addMedium({ kind: 'mcast', iface, group, port: p, ttl: t, loop: l }, c);
+}
+
+/** ucast6.c's ucast6_parse: `ucast6 IF ADDR`; IF must exist (if_nametoindex), ADDR a unicast IPv6 literal. */
+function ucast6(rest: string, c: Ctx): void {
+  const [iface, peer] = words(rest);
+  const fail = (code: 'HA_CFG_BAD_MEDIUM' | 'HA_CFG_NO_INTERFACE', why: string): void => c.d.error(c.at.line, c.at.column, code, `ucast6 ${why}`);
+  if (iface === undefined) return fail('HA_CFG_BAD_MEDIUM', 'without a device ("ucast6 eth0 2001:db8::12")');
+  if (!c.host.interfaceExists(iface)) return fail('HA_CFG_NO_INTERFACE', `${q(iface)}: no such network interface on this host`);
+  if (peer === undefined) return fail('HA_CFG_BAD_MEDIUM', `${iface}: missing the peer's IPv6 address ("ucast6 ${iface} 2001:db8::12")`);
+  const problem = ucast6PeerProblem(peer);
+  if (problem !== undefined) return fail('HA_CFG_BAD_MEDIUM', `${iface}: bad peer address ${q(peer)}: ${problem}`);
+  const scope = peer.includes('%') ? peer.slice(peer.indexOf('%') + 1) : undefined;
+  const bytes = ipv6Bytes(peer.split('%')[0] ?? '');
+  if (scope !== undefined && bytes !== undefined && isLinkLocalIpv6(bytes) && scope !== iface && !/^\d+$/.test(scope)) {
+    return fail('HA_CFG_BAD_MEDIUM', `${iface}: peer ${q(peer)} names scope ${q(scope)}, not the interface ${iface}`);
+  }
+  warnLinkDown('ucast6', iface, c);
+  addMedium({ kind: 'ucast6', iface, peer, port: c.s.udpPort ?? 694 }, c);
+}
+
+/** mcast6.c's mcast6_parse: `mcast6 IF GROUP PORT HOPS LOOP`, checked in that order. */
+function mcast6(rest: string, c: Ctx): void {
+  const [iface, group, port, hops, loop] = words(rest);
+  const fail = (code: 'HA_CFG_BAD_MEDIUM' | 'HA_CFG_NO_INTERFACE', why: string): void => c.d.error(c.at.line, c.at.column, code, `mcast6 ${why}`);
+  const usage = '(mcast6 IF GROUP PORT HOPS LOOP, e.g. "mcast6 eth0 ff12::1:2:3:4 694 1 0")';
+  if (iface === undefined) return fail('HA_CFG_BAD_MEDIUM', `without a device ${usage}`);
+  if (!c.host.interfaceExists(iface)) return fail('HA_CFG_NO_INTERFACE', `${q(iface)}: no such network interface on this host`);
+  if (group === undefined) return fail('HA_CFG_BAD_MEDIUM', `${iface}: missing the multicast group ${usage}`);
+  const problem = mcast6GroupProblem(group);
+  if (problem !== undefined) return fail('HA_CFG_BAD_MEDIUM', `${iface}: bad group ${q(group)}: ${problem}`);
+  if (port === undefined) return fail('HA_CFG_BAD_MEDIUM', `${iface}: missing port ${usage}`);
+  // getaddrinfo(group, port): a decimal port 0..65535 (a service name from /etc/services works in Heartbeat too;
+  // we take numbers only and say so).
+  if (!/^\d+$/.test(port) || Number(port) > 65535) {
+    return fail('HA_CFG_BAD_MEDIUM', `${iface}: bad port ${q(port)}: write a number from 1 to 65535`);
+  }
+  if (hops === undefined) return fail('HA_CFG_BAD_MEDIUM', `${iface}: missing hops ${usage}`);
+  const h = atoi(hops) & 0xff;
+  if (h > 4) return fail('HA_CFG_BAD_MEDIUM', `${iface}: bad hops ${q(hops)}: 0 to 4`);
+  if (loop === undefined) return fail('HA_CFG_BAD_MEDIUM', `${iface}: missing loop ${usage}`);
+  const l = atoi(loop) & 0xff;
+  if (l > 1) return fail('HA_CFG_BAD_MEDIUM', `${iface}: bad loop ${q(loop)}: 0 or 1`);
+  warnLinkDown('mcast6', iface, c);
+  addMedium({ kind: 'mcast6', iface, group, port: Number(port), hops: h, loop: l }, c);
 }
 
 function pingGroup(rest: string, c: Ctx): void {
@@ -246,8 +304,8 @@ export const WHOLE_LINE_HANDLERS: Record<string, (rest: string, c: Ctx) => void>
   ucast,
   mcast,
   ping_group: pingGroup,
-  ucast6: (rest, c) => (words(rest).length > 0 ? (notYet(c), addMedium({ kind: 'ucast6', text: rest.trim() }, c)) : undefined),
-  mcast6: (rest, c) => (words(rest).length > 0 ? (notYet(c), addMedium({ kind: 'mcast6', text: rest.trim() }, c)) : undefined),
+  ucast6,
+  mcast6,
   stonith: stonith(false),
   stonith_host: stonith(true),
   apiauth,

@@ -17,7 +17,18 @@ export type Medium =
   | { readonly kind: 'serial'; readonly device: string; readonly baud: number }
   | { readonly kind: 'ping'; readonly host: string }
   | { readonly kind: 'ping_group'; readonly name: string; readonly hosts: readonly string[] }
-  | { readonly kind: 'ucast6' | 'mcast6' | 'ping6'; readonly text: string };
+  /** `ucast6 IF PEER`: peer as written (a link-local one may carry "%IF"); port from udpport. */
+  | { readonly kind: 'ucast6'; readonly iface: string; readonly peer: string; readonly port: number }
+  /** `mcast6 IF GROUP PORT HOPS LOOP`. */
+  | {
+      readonly kind: 'mcast6';
+      readonly iface: string;
+      readonly group: string;
+      readonly port: number;
+      readonly hops: number;
+      readonly loop: number;
+    }
+  | { readonly kind: 'ping6'; readonly host: string };
 
 export interface Node {
   /** Lower-cased, as Heartbeat stores it. */

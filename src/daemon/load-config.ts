@@ -6,6 +6,7 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import { checkConfig, type ConfigFile } from '../config/check.js';
 import type { HostFacts, PathKind } from '../config/host-facts.js';
 import type { ClusterConfig } from '../config/model.js';
+import { linkDownReason, takeSnapshot, type LinkFacts, type LinkSnapshot } from '../media/link-facts.js';
 
 export interface LoadConfigOptions {
   readonly configDir: string;
@@ -54,12 +55,15 @@ function namesIn(file: string): Set<string> {
 
 /** The real host, read lazily and once per question. */
 export function realHostFacts(): HostFacts {
-  const ifaces = os.networkInterfaces();
+  let links: LinkSnapshot | undefined;
+  const link = (name: string): LinkFacts => (links ??= takeSnapshot()).link(name);
   let users: Set<string> | undefined;
   let groups: Set<string> | undefined;
   return {
-    interfaceExists: (name) => name in ifaces || fs.existsSync(path.join('/sys/class/net', name)),
-    interfaceHasIpv4: (name) => (ifaces[name] ?? []).some((a) => a.family === 'IPv4'),
+    // The kernel's view (link-facts.ts), not libuv's: an interface without carrier exists and has its address.
+    interfaceExists: (name) => link(name).exists,
+    interfaceHasIpv4: (name) => link(name).ipv4.length > 0,
+    linkDown: (name) => linkDownReason(link(name)),
     pathKind: (p): PathKind => {
       try {
         const st = fs.statSync(p);

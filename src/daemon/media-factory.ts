@@ -18,10 +18,10 @@ export function planMedia(media: readonly Medium[]): MediaPlan {
       adapters.push(new SerialMedium({ device: m.device, baud: m.baud }));
       continue;
     }
-    if (m.kind === 'ping' || m.kind === 'ping_group') continue; // ping-nodes.ts
+    if (m.kind === 'ping' || m.kind === 'ping_group' || m.kind === 'ping6') continue; // ping-nodes.ts
     const udp = createUdpMedium(m);
     if (udp !== undefined) adapters.push(udp);
-    else skipped.push(`${m.kind}: not carried by heartbeat-ts yet (IPv6 media); Heartbeat 3.0.6 would use it`);
+    else skipped.push(`${m.kind}: not carried by heartbeat-ts yet ; Heartbeat 3.0.6 would use it`);
   }
   return { adapters, skipped };
 }

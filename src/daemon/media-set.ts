@@ -38,6 +38,7 @@ export class MediaSet {
       await m.start({
         frame: (bytes) => this.o.frame(m.name, bytes),
         problem: (text) => this.o.logger.log('err', text), // media prefix their own kind and name
+        notice: (level, text) => this.o.logger.log(level, text),
       });
     } catch (e) {
       if (this.closed) return;
@@ -89,5 +90,8 @@ function startedLine(m: MediumAdapter, port: number): string {
       return `UDP multicast heartbeat started on interface ${m.name}`;
     case 'serial':
       return `Starting serial heartbeat on tty ${m.name}`;
+    case 'ucast6':
+    case 'mcast6':
+      return m.startedLine ?? `${m.kind}: heartbeat started on interface ${m.name}`;
   }
 }

@@ -25,7 +25,7 @@ export class PingNodes {
   targets(): [string, string][] {
     const out: [string, string][] = [];
     for (const m of this.config.media) {
-      if (m.kind === 'ping') out.push([m.host.toLowerCase(), m.host]);
+      if (m.kind === 'ping' || m.kind === 'ping6') out.push([m.host.toLowerCase(), m.host]); // iputils ping takes both families
       if (m.kind === 'ping_group') for (const h of m.hosts) out.push([m.name.toLowerCase(), h]);
     }
     return out;

@@ -78,9 +78,11 @@ export async function reloadConfig(ctx: ReloadContext): Promise<ClusterConfig> {
   }
   const effective = effectiveAfterReload(running, next, plan, pairChanged);
   if (plan.members && !pairChanged) {
-    const carried = (c: ClusterConfig): string => canonical([c.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group'), c.udpPort, c.baud]);
+    const carried = (c: ClusterConfig): string => canonical([c.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group' && m.kind !== 'ping6'), c.udpPort, c.baud]);
     let media;
-    if (carried(running) !== carried(next)) {
+    // A ucast peer given by name is resolved again at every reload (its address may have changed in DNS/hosts).
+    const namedPeer = next.media.some((m) => m.kind === 'ucast' && !/^\d{1,3}(\.\d{1,3}){3}$/.test(m.peer));
+    if (carried(running) !== carried(next) || namedPeer) {
       const p = planMedia(next.media);
       for (const s of p.skipped) logger.log('warn', s);
       media = p.adapters;

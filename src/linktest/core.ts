@@ -25,7 +25,7 @@ export interface LinkTestMedium {
   readonly name: string;
   /** For messages: `bcast eth0 (UDP port 694)`, `serial /dev/ttyS0 (19200 baud)`. */
   readonly describe: string;
-  readonly kind: 'bcast' | 'ucast' | 'mcast' | 'serial';
+  readonly kind: 'bcast' | 'ucast' | 'mcast' | 'ucast6' | 'mcast6' | 'serial';
 }
 
 export type LinkVerdict =

@@ -21,9 +21,13 @@ import {
   safeSendConnected,
   sendReporter,
   udp4,
+  warnIfDown,
   watchErrors,
+  renumbered,
+  type OpenedInterface,
   type ProblemReporter,
 } from './udp-common.js';
+import type { LinkFacts } from './link-facts.js';
 
 export interface BcastOptions {
   readonly iface: string;
@@ -37,6 +41,8 @@ export class BcastMedium extends UdpMedium {
   private sent: ((err: Error | null) => void) | undefined;
   private destination = '';
 
+  private opened: OpenedInterface | undefined;
+
   constructor(
     private readonly opts: BcastOptions,
     nowMs?: () => number,
@@ -46,6 +52,8 @@ export class BcastMedium extends UdpMedium {
 
   protected async open(listener: MediumListener, problems: ProblemReporter): Promise<void> {
     const ifa = requireInterface(this.kind, this.name, this.opts.iface);
+    this.opened = ifa;
+    warnIfDown(this.kind, this.opts.iface, ifa.down, problems);
     this.destination = ifa.broadcast;
     this.rx = udp4(true);
     this.tx = udp4(false);
@@ -61,6 +69,15 @@ export class BcastMedium extends UdpMedium {
     }
     await connectSocket(this.tx, ifa.broadcast, this.opts.port, this);
     this.rx.on('message', (msg) => deliver(msg, listener, problems));
+  }
+
+  protected watchedInterface(): string {
+    return this.opts.iface;
+  }
+
+  /** Renumbered: the receive socket is bound to the old broadcast address, the send socket to the old address. */
+  protected stale(facts: LinkFacts): boolean {
+    return renumbered(this.opened, facts);
   }
 
   protected transmit(packet: Uint8Array, problems: ProblemReporter): void {

@@ -21,9 +21,13 @@ import {
   safeSendConnected,
   sendReporter,
   udp4,
+  warnIfDown,
   watchErrors,
+  renumbered,
+  type OpenedInterface,
   type ProblemReporter,
 } from './udp-common.js';
+import type { LinkFacts } from './link-facts.js';
 
 export interface McastOptions {
   readonly iface: string;
@@ -46,6 +50,8 @@ export class McastMedium extends UdpMedium {
   private tx: dgram.Socket | undefined;
   private sent: ((err: Error | null) => void) | undefined;
 
+  private opened: OpenedInterface | undefined;
+
   constructor(
     private readonly opts: McastOptions,
     nowMs?: () => number,
@@ -57,6 +63,8 @@ export class McastMedium extends UdpMedium {
     const { group, port, ttl, loop } = this.opts;
     if (!isMulticast(group)) throw mediumError(this.kind, this.name, `group ${JSON.stringify(group)} is not an IPv4 multicast address`);
     const ifa = requireInterface(this.kind, this.name, this.opts.iface);
+    this.opened = ifa;
+    warnIfDown(this.kind, this.opts.iface, ifa.down, problems);
     this.rx = udp4(true);
     this.tx = udp4(false);
     await bindSocket(this.rx, group, port, this);
@@ -79,6 +87,15 @@ export class McastMedium extends UdpMedium {
     step('cannot set multicast loop', () => tx.setMulticastLoopback(loop === 1));
     await connectSocket(tx, group, port, this);
     rx.on('message', (msg) => deliver(msg, listener, problems));
+  }
+
+  protected watchedInterface(): string {
+    return this.opts.iface;
+  }
+
+  /** Re-created (the membership went with the old interface) or renumbered (the sockets use the old address). */
+  protected stale(facts: LinkFacts): boolean {
+    return (facts.ifindex !== undefined && facts.ifindex !== this.opened?.ifindex) || renumbered(this.opened, facts);
   }
 
   protected transmit(packet: Uint8Array, problems: ProblemReporter): void {

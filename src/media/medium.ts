@@ -24,14 +24,21 @@ export interface MediumListener {
    * cannot flood the log or spin the CPU.
    */
   problem(text: string): void;
+  /**
+   * A state change operators should see but that is not a failure ("eth1: no carrier; … as soon as the link
+   * comes up", "eth1 changed: medium re-opened"), rate-limited like problems. Without it these go to problem().
+   */
+  notice?(level: 'warn' | 'info', text: string): void;
 }
 
-export type MediumKind = 'bcast' | 'ucast' | 'mcast' | 'serial';
+export type MediumKind = 'bcast' | 'ucast' | 'mcast' | 'ucast6' | 'mcast6' | 'serial';
 
 export interface MediumAdapter {
   readonly kind: MediumKind;
   /** Heartbeat's medium name: the interface (bcast, ucast, mcast) or the device path (serial). */
   readonly name: string;
+  /** Heartbeat's start-up log line for this medium, where the daemon cannot compose it from kind and name. */
+  readonly startedLine?: string;
   /** Opens sockets / the device. Rejects with an Error whose message names the medium and the cause. */
   start(listener: MediumListener): Promise<void>;
   /** Queues one frame. Never throws and never blocks; failures go to listener.problem. */

@@ -10,6 +10,7 @@
 // never processes a datagram twice.
 // Send: to peer:port from a socket of our own bound to the interface's address (source = the interface).
 import type dgram from 'node:dgram';
+import dns from 'node:dns/promises';
 import type { MediumListener } from './medium.js';
 import {
   UdpMedium,
@@ -22,13 +23,32 @@ import {
   requireInterface,
   safeSend,
   udp4,
+  warnIfDown,
   watchErrors,
+  renumbered,
+  type OpenedInterface,
   type ProblemReporter,
 } from './udp-common.js';
+import type { LinkFacts } from './link-facts.js';
+
+/**
+ * The peer's IPv4 address. Heartbeat's ucast.c resolves a host name (gethostbyname) when it reads ha.cf; we
+ * resolve it each time the medium opens (start, and reload, which re-opens ucast media with a named peer), with
+ * the system's resolver (/etc/hosts first, as nsswitch says).
+ */
+async function resolvePeer(peer: string, what: { readonly kind: 'ucast'; readonly name: string }): Promise<string> {
+  if (isIpv4(peer)) return peer;
+  try {
+    const r = await dns.lookup(peer, { family: 4 });
+    return r.address;
+  } catch (err) {
+    throw mediumError(what.kind, what.name, `cannot resolve peer ${JSON.stringify(peer)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, err);
+  }
+}
 
 export interface UcastOptions {
   readonly iface: string;
-  /** IPv4 literal. */
+  /** IPv4 literal or host name. */
   readonly peer: string;
   readonly port: number;
 }
@@ -82,6 +102,10 @@ export class UcastMedium extends UdpMedium {
   private tx: dgram.Socket | undefined;
   private joined: { readonly receiver: SharedReceiver; readonly member: Member } | undefined;
 
+  private opened: OpenedInterface | undefined;
+  /** The peer's IPv4 address: as written, or what its name resolved to when the medium opened. */
+  private peerAddress = '';
+
   constructor(
     private readonly opts: UcastOptions,
     nowMs?: () => number,
@@ -90,8 +114,11 @@ export class UcastMedium extends UdpMedium {
   }
 
   protected async open(listener: MediumListener, problems: ProblemReporter): Promise<void> {
-    if (!isIpv4(this.opts.peer)) throw mediumError(this.kind, this.name, `peer ${JSON.stringify(this.opts.peer)} is not an IPv4 address`);
+    this.peerAddress = await resolvePeer(this.opts.peer, this);
+    if (this.peerAddress !== this.opts.peer) problems.report('peer-resolved', `peer ${this.opts.peer} is ${this.peerAddress}`, 'info');
     const ifa = requireInterface(this.kind, this.name, this.opts.iface);
+    this.opened = ifa;
+    warnIfDown(this.kind, this.opts.iface, ifa.down, problems);
     this.tx = udp4(false);
     await bindSocket(this.tx, ifa.address, 0, this);
     watchErrors(this.tx, problems, 'send');
@@ -102,8 +129,17 @@ export class UcastMedium extends UdpMedium {
     await r.ready;
   }
 
+  protected watchedInterface(): string {
+    return this.opts.iface;
+  }
+
+  /** Renumbered: both sockets are bound to the old address. */
+  protected stale(facts: LinkFacts): boolean {
+    return renumbered(this.opened, facts);
+  }
+
   protected transmit(packet: Uint8Array, problems: ProblemReporter): void {
-    if (this.tx !== undefined) safeSend(this.tx, packet, this.opts.port, this.opts.peer, problems);
+    if (this.tx !== undefined) safeSend(this.tx, packet, this.opts.port, this.peerAddress, problems);
   }
 
   protected async shut(): Promise<void> {

@@ -1,15 +1,17 @@
 // Shared plumbing of the UDP media: interface addresses, broadcast address, rate-limited problems, sends that never throw.
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import os from 'node:os';
 import { HbError } from '../core/errors.js';
 import { MAX_MESSAGE_BYTES } from '../wire/index.js';
+import { freshSnapshot, linkDownReason, linkFacts, type LinkFacts } from './link-facts.js';
+import { watchLink } from './link-watch.js';
 import type { MediumAdapter, MediumKind, MediumListener, OutboundFrame } from './medium.js';
 
 /** Heartbeat's MAXMSG: larger datagrams are dropped on receive and refused on send. */
 export const MAX_DATAGRAM_BYTES = MAX_MESSAGE_BYTES;
 /** Receive buffer asked for (enlargeReceiveBuffer). */
 export const RECEIVE_BUFFER_BYTES = 1 << 20;
+/** After a link or address event, wait this long for the rest of its burst before looking. */
+export const CHECK_DELAY_MS = 50;
 /** At most one line per problem kind per this long (MediumListener.problem). */
 export const PROBLEM_INTERVAL_MS = 10_000;
 
@@ -47,32 +49,45 @@ export function broadcastAddress(address: string, netmask: string): string {
 }
 
 /**
- * Whether the interface exists in this process's network namespace. /proc/net/dev lists every interface,
- * up or down, with or without addresses (os.networkInterfaces() only shows those that are up with an
- * address). Undefined where /proc is not readable.
+ * The interface's first IPv4 address (Heartbeat's SIOCGIFADDR: the primary one) and its broadcast address,
+ * or a cause for mediumError. Read from the kernel (link-facts.ts): an interface without carrier, or even
+ * administratively down, still has its address, as it has for Heartbeat; `down` then says why no traffic
+ * flows yet (the medium starts anyway and warns once).
  */
-function interfaceExists(iface: string): boolean | undefined {
-  try {
-    const text = fs.readFileSync('/proc/net/dev', 'utf8');
-    return text.split('\n').some((line) => line.split(':')[0]?.trim() === iface);
-  } catch {
-    return undefined;
+export function lookupInterface(iface: string): OpenedInterface | { readonly error: string } {
+  const f = linkFacts(iface);
+  if (!f.exists) return { error: 'no such interface' };
+  const v4 = f.ipv4[0];
+  if (v4 === undefined) return { error: 'interface has no IPv4 address' };
+  return { address: v4.address, netmask: prefixToNetmask(v4.prefixLength), broadcast: v4.broadcast, down: linkDownReason(f), ifindex: f.ifindex };
+}
+
+/** What a medium opened with: its address and broadcast, the index of the interface, why it was down if it was. */
+export interface OpenedInterface extends InterfaceAddress {
+  readonly down: string | undefined;
+  readonly ifindex: number | undefined;
+}
+
+/** The interface now has another primary IPv4 address (or broadcast) than the one a medium opened with. */
+export function renumbered(opened: InterfaceAddress | undefined, facts: LinkFacts): boolean {
+  const now = facts.ipv4[0];
+  return opened !== undefined && now !== undefined && (now.address !== opened.address || now.broadcast !== opened.broadcast);
+}
+
+function prefixToNetmask(prefixLength: number): string {
+  const m = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+  return intToIpv4(m);
+}
+
+/** One warning when a medium opens on a link that cannot carry traffic yet: it starts anyway, as Heartbeat's does. */
+export function warnIfDown(kind: MediumKind, iface: string, down: string | undefined, problems: ProblemReporter): void {
+  if (down !== undefined) {
+    queueMicrotask(() => problems.report('link-down-at-start', `${iface}: ${down}; the medium is open and heartbeats flow as soon as the link comes up (${kind})`, 'warn'));
   }
 }
 
-/**
- * The interface's first IPv4 address (Heartbeat's SIOCGIFADDR: the primary one) and its broadcast address,
- * or a cause for mediumError.
- */
-export function lookupInterface(iface: string): InterfaceAddress | { readonly error: string } {
-  const v4 = (os.networkInterfaces()[iface] ?? []).find((a) => a.family === 'IPv4');
-  if (v4 !== undefined) return { address: v4.address, netmask: v4.netmask, broadcast: broadcastAddress(v4.address, v4.netmask) };
-  if (interfaceExists(iface) === false) return { error: 'no such interface' };
-  return { error: 'interface has no IPv4 address (or is down)' };
-}
-
 /** Like lookupInterface, but throws the start() error. */
-export function requireInterface(kind: MediumKind, name: string, iface: string): InterfaceAddress {
+export function requireInterface(kind: MediumKind, name: string, iface: string): OpenedInterface {
   const found = lookupInterface(iface);
   if ('error' in found) throw mediumError(kind, name, found.error);
   return found;
@@ -87,12 +102,12 @@ export class ProblemReporter {
 
   constructor(
     private readonly prefix: string,
-    private readonly sink: (text: string) => void,
+    private readonly sink: (text: string, level: 'err' | 'warn' | 'info') => void,
     private readonly nowMs: () => number = () => performance.now(),
     private readonly intervalMs: number = PROBLEM_INTERVAL_MS,
   ) {}
 
-  report(kind: string, text: string): void {
+  report(kind: string, text: string, level: 'err' | 'warn' | 'info' = 'err'): void {
     const now = this.nowMs();
     const e = this.last.get(kind);
     if (e !== undefined && now - e.atMs < this.intervalMs) {
@@ -102,7 +117,7 @@ export class ProblemReporter {
     const more = e !== undefined && e.suppressed > 0 ? ` (${e.suppressed} more since the last report)` : '';
     this.last.set(kind, { atMs: now, suppressed: 0 });
     try {
-      this.sink(`${this.prefix}: ${text}${more}`);
+      this.sink(`${this.prefix}: ${text}${more}`, level);
     } catch {
       /* a listener that throws must not break the medium */
     }
@@ -249,12 +264,18 @@ export function udp4(reuseAddr: boolean): dgram.Socket {
   return dgram.createSocket({ type: 'udp4', reuseAddr });
 }
 
-export type UdpKind = 'bcast' | 'ucast' | 'mcast';
+export type UdpKind = 'bcast' | 'ucast' | 'mcast' | 'ucast6' | 'mcast6';
 
 /**
- * The life cycle the three UDP media share: new → starting → open → closed (also on a failed start).
+ * The life cycle the UDP media share: new → starting → open → closed (also on a failed start).
  * Subclasses open their sockets in open(), send in transmit() and release everything in shut(), which must be
  * idempotent (close() during start and a failed start may both call it).
+ *
+ * While open, a medium watches its interface's link and address events (link-watch.ts). After each burst of
+ * events it reads the interface's facts once and asks stale(facts): a medium whose sockets depend on the
+ * interface's index (multicast membership) or address (a socket bound to it) answers true when that changed —
+ * the interface was deleted and re-created, or renumbered — and is then re-opened: shut(), open() again, one
+ * line in the log. A re-open that fails (no address yet) is retried at the next event, never on a timer.
  */
 export abstract class UdpMedium implements MediumAdapter {
   abstract readonly kind: UdpKind;
@@ -262,6 +283,12 @@ export abstract class UdpMedium implements MediumAdapter {
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private problems: ProblemReporter | undefined;
+  private listener: MediumListener | undefined;
+  private unwatch: (() => void) | undefined;
+  private reopening: Promise<void> = Promise.resolve();
+  private checkQueued = false;
+  /** False after a failed re-open: the next event tries again whatever stale() says. */
+  private healthy = true;
 
   constructor(
     readonly name: string,
@@ -271,12 +298,21 @@ export abstract class UdpMedium implements MediumAdapter {
   protected abstract open(listener: MediumListener, problems: ProblemReporter): Promise<void>;
   protected abstract transmit(packet: Uint8Array, problems: ProblemReporter): void;
   protected abstract shut(): Promise<void>;
+  /** The interface this medium's sockets depend on (watched while open), or undefined for none. */
+  protected abstract watchedInterface(): string | undefined;
+  /** Whether the sockets opened last no longer fit the interface as it is now. */
+  protected abstract stale(facts: LinkFacts): boolean;
 
   async start(listener: MediumListener): Promise<void> {
     if (this.state !== 'new') throw mediumError(this.kind, this.name, this.state === 'closed' ? 'closed' : 'already started');
     this.state = 'starting';
-    const problems = new ProblemReporter(`${this.kind} ${this.name}`, (text) => listener.problem(text), this.nowMs);
+    const problems = new ProblemReporter(
+      `${this.kind} ${this.name}`,
+      (text, level) => (level === 'err' || listener.notice === undefined ? listener.problem(text) : listener.notice(level, text)),
+      this.nowMs,
+    );
     this.problems = problems;
+    this.listener = listener;
     const opening = this.open(listener, problems);
     this.starting = opening.then(() => undefined, () => undefined);
     try {
@@ -289,6 +325,39 @@ export abstract class UdpMedium implements MediumAdapter {
     // close() was called meanwhile: it waits for us, then shuts what open() made.
     if (this.closing !== undefined) throw mediumError(this.kind, this.name, 'closed while starting');
     this.state = 'open';
+    const iface = this.watchedInterface();
+    if (iface !== undefined) this.unwatch = watchLink(iface, () => this.queueCheck());
+  }
+
+  /** Events come in bursts (a new interface: several link lines, then its addresses): one check per burst. */
+  private queueCheck(): void {
+    if (this.checkQueued) return;
+    this.checkQueued = true;
+    setTimeout(() => {
+      this.checkQueued = false;
+      this.reopening = this.reopening.then(() => this.check());
+    }, CHECK_DELAY_MS);
+  }
+
+  private async check(): Promise<void> {
+    const iface = this.watchedInterface();
+    const problems = this.problems;
+    const listener = this.listener;
+    if (this.state !== 'open' || iface === undefined || problems === undefined || listener === undefined) return;
+    const facts = freshSnapshot().link(iface);
+    if (!facts.exists) return; // gone for now: its re-creation is another event
+    if (this.healthy && !this.stale(facts)) return;
+    await this.shut();
+    try {
+      if (this.state !== 'open') return;
+      await this.open(listener, problems);
+      this.healthy = true;
+      problems.report('reopened', `${iface} changed (index ${facts.ifindex ?? '?'}${facts.ipv4[0] ? `, ${facts.ipv4[0].address}` : ''}): medium re-opened`, 'info');
+    } catch (err) {
+      this.healthy = false;
+      await this.shut();
+      problems.report('reopen-failed', `${iface} changed, but the medium cannot be re-opened yet: ${errorText(err)}; trying again at its next change`, 'warn');
+    }
   }
 
   send(frame: OutboundFrame): void {
@@ -298,8 +367,11 @@ export abstract class UdpMedium implements MediumAdapter {
 
   close(): Promise<void> {
     this.state = 'closed';
+    this.unwatch?.();
+    this.unwatch = undefined;
     this.closing ??= (async () => {
       await this.starting;
+      await this.reopening;
       await this.shut();
     })();
     return this.closing;

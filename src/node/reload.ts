@@ -57,6 +57,8 @@ const DIRECTIVE_KIND: Readonly<Record<string, ReloadKind>> = {
   mcast: 'members',
   mcast6: 'members',
   ucast: 'members',
+  ucast6: 'members',
+  ping6: 'members',
   serial: 'members',
   baud: 'members',
   udpport: 'members',
@@ -89,6 +91,8 @@ const DERIVED: Partial<Record<keyof ClusterConfig, string>> = {
   traditionalCompression: 'traditional_compression', uuidFrom: 'uuidfrom', hbGenMethod: 'hbgenmethod',
   logBadPack: 'log_badpack',
 };
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** A stable text of a configuration value (Maps, Sets and byte arrays included) for comparison. */
 export function canonical(v: unknown): string {
@@ -129,6 +133,11 @@ export function planReload(running: ClusterConfig, next: ClusterConfig): ReloadP
     const directive = DERIVED[field] ?? field;
     if (seen.has(directive) || changes.some((c) => c.what === directive)) continue;
     changes.push({ what: directive, kind: DIRECTIVE_KIND[directive] ?? 'restart' });
+  }
+  // A ucast peer written as a host name is resolved again at each reload (its address may have changed in
+  // DNS or /etc/hosts while ha.cf did not): the media are re-opened.
+  if (!changes.some((c) => c.kind === 'members') && next.media.some((m) => m.kind === 'ucast' && !IPV4.test(m.peer))) {
+    changes.push({ what: 'ucast peer names (resolved again)', kind: 'members' });
   }
   const has = (k: ReloadKind): boolean => changes.some((c) => c.kind === k);
   return {

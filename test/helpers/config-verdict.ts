@@ -36,6 +36,8 @@ export interface ConfigSetMeta {
   readonly realNamesCulprit?: boolean;
   readonly realSays?: string;
   readonly quirk?: string;
+  /** false: eth0 exists, is up and has its address, but has no carrier (its veth peer is down). Default true. */
+  readonly carrier?: boolean;
 }
 
 export interface ConfigSet {
@@ -64,7 +66,7 @@ function checkMeta(name: string, raw: unknown): ConfigSetMeta {
   };
   if (typeof raw !== 'object' || raw === null) return bad('is not an object');
   const m = raw as Record<string, unknown>;
-  const known = new Set(['node', 'verdict', 'mode', 'note', 'culprit', 'realNamesCulprit', 'realSays', 'quirk']);
+  const known = new Set(['node', 'verdict', 'mode', 'note', 'culprit', 'realNamesCulprit', 'realSays', 'quirk', 'carrier']);
   for (const k of Object.keys(m)) if (!known.has(k)) bad(`has an unknown field "${k}"`);
   const str = (k: string, required: boolean): string | undefined => {
     const v = m[k];
@@ -83,6 +85,8 @@ function checkMeta(name: string, raw: unknown): ConfigSetMeta {
   if (realNamesCulprit !== undefined && typeof realNamesCulprit !== 'boolean') bad('field "realNamesCulprit" must be boolean');
   const realSays = str('realSays', verdict === 'reject');
   const quirk = str('quirk', false);
+  const carrier = m['carrier'];
+  if (carrier !== undefined && typeof carrier !== 'boolean') bad('field "carrier" must be boolean');
   return {
     node,
     verdict,
@@ -92,6 +96,7 @@ function checkMeta(name: string, raw: unknown): ConfigSetMeta {
     ...(typeof realNamesCulprit === 'boolean' ? { realNamesCulprit } : {}),
     ...(realSays !== undefined ? { realSays } : {}),
     ...(quirk !== undefined ? { quirk } : {}),
+    ...(typeof carrier === 'boolean' ? { carrier } : {}),
   };
 }
 
@@ -128,26 +133,40 @@ function judge(result: RunResult, who: string): VerdictRun {
 }
 
 /** The real Heartbeat 3.0.6's verdict on configDir (see the top of this file for how). */
-export async function realVerdict(configDir: string, node: string, timeoutMs = 10_000): Promise<VerdictRun> {
+/**
+ * Setup lines that take eth0's carrier away (its veth peer goes down; eth0 stays up with its address) and wait,
+ * bounded, until the kernel reports it (operstate follows the carrier through deferred linkwatch work).
+ */
+export function noCarrierSetup(): string[] {
+  return [
+    'ip link set veth1 down',
+    // /sys shows the host's interfaces here (it was not remounted): ask netlink.
+    'i=0; until ip -o link show dev eth0 | grep -q NO-CARRIER || [ $i -ge 100 ]; do sleep 0.02; i=$((i+1)); done',
+    'ip -o link show dev eth0 | grep -q NO-CARRIER',
+  ];
+}
+
+export async function realVerdict(configDir: string, node: string, timeoutMs = 10_000, carrier = true): Promise<VerdictRun> {
   const result = await runInFreshNamespaces([REAL_HEARTBEAT, '-r'], {
     hostname: node,
     eth0: VERDICT_ETH0,
     binds: [{ source: configDir, target: '/etc/ha.d' }],
     tmpfs: ['/run', '/var/log'],
     // "heartbeat -r" wants a running heartbeat to signal: point it at itself (PID 1 ignores the SIGHUP).
-    setup: ['echo 1 > /run/heartbeat.pid', 'mkdir -p /run/heartbeat'],
+    setup: ['echo 1 > /run/heartbeat.pid', 'mkdir -p /run/heartbeat', ...(carrier ? [] : noCarrierSetup())],
     timeoutMs,
   });
   return judge(result, 'real heartbeat');
 }
 
 /** heartbeat-ts's verdict: `heartbeat --check-config --config-dir DIR --node-name NODE`, same namespaces. */
-export async function ourVerdict(configDir: string, node: string, timeoutMs = 15_000): Promise<VerdictRun> {
+export async function ourVerdict(configDir: string, node: string, timeoutMs = 15_000, carrier = true): Promise<VerdictRun> {
   const argv = [process.execPath, cliPath('heartbeat'), '--check-config', '--config-dir', configDir, '--node-name', node];
   const result = await runInFreshNamespaces(argv, {
     hostname: node,
     eth0: VERDICT_ETH0,
     tmpfs: ['/run', '/var/log'],
+    setup: carrier ? [] : noCarrierSetup(),
     timeoutMs,
   });
   return judge(result, 'heartbeat-ts');

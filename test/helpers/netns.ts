@@ -29,7 +29,7 @@
  * Rules this file enforces or follows (see the project's network rules):
  *   - Nothing is ever added to the root namespace: every `ip` command names its namespace (`ip -n NS`) or
  *     runs inside a fresh one. Veths are created inside the bridge namespace and their peer is moved to
- *     the node. Addresses must lie in 198.51.100.0/24 or 203.0.113.0/24 (checked).
+ *     the node. Addresses must lie in 198.51.100.0/24 or 203.0.113.0/24, or 2001:db8::/32 for IPv6 (checked).
  *   - Names are unique per run: hbts-<label>-<our pid>-<seq>-<node>. A crashed run's leftovers never
  *     collide with ours; cleanupStaleLabs() removes those whose creator pid is gone.
  *   - Processes are started by us and killed by PID (or by the process group / PID namespace we created),
@@ -80,8 +80,20 @@ const ALLOWED_NETS: readonly { readonly prefix: string; readonly name: string }[
   { prefix: '203.0.113.', name: '203.0.113.0/24' },
 ];
 
-/** Throws unless cidr is "a.b.c.d/len" inside one of the two documentation networks tests may use. */
+/** The IPv6 documentation prefix, the only IPv6 network tests may use (never fd00::/8). */
+const ALLOWED_NET6 = { prefix: '2001:db8:', name: '2001:db8::/32' };
+
+/**
+ * Throws unless cidr is "a.b.c.d/len" inside one of the two IPv4 documentation networks tests may use, or an
+ * IPv6 "2001:db8:…/len" (len 32 to 128) inside 2001:db8::/32.
+ */
 export function assertTestAddress(cidr: string): void {
+  if (cidr.includes(':')) {
+    const m = /^([0-9a-f:]+)\/(\d{1,3})$/i.exec(cidr);
+    const ok = m !== null && (m[1] ?? '').toLowerCase().startsWith(ALLOWED_NET6.prefix) && Number(m[2]) >= 32 && Number(m[2]) <= 128;
+    if (!ok) throw new Error(`address ${cidr} is not allowed: IPv6 tests use only ${ALLOWED_NET6.name}`);
+    return;
+  }
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
   const octetsOk = m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) >= 24 && Number(m[5]) <= 32;
   if (!octetsOk || !ALLOWED_NETS.some((n) => cidr.startsWith(n.prefix))) {

@@ -1,7 +1,7 @@
 // Conformance: for every config set, the real Heartbeat 3.0.6 and `heartbeat --check-config` give the verdict in meta.json.
 //
 // Each set runs twice, each time in fresh PID+UTS+mount+net namespaces with hostname = meta.node and a veth
-// eth0 at 198.51.100.11/24 (see helpers/config-verdict.ts): once `heartbeat -r` of the real daemon with the
+// eth0 at 198.51.100.11/24 (see helpers/config-verdict.ts; without carrier when meta.carrier is false): once `heartbeat -r` of the real daemon with the
 // set bound on /etc/ha.d, once our CLI on the same copy. Both must match meta.verdict; for rejects both
 // outputs must name meta.culprit (the real one only where it names anything: realNamesCulprit), and the real
 // output must still contain meta.realSays, so the fixtures stay true to the daemon they describe.
@@ -88,8 +88,8 @@ test('config verdicts: the real Heartbeat 3.0.6 and heartbeat-ts agree on every 
   const started = Date.now();
   const outcomes = await mapLimit(sets, CONCURRENCY, async (set): Promise<Outcome> => {
     const copy = copyConfigSet(set, work);
-    const real = await realVerdict(copy, set.meta.node);
-    const ours = await ourVerdict(copy, set.meta.node);
+    const real = await realVerdict(copy, set.meta.node, undefined, set.meta.carrier ?? true);
+    const ours = await ourVerdict(copy, set.meta.node, undefined, set.meta.carrier ?? true);
     return { set, real, ours };
   });
   t.diagnostic(`${sets.length} config sets judged in ${Date.now() - started} ms (concurrency ${CONCURRENCY})`);

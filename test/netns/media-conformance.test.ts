@@ -202,7 +202,7 @@ test('UDP media refuse to start on an interface without an IPv4 address, saying 
   ];
   for (const m of media) {
     await assert.rejects(startMediaPeer(lab, 'alpha', m), (err: Error) => {
-      assert.equal(err.message, `${m.kind} noaddr0: interface has no IPv4 address (or is down)`);
+      assert.equal(err.message, `${m.kind} noaddr0: interface has no IPv4 address`);
       return true;
     });
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanupStaleLabs, createLab, runInFreshNamespaces, isAlive, run, runOk, type Lab } from '../helpers/netns.js';
+import { assertTestAddress, cleanupStaleLabs, createLab, runInFreshNamespaces, isAlive, run, runOk, type Lab } from '../helpers/netns.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 
 /** `sleep 31.<our pid>`: the forker's children, found by their command line. */
@@ -131,4 +131,11 @@ test('leftovers of a crashed run (creator pid gone) are swept away; live runs ar
   assert.ok(!removed.includes(live));
   const names = (await run(['ip', 'netns', 'list'])).stdout;
   assert.ok(!names.includes(stale) && names.includes(live), names);
+});
+
+test('test addresses: the two IPv4 documentation nets and IPv6 2001:db8::/32 only', () => {
+  for (const ok of ['198.51.100.11/24', '203.0.113.12/32', '2001:db8::11/64', '2001:DB8:1::12/64', '2001:db8::1/128']) assert.doesNotThrow(() => assertTestAddress(ok), ok);
+  for (const bad of ['192.0.2.5/24', '10.0.0.1/24', 'fd00::1/64', 'fe80::1/64', '2001:db9::1/64', '2001:db8::1/16', '::1/128', '2001:db8::1']) {
+    assert.throws(() => assertTestAddress(bad), /not allowed/, bad);
+  }
 });

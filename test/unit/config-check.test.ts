@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { checkConfig, type CheckResult } from '../../src/config/check.js';
 import { CONFIG_CODES } from '../../src/config/codes.js';
 import { DIRECTIVE_SUPPORT, LEGAL_DIRECTIVES } from '../../src/config/directives.js';
-import { fakeHost } from '../../src/config/host-facts.js';
+import { fakeHost, type HostFacts } from '../../src/config/host-facts.js';
 import { parseResourceSpec } from '../../src/config/haresources.js';
 import { parseTime } from '../../src/config/time-value.js';
 import { formatDiagnostic } from '../../src/core/diagnostic.js';
@@ -20,7 +20,7 @@ const BASE = 'logfacility local0\nkeepalive 1\ndeadtime 10\ninitdead 20\nbcast e
 const RES = 'alpha 198.51.100.10 httpd\n';
 const KEYS = 'auth 1\n1 sha1 secret\n';
 
-function check(haCf: string, opts: { res?: string | undefined; keys?: string | undefined; mode?: number; node?: string } = {}): CheckResult {
+function check(haCf: string, opts: { res?: string | undefined; keys?: string | undefined; mode?: number; node?: string; host?: HostFacts } = {}): CheckResult {
   return checkConfig(
     {
       haCf: { path: 'ha.cf', text: haCf },
@@ -28,7 +28,7 @@ function check(haCf: string, opts: { res?: string | undefined; keys?: string | u
       authkeys: { path: 'authkeys', text: 'keys' in opts ? opts.keys : KEYS, mode: opts.mode ?? 0o600 },
     },
     opts.node ?? 'alpha',
-    HOST,
+    opts.host ?? HOST,
   );
 }
 
@@ -71,6 +71,7 @@ const PRODUCERS: Record<keyof typeof CONFIG_CODES, () => CheckResult> = {
   HA_CFG_TIMING: () => check(`${BASE}deadtime 2\n`),
   HA_CFG_TIMING_ADVICE: () => check(`${BASE}deadtime 3\ninitdead 5\n`),
   HA_CFG_NO_INTERFACE: () => check(`${BASE}bcast eth9\n`),
+  HA_CFG_LINK_DOWN: () => check(BASE, { host: fakeHost({ interfaces: ['lo', 'eth0'], noCarrier: ['eth0'] }) }),
   HA_CFG_BAD_MEDIUM: () => check(`${BASE}mcast eth0 239.0.0.1 694 5 0\n`),
   HA_CFG_BAD_SERIAL: () => check(`${BASE}serial ttyS0\n`),
   HA_CFG_BAD_HOST: () => check(`${BASE}ping router.example.org\n`),

@@ -11,8 +11,7 @@ import { fakeHost } from '../../src/config/host-facts.js';
 import { formatDiagnostic } from '../../src/core/diagnostic.js';
 import { loadConfigSets } from '../helpers/config-verdict.js';
 
-/** The verdict namespace: lo and eth0, Debian's heartbeat package, the usual users and devices. */
-export const VERDICT_HOST = fakeHost({
+const VERDICT_FACTS = {
   interfaces: ['lo', 'eth0'],
   files: {
     '/usr/libexec/heartbeat/ipfail': 'executable',
@@ -23,7 +22,12 @@ export const VERDICT_HOST = fakeHost({
   },
   users: ['root', 'hacluster', 'nobody'],
   groups: ['root', 'haclient', 'nogroup'],
-});
+} as const;
+
+/** The verdict namespace: lo and eth0, Debian's heartbeat package, the usual users and devices. */
+export const VERDICT_HOST = fakeHost(VERDICT_FACTS);
+/** The same with eth0 up and addressed but without carrier (meta.carrier false). */
+const NO_CARRIER_HOST = fakeHost({ ...VERDICT_FACTS, noCarrier: ['eth0'] });
 
 function read(dir: string, name: string): string | undefined {
   const f = path.join(dir, name);
@@ -39,9 +43,11 @@ for (const set of loadConfigSets()) {
         authkeys: { path: 'authkeys', text: read(set.dir, 'authkeys'), mode: parseInt(set.meta.mode, 8) },
       },
       set.meta.node,
-      VERDICT_HOST,
+      set.meta.carrier === false ? NO_CARRIER_HOST : VERDICT_HOST,
     );
     const out = r.diagnostics.map(formatDiagnostic).join('\n');
+    // Without carrier Heartbeat starts; we start too, and say once per medium why nothing flows yet.
+    if (set.meta.carrier === false) assert.match(out, /warning HA_CFG_LINK_DOWN: .*no carrier/, out);
     assert.equal(r.config === undefined ? 'reject' : 'accept', set.meta.verdict, `${set.meta.note}\n${out}`);
     if (set.meta.culprit !== undefined) assert.ok(out.includes(set.meta.culprit), `culprit ${set.meta.culprit} not named:\n${out}`);
   });

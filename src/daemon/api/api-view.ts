@@ -183,8 +183,12 @@ function describeMedium(m: ClusterConfig['media'][number]): string {
       return `ping ${m.host}`;
     case 'ping_group':
       return `ping_group ${m.name} ${m.hosts.join(' ')}`;
-    default:
-      return `${m.kind} ${m.text}`;
+    case 'ucast6':
+      return `ucast6 ${m.iface} ${m.peer}`;
+    case 'mcast6':
+      return `mcast6 ${m.iface} ${m.group} ${m.port}`;
+    case 'ping6':
+      return `ping6 ${m.host}`;
   }
 }
 
@@ -194,6 +198,8 @@ function linkName(m: ClusterConfig['media'][number]): string | undefined {
     case 'bcast':
     case 'ucast':
     case 'mcast':
+    case 'ucast6':
+    case 'mcast6':
       return m.iface;
     case 'serial':
       return m.device;
