@@ -12,6 +12,7 @@ import { renderCib } from './render-cib.js';
 import { renderCorosync } from './render-corosync.js';
 import { renderCrmsh } from './render-crmsh.js';
 import { renderPcs } from './render-pcs.js';
+import type { PacemakerModel } from './model.js';
 
 export type OutputFormat = 'cib' | 'crmsh' | 'pcs' | 'all';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['cib', 'crmsh', 'pcs', 'all'];
@@ -36,6 +37,8 @@ export interface ConvertResult {
   /** The check's diagnostics, then the monitors file's. */
   readonly diagnostics: readonly Diagnostic[];
   readonly warnings: readonly string[];
+  /** What the files say, for tests and tools; undefined when the input has errors. */
+  readonly model?: PacemakerModel;
 }
 
 export function convert(req: ConvertRequest): ConvertResult {
@@ -77,5 +80,5 @@ export function convert(req: ConvertRequest): ConvertResult {
   if (req.format === 'pcs' || req.format === 'all') files.push(['pcs.sh', renderPcs(built.model, header)]);
   const notesHeader = [`Moving the Heartbeat cluster in ${req.source} to Pacemaker + Corosync`, `Written by "hbctl to-pacemaker": ${files.map(([n]) => n).join(', ')}, NOTES.txt.`];
   files.push(['NOTES.txt', renderNotes({ config, model: built.model, monitors, warnings, header: notesHeader })]);
-  return { files, diagnostics, warnings };
+  return { files, diagnostics, warnings, model: built.model };
 }

@@ -1,0 +1,95 @@
+// Pacemaker 2.1's own tools judge every generated cib.xml: crm_verify finds nothing, and crm_simulate places
+// each haresources group on its home node with its resources together, started in haresources order, and on
+// the other node when the home node is offline.
+//
+// Every config set Heartbeat accepts, plus the extra inputs (test/fixtures/to-pacemaker/inputs). Needs
+// pacemaker-cli-utils (crm_verify, crm_simulate, crm_mon); with CI=true a missing tool is a failure.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { convertibles, convertSet } from '../helpers/to-pacemaker.js';
+import { simulate, verifyFindings, type Placement } from '../helpers/pacemaker-sim.js';
+import { requireCommands } from '../helpers/privileges.js';
+import type { Group, PacemakerModel } from '../../src/pacemaker/model.js';
+import { parseHaresources } from '../../src/config/haresources.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-pcmk-sim-'));
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const TOOLS = ['crm_verify', 'crm_simulate', 'crm_mon'];
+
+/** A promotable clone gets a promotion score on every node, highest where its group's home is. */
+function promotionScores(m: PacemakerModel): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const c of m.clones.filter((x) => x.promotable)) {
+    const col = m.colocations.find((x) => x.withRsc === c.id);
+    const home = m.groups.find((g) => g.id === col?.rsc)?.home;
+    out.set(c.primitive.id, new Map(m.nodes.map((n) => [n.name, n.name === home ? 10_000 : 5_000])));
+  }
+  return out;
+}
+
+/** The group's members all run on one node, `where` (or on one node outside `notOn`), started in order. */
+function assertTogether(g: Group, p: Placement, where: { on?: string; notOn?: string }, label: string): void {
+  assert.deepEqual(p.groups.get(g.id), g.members.map((r) => r.id), `${label}: ${g.id}'s members in haresources order`);
+  const nodes = g.members.map((r) => p.resources.get(r.id) ?? ['(missing)']);
+  const first = nodes[0] ?? [];
+  assert.equal(first.length, 1, `${label}: ${g.members[0]?.id} runs on exactly one node, not ${JSON.stringify(first)}\n${p.simulateOutput}`);
+  for (const [i, n] of nodes.entries()) assert.deepEqual(n, first, `${label}: ${g.members[i]?.id} on ${JSON.stringify(n)}, with the rest of ${g.id} on ${JSON.stringify(first)}`);
+  if (where.on !== undefined) assert.equal(first[0], where.on, `${label}: ${g.id} on its home node`);
+  if (where.notOn !== undefined) assert.notEqual(first[0], where.notOn, `${label}: ${g.id} away from the offline node`);
+  for (let i = 1; i < g.members.length; i++) {
+    const then = `${g.members[i]?.id}_start_0`;
+    const before = `${g.members[i - 1]?.id}_start_0`;
+    assert.ok(p.startInputs.get(then)?.includes(before), `${label}: ${then} waits for ${before}: ${JSON.stringify(p.startInputs.get(then))}`);
+  }
+}
+
+function assertStopped(g: Group, p: Placement, label: string): void {
+  for (const r of g.members) assert.deepEqual(p.resources.get(r.id), [], `${label}: ${r.id} of ${g.id} is stopped`);
+}
+
+for (const c of convertibles()) {
+  test(`pacemaker tools on ${c.name}: crm_verify clean; groups placed together, home first, elsewhere when home is offline`, (t) => {
+    if (!requireCommands(t, TOOLS)) return;
+    const r = convertSet(c);
+    const m = r.model;
+    assert.ok(m !== undefined, JSON.stringify(r.diagnostics));
+    const dir = fs.mkdtempSync(path.join(work, `${c.name}-`));
+    const cib = path.join(dir, 'cib.xml');
+    fs.writeFileSync(cib, r.files.find(([n]) => n === 'cib.xml')?.[1] ?? '');
+
+    const v = verifyFindings(cib);
+    assert.deepEqual(v.findings, [], `crm_verify on ${c.name}:\n${v.run.output}`);
+
+    // The groups are haresources' lines, their members its resources in order (drbddisk becomes a clone).
+    const lines = parseHaresources(fs.readFileSync(path.join(c.dir, 'haresources'), 'latin1'), 'haresources', () => 'normal').groups.filter((g) => g.resources.length > 0);
+    assert.deepEqual(m.groups.map((g) => [g.home, g.members.map((p) => p.origin)]),
+      lines.map((g) => [g.node, g.resources.filter((x) => x.script !== 'drbddisk').map((x) => x.spec)]));
+
+    const names = m.nodes.map((n) => n.name);
+    const promotion = promotionScores(m);
+    const all = simulate(cib, dir, names, [], promotion);
+    assert.equal(typeof all, 'object', String(all));
+    const allUp = all as Placement;
+    for (const g of m.groups) {
+      if (g.stopped) assertStopped(g, allUp, 'all nodes up');
+      else assertTogether(g, allUp, { on: g.home }, 'all nodes up');
+    }
+
+    for (const home of [...new Set(m.groups.filter((g) => !g.stopped).map((g) => g.home))]) {
+      const label = `${home} offline`;
+      const others = names.filter((n) => n !== home);
+      const sim = simulate(cib, dir, others, [home], promotion);
+      assert.equal(typeof sim, 'object', String(sim));
+      const p = sim as Placement;
+      for (const g of m.groups) {
+        if (g.stopped || (g.home === home && others.length === 0)) assertStopped(g, p, label);
+        else if (g.home === home) assertTogether(g, p, { notOn: home }, label);
+        else assertTogether(g, p, { on: g.home }, label);
+      }
+    }
+  });
+}
