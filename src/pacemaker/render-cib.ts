@@ -55,7 +55,9 @@ function locationXml(l: Location, indent: string): string[] {
 export function renderCib(m: PacemakerModel, header: readonly string[]): string {
   const i3 = '      ';
   const lines = [
-    `<cib${attrs([['validate-with', CIB_SCHEMA], ['epoch', '1'], ['num_updates', '0'], ['admin_epoch', '0']])}>`,
+    // admin_epoch 1: a new cluster's CIB has admin_epoch 0 and a higher epoch (the DC has written its
+    // properties), so "cibadmin --replace" would refuse epoch 1 as older; admin_epoch is compared first.
+    `<cib${attrs([['validate-with', CIB_SCHEMA], ['epoch', '1'], ['num_updates', '0'], ['admin_epoch', '1']])}>`,
     ...header.map((h) => `  <!-- ${xmlEscape(h).replace(/--/g, '- -')} -->`),
     '  <configuration>',
     '    <crm_config>',
