@@ -89,3 +89,12 @@ test('--format chooses the files; corosync.conf and NOTES.txt always come', () =
   assert.deepEqual(names('crmsh'), ['corosync.conf', 'crm.txt', 'NOTES.txt']);
   assert.deepEqual(names('pcs'), ['corosync.conf', 'pcs.sh', 'NOTES.txt']);
 });
+
+test('docs/pacemaker.md shows the worked example exactly as the converter writes it', () => {
+  const doc = fs.readFileSync(path.join(GOLDEN_DIR, '..', '..', '..', 'docs', 'pacemaker.md'), 'utf8');
+  const golden = (f: string): string => fs.readFileSync(path.join(GOLDEN_DIR, 'input-example', f), 'utf8').trimEnd();
+  const notes = golden('NOTES.txt');
+  for (const block of [golden('corosync.conf'), golden('crm.txt'), notes.slice(notes.indexOf('RUNBOOK'))]) {
+    assert.ok(doc.includes(`\n${block}\n`), `docs/pacemaker.md lacks:\n${block.slice(0, 200)}`);
+  }
+});
