@@ -11,6 +11,11 @@
 // `alpha 198.51.100.10/24/eth0 httpd`, auto_failback on, ping + ipfail) with shorter timers and without the
 // serial line; the cluster runs the converter's corosync.conf and cib.xml unchanged (no-quorum-policy and
 // fencing as written: stop, and stonith-enabled=false since ha.cf has no STONITH device).
+//
+// The second test follows NOTES.txt's runbook from a running heartbeat-ts pair: bravo leaves Heartbeat and
+// starts the cluster alone (no quorum, maintenance mode, the CIB loaded) while alpha serves; the move (alpha's
+// Heartbeat stops, bravo unblocked with quorum.cancel_wait_for_all and stonith_admin --confirm); alpha joins
+// and, auto_failback on, the group comes home. Never two holders of the address.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -19,7 +24,9 @@ import { createLab, runOk, type Lab } from '../helpers/netns.js';
 import { cliPath, repoRoot } from '../helpers/paths.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { servedBy, startClient, strayAnswers } from '../helpers/web.js';
-import { powerLoss, vipHolders } from '../helpers/vip.js';
+import { powerLoss, untilHeldBy, vipHolders } from '../helpers/vip.js';
+import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
+import { longestGap } from '../helpers/web.js';
 
 const VIP = '198.51.100.10';
 const NODES = ['alpha', 'bravo'] as const;
@@ -27,13 +34,15 @@ const NODES = ['alpha', 'bravo'] as const;
 /** The example pair with lab timers: keepalive 1 s, deadtime 5 s (token 2273 ms + consensus 2728 ms). */
 function exampleConfig(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
+  // logfile: where the lab's helpers wait for heartbeat-ts's start (the runbook test runs it first).
   const haCf = fs.readFileSync(path.join(repoRoot, 'etc-ha.d', 'ha.cf'), 'utf8')
     .replace(/^(serial|baud)\s.*$/gm, '')
     .replace(/^keepalive\s.*$/m, 'keepalive 1')
     .replace(/^warntime\s.*$/m, 'warntime 3')
     .replace(/^deadtime\s.*$/m, 'deadtime 5')
     .replace(/^initdead\s.*$/m, 'initdead 10')
-    .replace(/^deadping\s.*$/m, 'deadping 5');
+    .replace(/^deadping\s.*$/m, 'deadping 5')
+    .concat('logfile /var/log/ha-log\n');
   fs.writeFileSync(path.join(dir, 'ha.cf'), haCf);
   fs.copyFileSync(path.join(repoRoot, 'etc-ha.d', 'haresources'), path.join(dir, 'haresources'));
   fs.copyFileSync(path.join(repoRoot, 'etc-ha.d', 'authkeys'), path.join(dir, 'authkeys'));
@@ -107,22 +116,11 @@ function activeOn(xml: string): Map<string, string> {
 test('the example pair on Corosync + Pacemaker from hbctl to-pacemaker: VIP and Apache on alpha, on bravo after alpha loses power', { timeout: 400_000 }, async (t) => {
   if (!requireRootAndCommands(t, ['corosync', 'corosync-keygen', 'corosync-quorumtool', 'pacemakerd', 'cibadmin', 'crm_mon', 'apache2', 'curl'])) return;
   const lab = await createLab(t, { label: 'pcmk', nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client', isolated: false }] });
-  const inDir = path.join(lab.root, 'ha.d-example');
-  const outDir = path.join(lab.root, 'pacemaker');
-  exampleConfig(inDir);
-
-  // The conversion, inside alpha (its eth0 is what ha.cf's "bcast eth0" names).
-  const conv = await lab.exec('alpha', [process.execPath, cliPath('hbctl'), 'to-pacemaker', '--config-dir', inDir, '--node-name', 'alpha', '--out', outDir,
-    '--addresses', NODES.map((n) => `${n}=${lab.node(n).ip}`).join(',')], { timeoutMs: 30_000 });
-  assert.equal(conv.exitCode, 0, conv.stderr);
+  const outDir = await convertAndPrepare(lab);
   const cib = fs.readFileSync(path.join(outDir, 'cib.xml'), 'utf8');
   assert.match(cib, /name="stonith-enabled" value="false"/);
   assert.match(cib, /name="no-quorum-policy" value="stop"/);
   assert.match(fs.readFileSync(path.join(outDir, 'corosync.conf'), 'utf8'), /two_node: 1/);
-
-  const authkey = path.join(lab.root, 'authkey');
-  await runOk(['corosync-keygen', '-l', '-k', authkey], { timeoutMs: 30_000 });
-  for (const n of NODES) await privateClusterDirs(lab, n, outDir, authkey);
 
   for (const n of NODES) lab.start(n, ['corosync', '-f']);
   await until('corosync: a quorate pair', 60_000, async () => {
@@ -159,4 +157,89 @@ test('the example pair on Corosync + Pacemaker from hbctl to-pacemaker: VIP and 
   await client.stop();
   assert.deepEqual(strayAnswers(client.samples()), []);
   t.diagnostic(`bravo served ${VIP} ${(delayMs / 1000).toFixed(2)} s after alpha's power loss (token 2273 ms + consensus 2728 ms)`);
+});
+
+/** Converts the example inside alpha and prepares both nodes' private trees; returns the output directory. */
+async function convertAndPrepare(lab: Lab): Promise<string> {
+  const inDir = path.join(lab.root, 'ha.d-example');
+  const outDir = path.join(lab.root, 'pacemaker');
+  exampleConfig(inDir);
+  const conv = await lab.exec('alpha', [process.execPath, cliPath('hbctl'), 'to-pacemaker', '--config-dir', inDir, '--node-name', 'alpha', '--out', outDir,
+    '--addresses', NODES.map((n) => `${n}=${lab.node(n).ip}`).join(',')], { timeoutMs: 30_000 });
+  assert.equal(conv.exitCode, 0, conv.stderr);
+  const authkey = path.join(lab.root, 'authkey');
+  await runOk(['corosync-keygen', '-l', '-k', authkey], { timeoutMs: 30_000 });
+  for (const n of NODES) {
+    await privateClusterDirs(lab, n, outDir, authkey);
+    for (const f of ['ha.cf', 'haresources', 'authkeys']) fs.copyFileSync(path.join(inDir, f), path.join(lab.node(n).haDir, f));
+    fs.chmodSync(path.join(lab.node(n).haDir, 'authkeys'), 0o600);
+    // heartbeat-ts's own httpd (the package installs it in /usr/lib/heartbeat-ts/resource.d); Debian's IPaddr is seeded.
+    fs.mkdirSync(path.join(lab.node(n).haDir, 'resource.d'), { recursive: true });
+    fs.copyFileSync(path.join(repoRoot, 'resource.d', 'httpd'), path.join(lab.node(n).haDir, 'resource.d', 'httpd'));
+    fs.chmodSync(path.join(lab.node(n).haDir, 'resource.d', 'httpd'), 0o755);
+  }
+  return outDir;
+}
+
+async function run(lab: Lab, node: string, argv: readonly string[]): Promise<void> {
+  const r = await lab.exec(node, argv, { timeoutMs: 30_000 });
+  assert.equal(r.exitCode, 0, `${node}: ${argv.join(' ')}: ${r.stdout}${r.stderr}`);
+}
+
+test('the NOTES.txt runbook, step by step: a heartbeat-ts pair becomes a Pacemaker pair while one node serves', { timeout: 500_000 }, async (t) => {
+  if (!requireRootAndCommands(t, ['corosync', 'corosync-keygen', 'corosync-cmapctl', 'pacemakerd', 'cibadmin', 'crm_mon', 'crm_attribute', 'stonith_admin', 'apache2', 'curl'])) return;
+  const lab = await createLab(t, { label: 'pcmkrb', nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client', isolated: false }] });
+  const outDir = await convertAndPrepare(lab);
+  const doubles: string[] = [];
+
+  // Before: the example pair on heartbeat-ts, alpha serving.
+  const hb = new Map<string, Awaited<ReturnType<typeof startOurHeartbeat>>>();
+  for (const n of NODES) hb.set(n, await startOurHeartbeat(lab, n, 30_000));
+  const client = startClient(lab, VIP, 480_000);
+  t.after(() => client.stop());
+  await servedBy(client, 'alpha', Date.now(), 120_000, lab);
+
+  // Step 4: bravo leaves Heartbeat; alpha keeps serving.
+  await hb.get('bravo')?.stop(30_000);
+  // Step 5: bravo starts Corosync and Pacemaker alone (no quorum: wait_for_all), loads the CIB and freezes it.
+  lab.start('bravo', ['corosync', '-f']);
+  lab.start('bravo', ['pacemakerd']);
+  await until('pacemaker on bravo alone', 180_000, async () => {
+    const x = await crmMon(lab, 'bravo');
+    return /<current_dc present="true"/.test(x) ? x : undefined;
+  }, () => logs(lab));
+  await run(lab, 'bravo', ['cibadmin', '--replace', '--xml-file', path.join(outDir, 'cib.xml')]);
+  await run(lab, 'bravo', ['crm_attribute', '--type', 'crm_config', '--name', 'maintenance-mode', '--update', 'true']);
+  const frozenAt = Date.now();
+  // The event to wait for: bravo's crm_mon lists the loaded group, unmanaged (maintenance) and stopped.
+  await until('bravo: the CIB loaded, in maintenance mode', 60_000, async () => {
+    const x = await crmMon(lab, 'bravo');
+    return /<resource id="apache"[^>]*managed="false"/.test(x) && /<resource id="ip_198_51_100_10"[^>]*role="Stopped"[^>]*managed="false"/.test(x) ? true : undefined;
+  }, async () => `${await crmMon(lab, 'bravo')}\n${await logs(lab)}`);
+  assert.deepEqual(await vipHolders(lab, VIP), ['alpha'], 'bravo took the address before the move');
+  assert.ok(client.samples().filter((x) => x.atMs >= frozenAt).every((x) => x.node === 'alpha'), 'alpha served throughout step 5');
+
+  // Step 6, the move: Heartbeat stops on alpha (its resources stop), bravo is unblocked and unfrozen.
+  const moveAt = Date.now();
+  await hb.get('alpha')?.stop(30_000);
+  assert.deepEqual(await vipHolders(lab, VIP), [], 'alpha released the address');
+  await run(lab, 'bravo', ['corosync-cmapctl', '-s', 'quorum.cancel_wait_for_all', 'u8', '1']);
+  await run(lab, 'bravo', ['stonith_admin', '--confirm', 'alpha']);
+  await run(lab, 'bravo', ['crm_attribute', '--type', 'crm_config', '--name', 'maintenance-mode', '--update', 'false']);
+  await servedBy(client, 'bravo', moveAt, 120_000, lab).catch(async (e: Error) => { throw new Error(`${e.message.split('\n')[0]}\n${await crmMon(lab, 'bravo')}\n${await logs(lab)}`); });
+  await untilHeldBy(lab, VIP, 'bravo', 10_000, doubles);
+  const moveGapMs = longestGap(client.samples(), moveAt);
+
+  // Step 7: alpha joins the cluster; auto_failback on (stickiness 0) brings the group home.
+  const joinAt = Date.now();
+  lab.start('alpha', ['corosync', '-f']);
+  lab.start('alpha', ['pacemakerd']);
+  await servedBy(client, 'alpha', joinAt, 240_000, lab).catch(async (e: Error) => { throw new Error(`${e.message.split('\n')[0]}\n${await crmMon(lab, 'alpha')}\n${await logs(lab)}`); });
+  await untilHeldBy(lab, VIP, 'alpha', 10_000, doubles);
+  const x = await crmMon(lab, 'alpha');
+  assert.equal((x.match(/<node name="[^"]+"[^>]*online="true"/g) ?? []).length, 2, x);
+  await client.stop();
+  assert.deepEqual(doubles, [], 'two holders of the address');
+  assert.deepEqual(strayAnswers(client.samples()), []);
+  t.diagnostic(`the move (step 6): longest client gap ${(moveGapMs / 1000).toFixed(2)} s; failback to alpha (step 7): longest gap ${(longestGap(client.samples(), joinAt) / 1000).toFixed(2)} s`);
 });
