@@ -85,7 +85,7 @@ export function renderCib(m: PacemakerModel, header: readonly string[]): string 
     '    <constraints>',
     ...m.locations.flatMap((l) => locationXml(l, i3)),
     ...m.colocations.map((c) => `${i3}<rsc_colocation${attrs([['id', c.id], ['rsc', c.rsc], ['with-rsc', c.withRsc], ['with-rsc-role', c.withRole], ['score', c.score]])}/>`),
-    ...m.orders.map((o) => `${i3}<rsc_order${attrs([['id', o.id], ['first', o.first], ['first-action', o.firstAction], ['then', o.then], ['then-action', o.thenAction]])}/>`),
+    ...m.orders.map((o) => `${i3}<rsc_order${attrs([['id', o.id], ['kind', 'Mandatory'], ['first', o.first], ['first-action', o.firstAction], ['then', o.then], ['then-action', o.thenAction]])}/>`),
     '    </constraints>',
     '    <rsc_defaults>',
     ...nvset('meta_attributes', 'rsc-options', m.rscDefaults, i3),

@@ -27,7 +27,7 @@ function primitive(p: Primitive): string {
 
 function location(l: Location): string {
   if (l.kind === 'node') return `location ${l.id} ${l.rsc} ${l.score}: ${l.node}`;
-  return `location ${l.id} ${l.rsc} rule ${l.score}: defined ${l.attribute} and ${l.attribute} gt 0`;
+  return `location ${l.id} ${l.rsc} rule ${l.score}: defined ${l.attribute} and ${l.attribute} integer:gt 0`;
 }
 
 export function renderCrmsh(m: PacemakerModel, header: readonly string[]): string {

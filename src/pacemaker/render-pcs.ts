@@ -20,23 +20,21 @@ function ops(p: Primitive): string[] {
 }
 
 function create(p: Primitive, tail: readonly string[]): string {
-  const words = ['pcs -f "$CIB" resource create', p.id, agent(p), ...kv(p.params), ...ops(p), ...(p.meta.length > 0 ? ['meta', ...kv(p.meta)] : []), ...tail];
+  // --no-default-ops: the operations are the model's (as in cib.xml and crm.txt), not the agent's defaults.
+  const words = ['pcs -f "$CIB" resource create', '--no-default-ops', p.id, agent(p), ...kv(p.params), ...ops(p), ...(p.meta.length > 0 ? ['meta', ...kv(p.meta)] : []), ...tail];
   return `# ${p.origin}\n${words.join(' ')}`;
 }
 
 function location(l: Location): string {
-  if (l.kind === 'node') {
-    return l.score.startsWith('-')
-      ? `pcs -f "$CIB" constraint location ${l.rsc} avoids ${l.node}=${l.score.slice(1)}`
-      : `pcs -f "$CIB" constraint location ${l.rsc} prefers ${l.node}=${l.score}`;
-  }
-  return `pcs -f "$CIB" constraint location ${l.rsc} rule id=${l.id} score=${l.score} defined ${l.attribute} and ${l.attribute} gt 0`;
+  // "--": a score of -INFINITY is an argument, not an option.
+  if (l.kind === 'node') return `pcs -f "$CIB" constraint location add ${l.score.startsWith('-') ? '-- ' : ''}${l.id} ${l.rsc} ${l.node} ${l.score}`;
+  return `pcs -f "$CIB" constraint location ${l.rsc} rule id=${l.id}-rule constraint-id=${l.id} score=${l.score} defined ${l.attribute} and ${l.attribute} gt integer 0`;
 }
 
 export function renderPcs(m: PacemakerModel, header: readonly string[]): string {
   const out: string[] = ['#!/bin/sh', ...header.map((h) => `# ${h}`), '#', '# Run on one node of the running cluster (pcs 0.11). It edits a copy of the CIB and pushes it once.', 'set -eu', 'CIB=$(mktemp)', 'trap \'rm -f "$CIB"\' EXIT', 'pcs cluster cib "$CIB"', ''];
   out.push(...m.properties.map(([k, v]) => `pcs -f "$CIB" property set ${shellWord(`${k}=${v}`)}`));
-  out.push(`pcs -f "$CIB" resource defaults update ${kv(m.rscDefaults).join(' ')}`);
+  out.push(`pcs -f "$CIB" resource defaults set create id=rsc-options meta ${kv(m.rscDefaults).join(' ')}`);
   for (const p of m.fencing) {
     const words = ['pcs -f "$CIB" stonith create', p.id, p.type, ...kv(p.params), ...ops(p)];
     out.push(`# ${p.origin} (a cluster-glue plugin: pcs may want --force to accept it)`, words.join(' '));
