@@ -88,7 +88,12 @@ export function writeAtomically(out: string, files: readonly (readonly [string, 
       old = `${tmp}.old`;
       fs.renameSync(out, old);
     }
-    fs.renameSync(tmp, out);
+    try {
+      fs.renameSync(tmp, out);
+    } catch (e) {
+      if (old !== undefined) fs.renameSync(old, out); // the previous output back in place
+      throw e;
+    }
     if (old !== undefined) fs.rmSync(old, { recursive: true, force: true });
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });

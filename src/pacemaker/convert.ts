@@ -6,7 +6,7 @@ import type { HostFacts } from '../config/host-facts.js';
 import type { StonithDevice } from '../config/model.js';
 import type { ScriptFacts } from './agents.js';
 import { buildModel } from './build.js';
-import { parseMonitors } from './monitors.js';
+import { parseMonitors, type MonitorsCode } from './monitors.js';
 import { renderNotes } from './notes.js';
 import { renderCib } from './render-cib.js';
 import { renderCorosync } from './render-corosync.js';
@@ -48,14 +48,14 @@ export function convert(req: ConvertRequest): ConvertResult {
   let monitors: ReturnType<typeof parseMonitors>['monitors'] = [];
   if (req.monitors !== undefined) {
     if (req.monitors.text === undefined) {
-      diagnostics.push({ file: req.monitors.path, line: 0, column: 0, code: 'PCMK_MONITORS_UNREADABLE', severity: 'error', message: `cannot read monitors: ${req.monitors.error ?? 'unreadable'}` });
+      diagnostics.push({ file: req.monitors.path, line: 0, column: 0, code: 'PCMK_MONITORS_UNREADABLE' satisfies MonitorsCode, severity: 'error', message: `cannot read monitors: ${req.monitors.error ?? 'unreadable'}` });
     } else {
       const m = parseMonitors(req.monitors.text, req.monitors.path);
       diagnostics.push(...m.diagnostics);
       const specs = new Set(config?.resourceGroups.flatMap((g) => g.resources.map((r) => r.spec)) ?? []);
       monitors = m.monitors.filter((mon) => {
         if (specs.has(mon.resource)) return true;
-        diagnostics.push({ file: req.monitors?.path ?? 'monitors', line: mon.line, column: 1, code: 'PCMK_MONITORS_UNKNOWN_RESOURCE', severity: 'warning', message: `"${mon.resource}" is not a resource in haresources (write it exactly as there); line ignored` });
+        diagnostics.push({ file: req.monitors?.path ?? 'monitors', line: mon.line, column: 1, code: 'PCMK_MONITORS_UNKNOWN_RESOURCE' satisfies MonitorsCode, severity: 'warning', message: `"${mon.resource}" is not a resource in haresources (write it exactly as there); line ignored` });
         return false;
       });
     }

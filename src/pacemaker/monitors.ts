@@ -17,6 +17,10 @@ export interface MonitorSpec {
   readonly line: number;
 }
 
+/** The stable codes of this file's diagnostics (and convert's about the monitors file). */
+export const MONITORS_CODES = ['PCMK_MONITORS_LINE', 'PCMK_MONITORS_UNKNOWN_RESOURCE', 'PCMK_MONITORS_UNREADABLE'] as const;
+export type MonitorsCode = (typeof MONITORS_CODES)[number];
+
 export const MONITOR_DEFAULTS = { intervalMs: 10_000, timeoutMs: 20_000, fall: 1, restarts: 1 } as const;
 
 export interface MonitorsResult {
@@ -28,7 +32,8 @@ export function parseMonitors(text: string, file: string): MonitorsResult {
   const monitors: MonitorSpec[] = [];
   const diagnostics: Diagnostic[] = [];
   const warn = (line: number, message: string): void => {
-    diagnostics.push({ file, line, column: 0, code: 'PCMK_MONITORS_LINE', severity: 'warning', message: `${message}; line ignored` });
+    const code: MonitorsCode = 'PCMK_MONITORS_LINE';
+    diagnostics.push({ file, line, column: 0, code, severity: 'warning', message: `${message}; line ignored` });
   };
   const seen = new Set<string>();
   text.split('\n').forEach((raw, i) => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { convertibles, convertSet, GOLDEN_DIR } from '../helpers/to-pacemaker.js';
 import { tokenTimes } from '../../src/pacemaker/render-corosync.js';
-import { parseMonitors } from '../../src/pacemaker/monitors.js';
+import { MONITORS_CODES, parseMonitors } from '../../src/pacemaker/monitors.js';
 import { toPrefixLength } from '../../src/pacemaker/agents.js';
 import { convert } from '../../src/pacemaker/convert.js';
 import { fakeHost } from '../../src/config/host-facts.js';
@@ -97,4 +97,24 @@ test('docs/pacemaker.md shows the worked example exactly as the converter writes
   for (const block of [golden('corosync.conf'), golden('crm.txt'), notes.slice(notes.indexOf('RUNBOOK'))]) {
     assert.ok(doc.includes(`\n${block}\n`), `docs/pacemaker.md lacks:\n${block.slice(0, 200)}`);
   }
+});
+
+test('the monitors diagnostics codes are stable', () => {
+  assert.deepEqual([...MONITORS_CODES], ['PCMK_MONITORS_LINE', 'PCMK_MONITORS_UNKNOWN_RESOURCE', 'PCMK_MONITORS_UNREADABLE']);
+  const r = convert({
+    files: { haCf: { path: 'ha.cf', text: 'bcast eth0\nnode alpha\nnode bravo\n' }, haresources: { path: 'haresources', text: 'alpha 198.51.100.10\n' },
+      authkeys: { path: 'authkeys', text: 'auth 1\n1 crc\n', mode: 0o600 } },
+    monitors: { path: 'monitors', text: 'httpd interval=5\n198.51.100.10 interval=x\n' },
+    nodeName: 'alpha', host: fakeHost({}), scripts: FIXED_SCRIPTS, addresses: new Map(), format: 'cib', source: 'x',
+  });
+  assert.deepEqual(r.diagnostics.filter((d) => d.file === 'monitors').map((d) => `${d.file}:${d.line} ${d.code}`), ['monitors:2 PCMK_MONITORS_LINE', 'monitors:1 PCMK_MONITORS_UNKNOWN_RESOURCE']);
+  assert.ok((r.files.find(([n]) => n === 'NOTES.txt')?.[1] ?? '').includes('"httpd" is not a resource in haresources'));
+  const unreadable = convert({
+    files: { haCf: { path: 'ha.cf', text: 'bcast eth0\nnode alpha\nnode bravo\n' }, haresources: { path: 'haresources', text: '' },
+      authkeys: { path: 'authkeys', text: 'auth 1\n1 crc\n', mode: 0o600 } },
+    monitors: { path: 'monitors', text: undefined, error: 'permission denied' },
+    nodeName: 'alpha', host: fakeHost({}), scripts: FIXED_SCRIPTS, addresses: new Map(), format: 'cib', source: 'x',
+  });
+  assert.deepEqual(unreadable.files, []);
+  assert.deepEqual(unreadable.diagnostics.filter((d) => d.file === 'monitors').map((d) => `${d.code} ${d.severity} ${d.message}`), ['PCMK_MONITORS_UNREADABLE error cannot read monitors: permission denied']);
 });
