@@ -87,7 +87,7 @@ export function parseGraphStarts(xml: string): Map<string, string[]> {
  * for a pair's survivor), then crm_mon on the resulting CIB and the graph's start orderings.
  */
 export function simulate(
-  cibFile: string, workDir: string, up: readonly string[], down: readonly string[], promotion: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map(),
+  cibFile: string, workDir: string, up: readonly string[], down: readonly string[], attributes: NodeAttributes = new Map(),
 ): Placement | string {
   const tag = `${up.join('_')}-down-${down.join('_') || 'none'}`;
   let outFile = path.join(workDir, `sim-${tag}.xml`);
@@ -96,15 +96,15 @@ export function simulate(
   let sim = run(['crm_simulate', '--xml-file', cibFile, '--simulate', '--quorum', 'true', ...nodes, '--save-output', outFile, '--save-graph', graphFile]);
   if (sim.status !== 0) return `crm_simulate exit ${String(sim.status)}:\n${sim.output}`;
   let firstGraph = '';
-  if (promotion.size > 0) {
-    // What the DRBD agent does once its replicas are in sync: set its promotion score on each node.
-    // Then a second round, from the first round's result, promotes and starts what depends on it.
-    const patched = withPromotionScores(fs.readFileSync(outFile, 'utf8'), promotion);
+  if (attributes.size > 0) {
+    // What agents do once running: the DRBD agent sets its promotion score on each node, ping sets pingd.
+    // Then a second round, from the first round's result, reacts to them (promotes, moves).
+    const patched = withNodeAttributes(fs.readFileSync(outFile, 'utf8'), attributes);
     const second = path.join(workDir, `sim-${tag}-promoted.xml`);
     fs.writeFileSync(path.join(workDir, `sim-${tag}-in.xml`), patched);
     firstGraph = fs.readFileSync(graphFile, 'utf8');
     sim = run(['crm_simulate', '--xml-file', path.join(workDir, `sim-${tag}-in.xml`), '--simulate', '--quorum', 'true', '--save-output', second, '--save-graph', graphFile]);
-    if (sim.status !== 0) return `crm_simulate (promotion round) exit ${String(sim.status)}:\n${sim.output}`;
+    if (sim.status !== 0) return `crm_simulate (node attributes round) exit ${String(sim.status)}:\n${sim.output}`;
     outFile = second;
   }
   const mon = run(['crm_mon', '--one-shot', '--output-as=xml', '--inactive'], { CIB_file: outFile });
@@ -115,16 +115,26 @@ export function simulate(
   return { resources, groups, startInputs, simulateOutput: sim.output };
 }
 
-/** Adds transient node attributes master-<rsc> (Pacemaker 2.1's promotion scores) to the status of each node named. */
-export function withPromotionScores(cibXml: string, promotion: ReadonlyMap<string, ReadonlyMap<string, number>>): string {
+/** Node → transient attributes (name → value) to write into the node's status. */
+export type NodeAttributes = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** Promotion scores (Pacemaker 2.1 names them master-<rsc>) as node attributes. */
+export function promotionAttributes(promotion: ReadonlyMap<string, ReadonlyMap<string, number>>): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const [rsc, scores] of promotion) {
+    for (const [node, score] of scores) out.set(node, new Map([...(out.get(node) ?? []), [`master-${rsc}`, String(score)]]));
+  }
+  return out;
+}
+
+/** Adds transient node attributes to the status of each node named (that has a node_state). */
+export function withNodeAttributes(cibXml: string, attributes: NodeAttributes): string {
   let xml = cibXml;
-  const byNode = new Map<string, [string, number][]>();
-  for (const [rsc, scores] of promotion) for (const [node, score] of scores) byNode.set(node, [...(byNode.get(node) ?? []), [rsc, score]]);
-  for (const [node, list] of byNode) {
+  for (const [node, attrs] of attributes) {
     const open = new RegExp(`<node_state\\b[^>]*\\suname="${node}"[^>]*>`).exec(xml);
     if (open === null) continue;
     const id = attr(open[0], 'id') ?? node;
-    const pairs = list.map(([rsc, score]) => `<nvpair id="status-${id}-master-${rsc}" name="master-${rsc}" value="${score}"/>`).join('');
+    const pairs = [...attrs].map(([name, value]) => `<nvpair id="status-${id}-${name}" name="${name}" value="${value}"/>`).join('');
     const block = `<transient_attributes id="${id}"><instance_attributes id="status-${id}">${pairs}</instance_attributes></transient_attributes>`;
     const at = open.index + open[0].length;
     xml = `${xml.slice(0, at)}${block}${xml.slice(at)}`;

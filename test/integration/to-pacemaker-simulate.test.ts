@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { convertibles, convertSet } from '../helpers/to-pacemaker.js';
-import { simulate, verifyFindings, type Placement } from '../helpers/pacemaker-sim.js';
+import { promotionAttributes, simulate, verifyFindings, type Placement } from '../helpers/pacemaker-sim.js';
 import { requireCommands } from '../helpers/privileges.js';
 import type { Group, PacemakerModel } from '../../src/pacemaker/model.js';
 import { parseHaresources } from '../../src/config/haresources.js';
@@ -70,7 +70,7 @@ for (const c of convertibles()) {
       lines.map((g) => [g.node, g.resources.filter((x) => x.script !== 'drbddisk').map((x) => x.spec)]));
 
     const names = m.nodes.map((n) => n.name);
-    const promotion = promotionScores(m);
+    const promotion = promotionAttributes(promotionScores(m));
     const all = simulate(cib, dir, names, [], promotion);
     assert.equal(typeof all, 'object', String(all));
     const allUp = all as Placement;
@@ -90,6 +90,36 @@ for (const c of convertibles()) {
         else if (g.home === home) assertTogether(g, p, { notOn: home }, label);
         else assertTogether(g, p, { on: g.home }, label);
       }
+    }
+  });
+}
+
+/** pingd on each node, with the promotion scores the DRBD agent would set. */
+function withPingd(m: PacemakerModel, pingd: Readonly<Record<string, string>>): Map<string, Map<string, string>> {
+  const out = promotionAttributes(promotionScores(m));
+  for (const [node, value] of Object.entries(pingd)) out.set(node, new Map([...(out.get(node) ?? []), ['pingd', value]]));
+  return out;
+}
+
+for (const c of convertibles()) {
+  const m = convertSet(c).model;
+  if (m === undefined || !m.clones.some((x) => x.primitive.type === 'ping')) continue;
+  test(`pacemaker tools on ${c.name}: the ipfail rule moves a group off a node that reaches no ping node, and only then`, (t) => {
+    if (!requireCommands(t, TOOLS)) return;
+    const dir = fs.mkdtempSync(path.join(work, `${c.name}-ping-`));
+    const cib = path.join(dir, 'cib.xml');
+    fs.writeFileSync(cib, convertSet(c).files.find(([n]) => n === 'cib.xml')?.[1] ?? '');
+    const names = m.nodes.map((n) => n.name);
+    for (const g of m.groups.filter((x) => !x.stopped)) {
+      const other = names.find((n) => n !== g.home) ?? g.home;
+      // The home node reaches no ping node (pingd 0), the other does: ipfail moves the group.
+      const lost = simulate(cib, dir, names, [], withPingd(m, { [g.home]: '0', [other]: '1000' }));
+      assert.equal(typeof lost, 'object', String(lost));
+      assertTogether(g, lost as Placement, { on: other }, `${g.home} without ping nodes`);
+      // Neither reaches one: nothing moves (ipfail does nothing either).
+      const none = simulate(cib, dir, names, [], withPingd(m, { [g.home]: '0', [other]: '0' }));
+      assert.equal(typeof none, 'object', String(none));
+      assertTogether(g, none as Placement, { on: g.home }, 'no node reaches a ping node');
     }
   });
 }
