@@ -40,6 +40,8 @@ export interface Placement {
   /** "then_start_0" → the start operations it waits for, from the transition graph. */
   readonly startInputs: ReadonlyMap<string, readonly string[]>;
   readonly simulateOutput: string;
+  /** The resulting CIB (status included): the input of a next step. */
+  readonly outFile: string;
 }
 
 function attr(tag: string, name: string): string | undefined {
@@ -89,7 +91,7 @@ export function parseGraphStarts(xml: string): Map<string, string[]> {
 export function simulate(
   cibFile: string, workDir: string, up: readonly string[], down: readonly string[], attributes: NodeAttributes = new Map(),
 ): Placement | string {
-  const tag = `${up.join('_')}-down-${down.join('_') || 'none'}`;
+  const tag = `${path.basename(cibFile, '.xml')}-${up.join('_')}-down-${down.join('_') || 'none'}`;
   let outFile = path.join(workDir, `sim-${tag}.xml`);
   const graphFile = path.join(workDir, `graph-${tag}.xml`);
   const nodes = [...up.flatMap((n) => ['--node-up', n]), ...down.flatMap((n) => ['--node-down', n])];
@@ -112,7 +114,7 @@ export function simulate(
   const { resources, groups } = parseCrmMon(mon.output);
   // Both rounds' starts (the first round starts what needs no promotion).
   const startInputs = new Map([...parseGraphStarts(firstGraph), ...parseGraphStarts(fs.readFileSync(graphFile, 'utf8'))]);
-  return { resources, groups, startInputs, simulateOutput: sim.output };
+  return { resources, groups, startInputs, simulateOutput: sim.output, outFile };
 }
 
 /** Node → transient attributes (name → value) to write into the node's status. */

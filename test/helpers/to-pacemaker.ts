@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { ScriptFacts } from '../../src/pacemaker/agents.js';
 import { convert, type ConvertResult } from '../../src/pacemaker/convert.js';
 import { fakeHost } from '../../src/config/host-facts.js';
+import { checkConfig } from '../../src/config/check.js';
+import type { ClusterConfig } from '../../src/config/model.js';
 import { fixturesDir } from './paths.js';
 import { loadConfigSets, type ConfigSet } from './config-verdict.js';
 
@@ -84,4 +86,13 @@ export function convertSet(c: Convertible): ConvertResult {
     format: 'all',
     source: `/etc/ha.d (${c.name})`,
   });
+}
+
+/** The checked configuration of a convertible (what Heartbeat would run), for expectations made from the input. */
+export function configOf(c: Convertible): ClusterConfig | undefined {
+  return checkConfig({
+    haCf: { path: 'ha.cf', text: read(c.dir, 'ha.cf') },
+    haresources: { path: 'haresources', text: read(c.dir, 'haresources') },
+    authkeys: { path: 'authkeys', text: read(c.dir, 'authkeys'), mode: c.mode },
+  }, c.node, c.extra ? EXTRA_HOST : VERDICT_HOST).config;
 }

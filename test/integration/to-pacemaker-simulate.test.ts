@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { convertibles, convertSet } from '../helpers/to-pacemaker.js';
+import { configOf, convertibles, convertSet } from '../helpers/to-pacemaker.js';
 import { promotionAttributes, simulate, verifyFindings, type Placement } from '../helpers/pacemaker-sim.js';
 import { requireCommands } from '../helpers/privileges.js';
 import type { Group, PacemakerModel } from '../../src/pacemaker/model.js';
@@ -20,19 +20,20 @@ after(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const TOOLS = ['crm_verify', 'crm_simulate', 'crm_mon'];
 
-/** A promotable clone gets a promotion score on every node, highest where its group's home is. */
+/**
+ * A promotable clone gets the promotion score the DRBD agent sets where its disk is UpToDate: the same on
+ * every node (then the group's preferences, home and stickiness, choose where it is promoted).
+ */
 function promotionScores(m: PacemakerModel): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
   for (const c of m.clones.filter((x) => x.promotable)) {
-    const col = m.colocations.find((x) => x.withRsc === c.id);
-    const home = m.groups.find((g) => g.id === col?.rsc)?.home;
-    out.set(c.primitive.id, new Map(m.nodes.map((n) => [n.name, n.name === home ? 10_000 : 5_000])));
+    out.set(c.primitive.id, new Map(m.nodes.map((n) => [n.name, 10_000])));
   }
   return out;
 }
 
 /** The group's members all run on one node, `where` (or on one node outside `notOn`), started in order. */
-function assertTogether(g: Group, p: Placement, where: { on?: string; notOn?: string }, label: string): void {
+function assertTogether(g: Group, p: Placement, where: { on?: string; notOn?: string; stayed?: boolean }, label: string): void {
   assert.deepEqual(p.groups.get(g.id), g.members.map((r) => r.id), `${label}: ${g.id}'s members in haresources order`);
   const nodes = g.members.map((r) => p.resources.get(r.id) ?? ['(missing)']);
   const first = nodes[0] ?? [];
@@ -40,6 +41,11 @@ function assertTogether(g: Group, p: Placement, where: { on?: string; notOn?: st
   for (const [i, n] of nodes.entries()) assert.deepEqual(n, first, `${label}: ${g.members[i]?.id} on ${JSON.stringify(n)}, with the rest of ${g.id} on ${JSON.stringify(first)}`);
   if (where.on !== undefined) assert.equal(first[0], where.on, `${label}: ${g.id} on its home node`);
   if (where.notOn !== undefined) assert.notEqual(first[0], where.notOn, `${label}: ${g.id} away from the offline node`);
+  if (where.stayed === true) {
+    // Nothing of the group was (re)started in this step: it stayed where it ran.
+    for (const r of g.members) assert.ok(!p.startInputs.has(`${r.id}_start_0`), `${label}: ${r.id} was started again`);
+    return;
+  }
   for (let i = 1; i < g.members.length; i++) {
     const then = `${g.members[i]?.id}_start_0`;
     const before = `${g.members[i - 1]?.id}_start_0`;
@@ -89,6 +95,16 @@ for (const c of convertibles()) {
         if (g.stopped || (g.home === home && others.length === 0)) assertStopped(g, p, label);
         else if (g.home === home) assertTogether(g, p, { notOn: home }, label);
         else assertTogether(g, p, { on: g.home }, label);
+      }
+      if (others.length === 0) continue;
+      // The home node comes back: auto_failback on (and legacy) → its groups go home; off → they stay.
+      const back = simulate(p.outFile, dir, [home], [], promotion);
+      assert.equal(typeof back, 'object', String(back));
+      // From ha.cf, not from the model: Heartbeat's auto_failback on and legacy fail back, off does not.
+      const failback = configOf(c)?.autoFailback !== 'off';
+      for (const g of m.groups.filter((x) => !x.stopped && x.home === home)) {
+        const where = (p.resources.get(g.members[0]?.id ?? '') ?? [])[0];
+        assertTogether(g, back as Placement, failback ? { on: home } : { on: where ?? '(stopped)', stayed: true }, `${home} back (${failback ? 'failback' : 'no failback'})`);
       }
     }
   });
