@@ -118,3 +118,12 @@ test('the monitors diagnostics codes are stable', () => {
   assert.deepEqual(unreadable.files, []);
   assert.deepEqual(unreadable.diagnostics.filter((d) => d.file === 'monitors').map((d) => `${d.code} ${d.severity} ${d.message}`), ['PCMK_MONITORS_UNREADABLE error cannot read monitors: permission denied']);
 });
+
+test('the output does not depend on which node of the pair runs the conversion', () => {
+  for (const c of all.filter((x) => ['classic-pair', 'stonith-host-other-node', 'ucast', 'input-rich', 'input-example'].includes(x.name))) {
+    const asAlpha = convertSet({ ...c, node: 'alpha' });
+    const asBravo = convertSet({ ...c, node: 'bravo' });
+    assert.ok(asAlpha.files.length > 0 && asBravo.files.length > 0, c.name);
+    assert.deepEqual(asBravo.files, asAlpha.files, c.name);
+  }
+});
