@@ -31,7 +31,7 @@
  * (Debian's tmpfiles.d does).
  * What is verified, as Heartbeat 3.0.6 verifies it (api_add_client): the uid and gid a client claims at
  * signon must be the kernel's SO_PEERCRED uid and gid (its effective ids when it called connect()), the pid
- * it claims must be the kernel's peer pid, and then `apiauth` (src/daemon/api-auth.ts) must allow that uid
+ * it claims must be the kernel's peer pid, and then `apiauth` (src/daemon/api/api-auth.ts) must allow that uid
  * or that gid for the client's name (`anon` for casual clients such as cl_status). A refusal is logged and
  * answered with Heartbeat's reason (`incorrect/false credentials`, `pid mismatch`, `client failed
  * authorization`, …).

@@ -7,6 +7,7 @@
 // GET /metrics only.
 import http from 'node:http';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Membership } from '../membership/core.js';
 import type { Action } from '../membership/types.js';
 import { getString } from '../wire/index.js';
 
@@ -194,4 +195,26 @@ export function serveMetrics(host: string, port: number, render: () => string): 
       });
     });
   });
+}
+
+/** The present state for the metrics endpoint, from the membership core: nodes, links, last-heard ages, drop counts. */
+export function membershipSnapshot(core: Membership, localNode: string, nowMs: number): MetricsSnapshot {
+  const heard = core.lastHeard();
+  const [self, ...peers] = core.nodes();
+  return {
+    localNode: self?.name ?? localNode,
+    localStatus: self?.status ?? 'init',
+    nodes: peers.map((n) => {
+      const h = heard.get(n.name);
+      const last = Math.max(h?.statusMs ?? Number.NEGATIVE_INFINITY, ...(h?.links.values() ?? []));
+      return {
+        name: n.name,
+        type: n.type,
+        status: n.status,
+        lastHeardAgeMs: Number.isFinite(last) ? Math.max(0, nowMs - last) : undefined,
+        links: [...n.links].map(([medium, status]) => ({ medium, status })),
+      };
+    }),
+    drops: core.dropCounts(),
+  };
 }

@@ -5,7 +5,7 @@ import type { Daemon } from './daemon.js';
 import { loadConfig } from './load-config.js';
 import { syslogFacilityOf, type Logger } from './log.js';
 import { planMedia } from './media-factory.js';
-import { canonical, effectiveAfterReload, planReload, type ReloadKind } from './reload.js';
+import { canonical, effectiveAfterReload, planReload, type ReloadKind } from '../node/reload.js';
 
 export interface ReloadContext {
   readonly o: { readonly configDir: string; readonly nodeName: string | undefined; readonly syslogSocket?: string | undefined };

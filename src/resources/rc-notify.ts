@@ -199,7 +199,7 @@ export function nativeConflictWarning(name: string): string {
 
 export interface RcEnvInput {
   readonly fields: readonly RcField[];
-  /** The daemon's script environment (scriptEnvironment() in daemon/script-runner.ts). */
+  /** The daemon's script environment (scriptEnvironment() in daemon/scripts/script-runner.ts). */
   readonly inherited: Readonly<Record<string, string | undefined>>;
   readonly configDir: string;
   readonly localNode: string;

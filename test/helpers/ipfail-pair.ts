@@ -8,8 +8,8 @@ import type { Lab, StartedProcess } from './netns.js';
 import { startOurHeartbeat } from './our-heartbeat.js';
 import { PAIR_KEY } from './pair-config.js';
 import { readLog, startRealHeartbeat, tail, waitForLog, writeRealConfig } from './real-heartbeat.js';
-import { lookupUser } from '../../src/daemon/respawn.js';
-import { OUR_IPFAIL } from '../../src/daemon/client-children.js';
+import { lookupUser } from '../../src/daemon/children/respawn.js';
+import { OUR_IPFAIL } from '../../src/daemon/children/client-children.js';
 
 export const IPFAIL_VIP = '198.51.100.100';
 export const PING_NODE = '198.51.100.1';

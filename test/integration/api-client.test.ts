@@ -15,7 +15,7 @@ import { fakeView, RECORDED_SITUATION, type FakeSituation } from '../helpers/api
 import { fixturesDir } from '../helpers/paths.js';
 import { checkConfig } from '../../src/config/check.js';
 import { fakeHost } from '../../src/config/host-facts.js';
-import { daemonApiView } from '../../src/daemon/api-view.js';
+import { daemonApiView } from '../../src/daemon/api/api-view.js';
 import type { NodeView } from '../../src/membership/core.js';
 import { runOurClStatus, type ClStatusAnswer } from '../helpers/our-cl-status.js';
 

@@ -10,7 +10,7 @@ import { fakeHost } from '../../src/config/host-facts.js';
 import type { ClusterConfig } from '../../src/config/model.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { formatLogLine, Logger } from '../../src/daemon/log.js';
-import { nextGeneration, parseGeneration } from '../../src/daemon/state-files.js';
+import { nextGeneration, parseGeneration } from '../../src/daemon/files/state-files.js';
 import type { MediumAdapter, MediumListener, OutboundFrame } from '../../src/media/medium.js';
 import type { Action, LogLevel } from '../../src/membership/types.js';
 

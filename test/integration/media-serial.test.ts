@@ -19,7 +19,7 @@ const SOCAT_READY_MS = 10_000;
 function requireSocat(t: TestContext): boolean {
   const r = spawnSync('socat', ['-V'], { stdio: 'ignore', timeout: 5_000 });
   if (r.status === 0) return true;
-  if (isCi()) throw new Error('needs socat: CI=true, so this test must run (install it in .ci/run)');
+  if (isCi()) throw new Error('needs socat: CI=true, so this test must run (list its Debian package in test/debian-packages.txt)');
   t.skip('needs socat');
   return false;
 }

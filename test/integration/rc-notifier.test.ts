@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LogLevel } from '../../src/membership/types.js';
-import { RcNotifier, type RcNotifierOptions } from '../../src/daemon/rc-notifier.js';
+import { RcNotifier, type RcNotifierOptions } from '../../src/daemon/scripts/rc-notifier.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState } from '../../src/resources/rc-notify.js';
 import { fixturesDir } from '../helpers/paths.js';
 import { isAlive } from '../helpers/processes.js';

@@ -16,7 +16,7 @@ import {
   scriptExists,
   type OperationResult,
   type RunOperationOptions,
-} from '../../src/daemon/script-runner.js';
+} from '../../src/daemon/scripts/script-runner.js';
 import { isAlive } from '../helpers/processes.js';
 
 const TIMEOUT_MS = 300;

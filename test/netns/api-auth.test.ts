@@ -29,7 +29,7 @@ import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { writePairConfig } from '../helpers/pair-config.js';
 import { REAL_CL_STATUS, readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
 import { distDir } from '../helpers/paths.js';
-import { parseIdFile } from '../../src/daemon/api-auth.js';
+import { parseIdFile } from '../../src/daemon/api/api-auth.js';
 
 const SOCKET = '/var/run/heartbeat/register';
 const DEADTIME_MS = 1000;

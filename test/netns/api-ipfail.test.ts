@@ -24,7 +24,7 @@ import { requireRootAndCommands } from '../helpers/privileges.js';
 import { REAL_CL_STATUS, readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
 import { untilHeldBy } from '../helpers/vip.js';
 import { cutPing, IPFAIL_VIP as VIP, PING_NODE as PING, REAL_IPFAIL as IPFAIL, restorePing, startIpfailNode, untilIpfailsTalk, writeIpfailNode } from '../helpers/ipfail-pair.js';
-import { lookupUser } from '../../src/daemon/respawn.js';
+import { lookupUser } from '../../src/daemon/children/respawn.js';
 
 /** The pid of the latest ipfail our daemon started on `node`, from its "Starting … (pid N)" line. */
 function ipfailPid(lab: Lab, node: string): number | undefined {

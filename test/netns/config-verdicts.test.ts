@@ -75,7 +75,7 @@ test('config verdicts: the real Heartbeat 3.0.6 and heartbeat-ts agree on every 
   if (!requireRootAndCommands(t, ['unshare', 'ip'])) return;
   if (!fs.existsSync(REAL_HEARTBEAT)) {
     const why = `the real Heartbeat 3.0.6 is not installed (${REAL_HEARTBEAT})`;
-    if (isCi()) throw new Error(`${why}: CI=true, so it must be (.ci/run installs the heartbeat package)`);
+    if (isCi()) throw new Error(`${why}: CI=true, so it must be (npm test as root installs the heartbeat package: test/debian-packages.txt)`);
     t.skip(why);
     return;
   }

@@ -34,7 +34,7 @@ function haveSerial(t: { skip: (m: string) => void }): boolean {
 }
 
 test('etc-ha.d passes heartbeat --check-config on both nodes', async (t) => {
-  if (!requireRootAndCommands(t, ['unshare', 'ip', 'mount']) || !haveSerial(t)) return;
+  if (!requireRootAndCommands(t, ['unshare', 'ip', 'mount', 'user:hacluster', 'group:haclient']) || !haveSerial(t)) return;
   const dir = copyExamples('ours');
   for (const node of ['alpha', 'bravo']) {
     const v = await ourVerdict(dir, node);
@@ -43,7 +43,7 @@ test('etc-ha.d passes heartbeat --check-config on both nodes', async (t) => {
 });
 
 test('Heartbeat 3.0.6 accepts etc-ha.d with Debian\'s ipfail path, and refuses the missing /usr/lib path', async (t) => {
-  if (!requireRootAndCommands(t, ['unshare', 'ip', 'mount', REAL_HEARTBEAT]) || !haveSerial(t)) return;
+  if (!requireRootAndCommands(t, ['unshare', 'ip', 'mount', REAL_HEARTBEAT, 'user:hacluster', 'group:haclient']) || !haveSerial(t)) return;
   const debian = copyExamples('real', (s) => s.replace('/usr/lib/heartbeat/ipfail', '/usr/libexec/heartbeat/ipfail'));
   const real = await realVerdict(debian, 'alpha');
   assert.equal(real.verdict, 'accept', real.output);

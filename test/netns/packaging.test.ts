@@ -25,7 +25,7 @@ const EXPECTED = [
   './etc/init.d/heartbeat', './etc/default/heartbeat', './etc/logrotate.d/heartbeat', './lib/systemd/system/heartbeat.service',
   './usr/lib/tmpfiles.d/heartbeat.conf',
   './usr/share/man/man8/heartbeat.8.gz', './usr/share/man/man1/cl_status.1.gz', './usr/share/man/man8/hbctl.8.gz',
-  './usr/share/man/man1/hb_standby.1.gz', './usr/share/man/man1/hb_takeover.1.gz',
+  './usr/share/man/man1/hb_standby.1.gz', './usr/share/man/man1/hb_takeover.1.gz', './usr/share/man/man8/ipfail.8.gz',
   './usr/share/doc/heartbeat-ts/copyright', './usr/share/doc/heartbeat-ts/examples/ha.cf',
   './usr/share/doc/heartbeat-ts/examples/haresources', './usr/share/doc/heartbeat-ts/examples/authkeys',
 ];
@@ -97,7 +97,7 @@ test('the .deb builds, installs into a scratch root, and its init script and uni
   // 4. systemd-analyze verify on the unit, with the package's files in place (ExecStart, man page).
   const haveAnalyze = (await lab.exec('alpha', ['sh', '-c', 'command -v systemd-analyze'], { timeoutMs: 5000 })).exitCode === 0;
   if (!haveAnalyze) {
-    if (isCi()) assert.fail('systemd-analyze is missing: CI installs Debian\'s systemd package (.ci/run DEBS)');
+    if (isCi()) assert.fail('systemd-analyze is missing: npm test as root installs Debian\'s systemd package (test/debian-packages.txt)');
     t.diagnostic('systemd-analyze not installed: unit not verified');
   } else {
     // Documentation=man:heartbeat(8) is checked with `man` when man-db is installed (minimal systems lack it).

@@ -1,10 +1,10 @@
-// apiauth decisions (src/daemon/api-auth.ts) as Heartbeat 3.0.6 makes them: defaults, overrides, uid OR gid, unknown names.
+// apiauth decisions (src/daemon/api/api-auth.ts) as Heartbeat 3.0.6 makes them: defaults, overrides, uid OR gid, unknown names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkConfig } from '../../src/config/check.js';
 import { fakeHost } from '../../src/config/host-facts.js';
 import type { ApiAuth } from '../../src/config/model.js';
-import { checkApiAuth, parseIdFile, resolveApiAuth, type ApiAuthClient, type ApiAuthPolicy } from '../../src/daemon/api-auth.js';
+import { checkApiAuth, parseIdFile, resolveApiAuth, type ApiAuthClient, type ApiAuthPolicy } from '../../src/daemon/api/api-auth.js';
 
 const PASSWD = [
   'root:x:0:0:root:/root:/bin/bash',

@@ -21,7 +21,10 @@ test('.ci/run finds exactly the quick-start test command of the README', () => {
     encoding: 'utf8',
   }).trim();
   assert.equal(found, 'npm test');
-  assert.match(fs.readFileSync(path.join(repoRoot, '.ci', 'run'), 'utf8'), /# the tests/);
+  const ci = fs.readFileSync(path.join(repoRoot, '.ci', 'run'), 'utf8');
+  assert.match(ci, /# the tests/);
+  assert.match(ci, /^export CI=true$/m, '.ci/run sets CI=true itself, so that a skip fails the run');
+  assert.doesNotMatch(ci, /apt-get install/, 'the Debian packages are installed by the test command, from test/debian-packages.txt');
   assert.ok(pkg.scripts['test'], 'package.json has a test script');
 });
 

@@ -1,10 +1,10 @@
-// What a reload (SIGHUP, heartbeat -r) applies: the pure decision of src/daemon/reload.ts, on configs from text.
+// What a reload (SIGHUP, heartbeat -r) applies: the pure decision of src/node/reload.ts, on configs from text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkConfig } from '../../src/config/check.js';
 import { fakeHost } from '../../src/config/host-facts.js';
 import type { ClusterConfig } from '../../src/config/model.js';
-import { effectiveAfterReload, planReload } from '../../src/daemon/reload.js';
+import { effectiveAfterReload, planReload } from '../../src/node/reload.js';
 import { lockPidFile, parsePidFile, pidFileText, readPidFile, unlockPidFile } from '../../src/daemon/lifecycle.js';
 import fs from 'node:fs';
 import os from 'node:os';

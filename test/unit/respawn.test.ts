@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DROPIT, KEEPIT, NOCHANGE } from '../../src/api/protocol.js';
-import { clientStatusAnswer, deliveryFor, type DeliveryContext } from '../../src/daemon/api-delivery.js';
+import { clientStatusAnswer, deliveryFor, type DeliveryContext } from '../../src/node/api-delivery.js';
 import {
   decideAfterExit,
   killLine,
@@ -14,7 +14,7 @@ import {
   startedLine,
   startingLine,
   type ChildHistory,
-} from '../../src/daemon/respawn.js';
+} from '../../src/daemon/children/respawn.js';
 import { finish } from '../../src/membership/outbound.js';
 import { Membership } from '../../src/membership/core.js';
 import type { Action } from '../../src/membership/types.js';

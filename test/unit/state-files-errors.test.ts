@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StateFileError, loadOrCreateUuid, nextGeneration } from '../../src/daemon/state-files.js';
+import { StateFileError, loadOrCreateUuid, nextGeneration } from '../../src/daemon/files/state-files.js';
 
 function brokenStateDir(t: { after: (fn: () => void) => void }): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-statefiles-'));

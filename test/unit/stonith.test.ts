@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LegacyProtocol } from '../../src/resources/legacy.js';
 import { ResourceProtocol, STONITH_RETRY_MS, type ResourceAction, type ResourceEngine, type ResourceEvent } from '../../src/resources/protocol.js';
-import { fenceResultOf, stonithArgv } from '../../src/daemon/stonith.js';
+import { fenceResultOf, stonithArgv } from '../../src/daemon/scripts/stonith.js';
 
 type Name = 'alpha' | 'bravo';
 const other = (n: Name): Name => (n === 'alpha' ? 'bravo' : 'alpha');

@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Resource, ResourceGroup } from '../config/model.js';
-import type { LogLevel } from '../membership/types.js';
-import { explainStatus } from '../resources/operations.js';
+import type { Resource, ResourceGroup } from '../../config/model.js';
+import type { LogLevel } from '../../membership/types.js';
+import { explainStatus } from '../../resources/operations.js';
 import {
   DEFAULT_FAILURE_POLICY,
   DEFAULT_SCRIPT_TIMEOUT_MS,
@@ -27,7 +27,8 @@ import {
   type FailurePolicy,
   type OperationOutcome,
   type PolicyLog,
-} from '../resources/failure-policy.js';
+} from '../../resources/failure-policy.js';
+import type { ResourceOp } from '../../node/coordinator.js';
 import { settleOrphans } from './orphans.js';
 import { runOperation } from './script-runner.js';
 
@@ -69,7 +70,7 @@ export interface ResourceRunnerOptions {
   readonly owner?: { readonly mark: string; readonly pid: number };
 }
 
-const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resource.d');
+const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'resource.d');
 /** Between SIGTERM and SIGKILL when an operation times out. */
 export const KILL_GRACE_MS = 2000;
 
@@ -122,6 +123,20 @@ export class ResourceRunner {
       for (const g of this.groupsOf(homes).reverse()) ok = (await this.giveGroup(g)) && ok;
       return ok;
     });
+  }
+
+  /** One operation the node coordinator asked for (src/node/coordinator.ts ResourceOp). */
+  runOp(o: ResourceOp): Promise<boolean> {
+    switch (o.op) {
+      case 'acquire':
+        return this.acquire(o.set);
+      case 'release':
+        return this.release(o.set);
+      case 'acquire-group':
+        return this.acquireGroup(o.key);
+      case 'release-group':
+        return this.releaseGroup(o.key);
+    }
   }
 
   /**

@@ -2,6 +2,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ClusterConfig } from '../../config/model.js';
+import { Membership, type MembershipOptions } from '../../membership/core.js';
 
 /** heartbeat 3.0.6 IncrGeneration: `"%15lu\n"`, read with sscanf, +1, written with O_SYNC and fsync. */
 export function formatGeneration(n: number): string {
@@ -119,4 +121,17 @@ export async function writeHostcache(stateDir: string, text: string): Promise<vo
   const tmp = `${file}.tmp`;
   await fs.promises.writeFile(tmp, text, { mode: 0o644 });
   await fs.promises.rename(tmp, file);
+}
+
+/** A membership core for this node: a new generation, its UUID and the host cache from the state directory. */
+export function newMembership(c: ClusterConfig, stateDir: string, reloaded: Partial<MembershipOptions> | undefined): Membership {
+  return new Membership({
+    localNode: c.localNode, nodes: c.nodes, keepaliveMs: c.keepaliveMs, deadtimeMs: c.deadtimeMs, warntimeMs: c.warntimeMs,
+    initdeadMs: c.initdeadMs, deadpingMs: c.deadpingMs, hopfudge: c.hopfudge, maxRexmitDelayMs: c.maxRexmitDelayMs, keys: c.authKeys,
+    generation: nextGeneration(stateDir, c.hbGenMethod),
+    uuid: loadOrCreateUuid(stateDir, c.uuidFrom, c.localNode),
+    knownUuids: readHostcache(stateDir),
+    seed: crypto.randomInt(1, 2 ** 31),
+    ...reloaded,
+  });
 }

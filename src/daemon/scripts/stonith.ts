@@ -13,9 +13,9 @@
  * 0 S_OK → `OK`, 4 S_BADHOST → `badhost`, anything else (and a timeout) → `bad`, as Initiate_Reset maps them.
  */
 import fs from 'node:fs';
-import type { StonithDevice } from '../config/model.js';
-import type { LogLevel } from '../membership/types.js';
-import type { FenceResult } from '../resources/protocol.js';
+import type { StonithDevice } from '../../config/model.js';
+import type { LogLevel } from '../../membership/types.js';
+import type { FenceResult } from '../../resources/protocol.js';
 import { runOperation, SANE_PATH, type OperationResult } from './script-runner.js';
 
 /** Debian's cluster-glue. */

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { ClassicStreamSplitter, decodeClassic, type Message } from '../wire/index.js';
+import { ClassicStreamSplitter, decodeClassic, type Message } from '../../wire/index.js';
 
 export class ControlFifo {
   private socket: net.Socket | undefined;

@@ -13,16 +13,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { BUILTIN_IPFAIL } from '../config/directives.js';
-import type { RespawnChild } from '../config/model.js';
-import type { LogLevel } from '../membership/types.js';
-import { runOperation, SANE_PATH } from './script-runner.js';
+import { BUILTIN_IPFAIL } from '../../config/directives.js';
+import type { RespawnChild } from '../../config/model.js';
+import type { LogLevel } from '../../membership/types.js';
+import { runOperation, SANE_PATH } from '../scripts/script-runner.js';
 import { decideAfterExit, killLine, lookupUser, newHistory, startedLine, startingLine, type ChildHistory, type RunAs } from './respawn.js';
 
 /** Debian ≥ 1:3.0.6-13 moved ipfail here; ha.cf files written earlier name /usr/lib/heartbeat/ipfail. */
 export const DEBIAN_IPFAIL = '/usr/libexec/heartbeat/ipfail';
 /** heartbeat-ts's own ipfail (src/cli/ipfail.ts), run with this Node. */
-export const OUR_IPFAIL = fileURLToPath(new URL('../cli/ipfail.js', import.meta.url));
+export const OUR_IPFAIL = fileURLToPath(new URL('../../cli/ipfail.js', import.meta.url));
 /** Between SIGTERM and SIGKILL for each child at shutdown. */
 export const CHILD_KILL_GRACE_MS = 5000;
 

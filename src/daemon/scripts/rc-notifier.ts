@@ -20,7 +20,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogLevel } from '../membership/types.js';
+import type { LogLevel } from '../../membership/types.js';
 import {
   describeRcDirectory,
   heartbeatQueues,
@@ -32,7 +32,7 @@ import {
   type RcField,
   type RcLocalState,
   type RcSource,
-} from '../resources/rc-notify.js';
+} from '../../resources/rc-notify.js';
 import { runOperation, scriptExists } from './script-runner.js';
 
 export interface RcNotifierOptions {
@@ -101,11 +101,10 @@ export class RcNotifier {
   /**
    * Hands an event over; returns at once. `source`: 'message' for a cluster message given to the resource
    * layer (our own looped back too), 'status-change' for another node's new status or deadNotice(),
-   * 'local-notice' for linkNotice().
+   * 'local-notice' for linkNotice(). `local`: this node's state when the event happened (default: now).
    */
-  notify(source: RcSource, fields: readonly RcField[]): void {
+  notify(source: RcSource, fields: readonly RcField[], local: RcLocalState = this.o.local()): void {
     if (this.closed) return;
-    const local = this.o.local();
     if (heartbeatQueues(source, fields, this.o.localNode, local) !== undefined) return;
     if (this.queue.length >= MAX_QUEUED_NOTIFICATIONS) {
       if (!this.overflowing) {

@@ -20,7 +20,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import type { LogLevel } from '../membership/types.js';
+import type { LogLevel } from '../../membership/types.js';
+import { initialOperation, stepOperation, type OperationCommand, type OperationInput, type OperationTimer } from './operation-machine.js';
 
 export const DEFAULT_KILL_GRACE_MS = 5000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
@@ -249,9 +250,7 @@ export interface OperationResult {
   readonly pipesLeftOpen: boolean;
 }
 
-type Phase = 'running' | 'terminating' | 'killing' | 'done';
-
-/** Runs one operation; never throws and never rejects. */
+/** Runs one operation; never throws and never rejects. Its phases are the table of operation-machine.ts. */
 export function runOperation(o: RunOperationOptions): Promise<OperationResult> {
   const now = o.now ?? Date.now;
   const startedAtMs = now();
@@ -261,32 +260,80 @@ export function runOperation(o: RunOperationOptions): Promise<OperationResult> {
   const maxLines = o.maxLoggedLines ?? DEFAULT_MAX_LOGGED_LINES;
   const stdoutCap = new OutputCapture(maxBytes, maxLines, o.logStdout === false ? undefined : (l) => o.log('info', `${o.logPrefix}: ${l}`));
   const stderrCap = new OutputCapture(maxBytes, maxLines, (l) => o.log('info', `${o.logPrefix} [stderr]: ${l}`));
+  const killGraceMs = o.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const timerMs: Record<OperationTimer, number> = {
+    'timeout': o.timeoutMs,
+    'grace': killGraceMs,
+    'drain': o.drainAfterExitMs ?? DEFAULT_DRAIN_AFTER_EXIT_MS,
+    'kill-wait': KILL_WAIT_MS,
+    'poll': GROUP_POLL_MS,
+  };
   const [file, ...args] = o.argv;
 
   return new Promise((resolve) => {
-    let phase: Phase = 'running';
+    let state = initialOperation(0);
     let child: ChildProcess | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let spawnError: string | undefined;
-    let openPipes = 0;
-    let drainExpired = false;
     let termSentAfterMs: number | undefined;
     let killSentAfterMs: number | undefined;
     const timers = new Set<NodeJS.Timeout>();
-    const after = (ms: number, f: () => void): void => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        f();
-      }, ms);
-      timers.add(t);
+
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      const pid = child?.pid;
+      if (pid === undefined) return;
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        /* the group is gone */
+      }
+    };
+    const groupAlive = (): boolean => child?.pid !== undefined && processGroupAlive(child.pid);
+
+    /** One input to the table; its commands are carried out in order (check-group answers at once). */
+    const feed = (input: OperationInput): void => {
+      const r = stepOperation(state, input);
+      state = r.state;
+      for (const c of r.commands) run(c);
+    };
+    const run = (c: OperationCommand): void => {
+      switch (c.kind) {
+        case 'arm': {
+          if (state.phase === 'done') return;
+          const t = setTimeout(() => {
+            timers.delete(t);
+            feed({ kind: 'timer', timer: c.timer });
+          }, timerMs[c.timer]);
+          timers.add(t);
+          return;
+        }
+        case 'term':
+          termSentAfterMs = since();
+          o.log('err', `${o.logPrefix}: timed out after ${o.timeoutMs} ms; sending SIGTERM to its process group`);
+          signalGroup('SIGTERM');
+          return;
+        case 'kill-if-alive':
+          if (!groupAlive()) return;
+          killSentAfterMs = since();
+          o.log('err', `${o.logPrefix}: still running ${killGraceMs} ms after SIGTERM; sending SIGKILL`);
+          signalGroup('SIGKILL');
+          return;
+        case 'check-group':
+          feed({ kind: 'group', alive: groupAlive() });
+          return;
+        case 'give-up':
+          o.log('crit', `${o.logPrefix}: process group ${child?.pid ?? '?'} still there ${KILL_WAIT_MS} ms after SIGKILL`);
+          return;
+        case 'finish':
+          finish();
+          return;
+      }
     };
 
     const finish = (): void => {
-      if (phase === 'done') return;
-      phase = 'done';
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      const pipesLeftOpen = openPipes > 0;
+      const pipesLeftOpen = state.openPipes > 0;
       if (pipesLeftOpen && child !== undefined) {
         // Keep draining (a daemon writing to a closed pipe would die of SIGPIPE) without holding the event loop.
         o.log('warn', `${o.logPrefix}: its output pipes are still held open (by a process it left behind); no longer read into the result`);
@@ -320,48 +367,10 @@ export function runOperation(o: RunOperationOptions): Promise<OperationResult> {
       });
     };
 
-    const signalGroup = (sig: NodeJS.Signals): void => {
-      const pid = child?.pid;
-      if (pid === undefined) return;
-      try {
-        process.kill(-pid, sig);
-      } catch {
-        /* the group is gone */
-      }
-    };
-    const groupAlive = (): boolean => child?.pid !== undefined && processGroupAlive(child.pid);
-
-    let polling = false;
-    const pollUntilGone = (): void => {
-      if (polling) return;
-      polling = true;
-      const tick = (): void => {
-        if (phase === 'done') return;
-        if (!groupAlive()) finish();
-        else after(GROUP_POLL_MS, tick);
-      };
-      tick();
-    };
-
-    /** Decides, after every event, whether the operation is over. */
-    const settle = (): void => {
-      if (phase === 'done' || exit === undefined) return;
-      switch (phase) {
-        case 'running':
-          if (openPipes === 0 || drainExpired) finish();
-          return;
-        case 'terminating':
-        case 'killing':
-          // Timed out: over when the whole group is gone (or, after SIGKILL, when KILL_WAIT_MS says so).
-          if (openPipes === 0) pollUntilGone();
-          return;
-      }
-    };
-
     if (file === undefined) {
       spawnError = 'EINVAL';
       o.log('err', `${o.logPrefix}: nothing to run (empty argv)`);
-      finish();
+      feed({ kind: 'spawn-failed' });
       return;
     }
     try {
@@ -369,62 +378,30 @@ export function runOperation(o: RunOperationOptions): Promise<OperationResult> {
     } catch (e) {
       spawnError = (e as NodeJS.ErrnoException).code ?? 'EINVAL';
       o.log('err', `${o.logPrefix}: cannot run ${file}: ${(e as Error).message}`);
-      finish();
+      feed({ kind: 'spawn-failed' });
       return;
     }
     const c = child;
-    for (const [stream, cap] of [[c.stdout, stdoutCap], [c.stderr, stderrCap]] as const) {
+    const streams = [[c.stdout, stdoutCap], [c.stderr, stderrCap]] as const;
+    state = initialOperation(streams.filter(([stream]) => stream !== null).length);
+    for (const [stream, cap] of streams) {
       if (stream === null) continue;
-      openPipes++;
       stream.on('data', (b: Buffer) => cap.push(b));
       stream.on('error', () => undefined);
-      stream.on('close', () => {
-        openPipes--;
-        settle();
-      });
+      stream.on('close', () => feed({ kind: 'pipe-closed' }));
     }
     c.on('error', (e: NodeJS.ErrnoException) => {
       if (c.pid !== undefined) return; // an error after start (e.g. a failed kill) changes nothing
       spawnError = e.code ?? 'EINVAL';
       o.log('err', `${o.logPrefix}: cannot run ${file}: ${e.code ?? e.message}`);
       exit = { code: null, signal: null };
-      finish();
+      feed({ kind: 'spawn-failed' });
     });
     c.on('exit', (code, signal) => {
       exit = { code, signal };
-      if (phase === 'running' && openPipes > 0) {
-        after(o.drainAfterExitMs ?? DEFAULT_DRAIN_AFTER_EXIT_MS, () => {
-          drainExpired = true;
-          settle();
-        });
-      }
-      settle();
+      feed({ kind: 'exit' });
     });
-
-    after(o.timeoutMs, () => {
-      // Once the script has exited, what still holds its pipes (a daemon it started) is not ours to kill.
-      if (phase !== 'running' || exit !== undefined) return;
-      phase = 'terminating';
-      termSentAfterMs = since();
-      o.log('err', `${o.logPrefix}: timed out after ${o.timeoutMs} ms; sending SIGTERM to its process group`);
-      signalGroup('SIGTERM');
-      settle();
-      after(o.killGraceMs ?? DEFAULT_KILL_GRACE_MS, () => {
-        if (phase !== 'terminating') return;
-        phase = 'killing';
-        if (groupAlive()) {
-          killSentAfterMs = since();
-          o.log('err', `${o.logPrefix}: still running ${o.killGraceMs ?? DEFAULT_KILL_GRACE_MS} ms after SIGTERM; sending SIGKILL`);
-          signalGroup('SIGKILL');
-        }
-        settle();
-        after(KILL_WAIT_MS, () => {
-          if (phase === 'done') return;
-          o.log('crit', `${o.logPrefix}: process group ${c.pid ?? '?'} still there ${KILL_WAIT_MS} ms after SIGKILL`);
-          finish();
-        });
-      });
-    });
+    run({ kind: 'arm', timer: 'timeout' });
   });
 }
 

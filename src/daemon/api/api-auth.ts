@@ -17,7 +17,7 @@
  * checked there, so a host without hacluster or haclient loses those default rules here, logged.
  */
 import fs from 'node:fs';
-import type { ApiAuth } from '../config/model.js';
+import type { ApiAuth } from '../../config/model.js';
 
 /** A name → id table, as getpwnam/getgrnam see it: the first line with that name wins. */
 export type IdTable = ReadonlyMap<string, number>;

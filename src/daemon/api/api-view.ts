@@ -1,9 +1,9 @@
 // What the API socket answers from, taken from the running daemon: nodes, links, parameters, resource state.
-import type { ApiExtendedResources, ApiExtendedStatus, ApiLink, ApiNode, ApiSignonInfo, ApiView } from '../api/view.js';
-import type { ClusterConfig } from '../config/model.js';
-import { HA_CF_DEFAULTS } from '../config/defaults.js';
-import { COMPATIBLE_WITH, VERSION } from '../core/version.js';
-import type { NodeView } from '../membership/core.js';
+import type { ApiExtendedResources, ApiExtendedStatus, ApiLink, ApiNode, ApiSignonInfo, ApiView } from '../../api/view.js';
+import type { ClusterConfig } from '../../config/model.js';
+import { HA_CF_DEFAULTS } from '../../config/defaults.js';
+import { COMPATIBLE_WITH, VERSION } from '../../core/version.js';
+import type { NodeView } from '../../membership/core.js';
 
 export interface ApiViewSources {
   readonly config: ClusterConfig;
