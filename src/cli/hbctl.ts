@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `hbctl`: heartbeat-ts's operator toolbox; dispatches to one subcommand (`status`, `wire`).
+// `hbctl`: heartbeat-ts's operator toolbox; dispatches to one subcommand (`status`, `wire`, `test-links`, `to-pacemaker`).
 import { VERSION } from '../core/version.js';
 import { WIRE_USAGE, runWire } from './hbctl-wire.js';
 import { runStatus } from './hbctl-status.js';
 import { runTestLinks } from './hbctl-test-links.js';
+import { runToPacemaker } from './hbctl-to-pacemaker.js';
 import { EXIT_OK, EXIT_USAGE, type Io, processIo } from './hbctl-io.js';
 
 export const HBCTL_USAGE = `Usage: hbctl <command> [options]
@@ -15,11 +16,13 @@ Commands:
   wire decode   print Heartbeat messages (UDP/ICMP payloads, serial streams, pcap captures) field by field
   wire verify   check every message's signatures against an authkeys file
   test-links    before going live: test every ha.cf medium both ways with the other nodes (run on each node)
+  to-pacemaker  convert ha.cf, haresources, authkeys into corosync.conf and a Pacemaker CIB (crmsh, pcs, NOTES)
 
   hbctl --help            this text
   hbctl --version         print the version
   hbctl status --help     the status command in detail
   hbctl wire --help       the wire commands in detail
+  hbctl to-pacemaker --help  the conversion to Pacemaker in detail
 
 ${WIRE_USAGE}`;
 
@@ -37,6 +40,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (command === 'wire') return runWire(rest, io);
   if (command === 'status') return runStatus(rest, io);
   if (command === 'test-links') return runTestLinks(rest, io);
+  if (command === 'to-pacemaker') return runToPacemaker(rest, io);
   io.err(command === undefined ? 'hbctl: missing command\n\n' : `hbctl: unknown command "${command}"\n\n`);
   io.err(HBCTL_USAGE);
   return EXIT_USAGE;

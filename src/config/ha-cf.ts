@@ -16,7 +16,7 @@ const BAUDS = [9600, 19200, 38400, 57600, 115200, 230400, 460800];
 const FACILITIES = new Set(['auth', 'security', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news',
   'syslog', 'user', 'uucp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7', 'none']);
 /** Built-in API authorizations Heartbeat adds for well-known clients unless ha.cf overrides them. */
-const DEFAULT_APIAUTH: readonly ApiAuth[] = [
+export const DEFAULT_APIAUTH: readonly ApiAuth[] = [
   { client: 'ipfail', uids: ['hacluster'], gids: [] },
   { client: 'ccm', uids: ['hacluster'], gids: [] },
   { client: 'ping', uids: [], gids: ['haclient'] },
@@ -189,7 +189,8 @@ function pacemaker(value: string, c: Ctx): boolean {
   c.d.error(c.at.line, c.at.column, 'HA_CFG_PACEMAKER',
     `${c.directive} ${q(value)} hands resources to Pacemaker, which heartbeat-ts does not run: it manages ` +
       `resources the haresources (v1) way. Write "${c.directive} off" (or delete the line) and list the resources ` +
-      'in haresources; for Pacemaker use Corosync + Pacemaker instead');
+      'in haresources. To move to Pacemaker instead, "hbctl to-pacemaker" turns a haresources configuration (crm off) ' +
+      'into corosync.conf and a Pacemaker CIB (see docs/pacemaker.md)');
   return false;
 }
 

@@ -25,7 +25,7 @@ function describeError(e: unknown): string {
 }
 
 /** One byte per character (latin1): Heartbeat counts bytes, and keys are byte strings. */
-function readFile(file: string): ConfigFile & { mode: number | undefined } {
+export function readFile(file: string): ConfigFile & { mode: number | undefined } {
   try {
     const text = fs.readFileSync(file, 'latin1');
     return { path: file, text, mode: fs.statSync(file).mode };

@@ -49,3 +49,13 @@ export function requireRootAndCommands(t: TestContext, commands: readonly string
   t.skip(why);
   return false;
 }
+
+/** Like requireRootAndCommands, for tests that need commands but neither root nor namespaces. */
+export function requireCommands(t: TestContext, commands: readonly string[]): boolean {
+  const missing = commands.filter((c) => !haveCommand(c));
+  if (missing.length === 0) return true;
+  const why = `needs ${missing.join(', ')}`;
+  if (isCi()) throw new Error(`${why}: CI=true, so this test must run (list its Debian package in test/debian-packages.txt)`);
+  t.skip(why);
+  return false;
+}

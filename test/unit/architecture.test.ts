@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 
-const PURE_FOLDERS = ['core', 'config', 'wire', 'membership', 'resources', 'ipfail', 'linktest'];
+const PURE_FOLDERS = ['core', 'config', 'wire', 'membership', 'resources', 'ipfail', 'linktest', 'pacemaker'];
 const EFFECT_MODULES = /^(node:)?(dgram|net|fs|fs\/promises|child_process|worker_threads|cluster|http|https|os)$/;
 
 function tsFiles(dir: string): string[] {
