@@ -32,11 +32,11 @@ function isIpfail(program: string): boolean {
   return program === 'builtin:ipfail' || program.endsWith('/ipfail');
 }
 
-/** The ping hosts of ha.cf (`ping` and `ping_group`), in order, once each. */
+/** The ping hosts of ha.cf (`ping`, `ping6` and `ping_group`), in order, once each (ocf:pacemaker:ping takes IPv6 hosts too). */
 export function pingHosts(config: ClusterConfig): string[] {
   const out: string[] = [];
   for (const m of config.media) {
-    const hosts = m.kind === 'ping' ? [m.host] : m.kind === 'ping_group' ? m.hosts : [];
+    const hosts = m.kind === 'ping' || m.kind === 'ping6' ? [m.host] : m.kind === 'ping_group' ? m.hosts : [];
     for (const h of hosts) if (!out.includes(h)) out.push(h);
   }
   return out;

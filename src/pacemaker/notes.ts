@@ -33,9 +33,8 @@ export function noEquivalents(config: ClusterConfig, monitors: readonly MonitorS
   const out: string[] = [];
   for (const m of config.media) {
     if (m.kind === 'serial') out.push(`serial ${m.device}: Corosync has no serial links. Use a second network link instead (a crossover cable with addresses on both ends becomes a second knet link: add an interface and ring1_addr lines)`);
-    if (m.kind === 'ucast6' || m.kind === 'mcast6' || m.kind === 'ping6') out.push(`${m.kind} ${m.text}: not converted; give corosync the IPv6 addresses as ringN_addr`);
   }
-  if (config.media.some((m) => m.kind === 'mcast')) out.push('mcast: knet links are unicast UDP (port 5405 and up); the multicast group is not used');
+  if (config.media.some((m) => m.kind === 'mcast' || m.kind === 'mcast6')) out.push('mcast, mcast6: knet links are unicast UDP (port 5405 and up); the multicast group is not used');
   if (config.watchdog !== undefined) out.push(`watchdog ${config.watchdog}: use sbd (package sbd) with the watchdog device, SBD_WATCHDOG_DEV=${config.watchdog} in /etc/default/sbd, and stonith-watchdog-timeout; Pacemaker then self-fences a node that hangs`);
   for (const r of config.respawn) {
     if (r.program === 'builtin:ipfail' || r.program.endsWith('/ipfail')) {

@@ -16,17 +16,33 @@ export function tokenTimes(deadtimeMs: number): { readonly tokenMs: number; read
   return { tokenMs, consensusMs: Math.ceil(1.2 * tokenMs) };
 }
 
-/** One knet link per interface carrying heartbeats (bcast, ucast, mcast), in ha.cf order. */
+/** One knet link per interface carrying heartbeats (bcast, ucast, mcast, ucast6, mcast6), in ha.cf order. */
 export function heartbeatLinks(config: ClusterConfig): { readonly iface: string; readonly media: string[] }[] {
   const links: { iface: string; media: string[] }[] = [];
   for (const m of config.media) {
-    if (m.kind !== 'bcast' && m.kind !== 'ucast' && m.kind !== 'mcast') continue;
-    const text = m.kind === 'ucast' ? `ucast ${m.iface} ${m.peer}` : m.kind === 'mcast' ? `mcast ${m.iface} ${m.group}` : `bcast ${m.iface}`;
-    const link = links.find((l) => l.iface === m.iface);
-    if (link === undefined) links.push({ iface: m.iface, media: [text] });
+    const medium = linkMedium(m);
+    if (medium === undefined) continue;
+    const { iface, text } = medium;
+    const link = links.find((l) => l.iface === iface);
+    if (link === undefined) links.push({ iface: iface, media: [text] });
     else if (!link.media.includes(text)) link.media.push(text);
   }
   return links;
+}
+
+function linkMedium(m: ClusterConfig['media'][number]): { readonly iface: string; readonly text: string } | undefined {
+  switch (m.kind) {
+    case 'bcast':
+      return { iface: m.iface, text: `bcast ${m.iface}` };
+    case 'ucast':
+    case 'ucast6':
+      return { iface: m.iface, text: `${m.kind} ${m.iface} ${m.peer}` };
+    case 'mcast':
+    case 'mcast6':
+      return { iface: m.iface, text: `${m.kind} ${m.iface} ${m.group}` };
+    default:
+      return undefined;
+  }
 }
 
 export function addressPlaceholder(node: string, iface: string): string {
