@@ -1,0 +1,131 @@
+// A shared disk for a lab: one ext4 image file on a loop device (the SAN LUN both nodes see), a private
+// mount point in each node's own mount namespace, and a sampler of who has it mounted.
+//
+// Nothing is mounted in the root mount namespace: the file system is built from a directory (`mkfs.ext4 -d`),
+// and every mount happens inside a lab node, whose mount namespace is private (netns.ts: `unshare --mount
+// --propagation private`), on a tmpfs the test lays over the node's /mnt. Mounts there never propagate to the
+// host. The loop device is global (devtmpfs), which is what makes it the LUN both nodes see.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, runOk, type Lab } from './netns.js';
+
+/** The mount point inside every node (on the node's private tmpfs over /mnt). */
+export const SHARED_MOUNT = '/mnt/ha/www';
+
+export interface SharedDisk {
+  /** /dev/loopN */
+  readonly device: string;
+  /** Unmounts the disk in every node given (best effort), then detaches the loop device. Idempotent. */
+  release(nodes: readonly string[]): Promise<void>;
+}
+
+/**
+ * A 16 MiB ext4 image holding `files` (name → content), attached to a free loop device. The caller must call
+ * release() in its teardown (before or after the lab's; a detach of a still-mounted device is deferred by the
+ * kernel until the last unmount, autoclear).
+ */
+export async function createSharedDisk(lab: Lab, files: Readonly<Record<string, string>>): Promise<SharedDisk> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-lun-'));
+  const content = path.join(dir, 'content');
+  fs.mkdirSync(content);
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(content, name), text, { mode: 0o644 });
+  const image = path.join(dir, 'lun.img');
+  fs.writeFileSync(image, '');
+  fs.truncateSync(image, 16 * 1024 * 1024);
+  await runOk(['mkfs.ext4', '-q', '-F', '-L', 'hbts-www', '-d', content, image], { timeoutMs: 30_000 });
+  const attach = await runOk(['losetup', '--find', '--show', image], { timeoutMs: 10_000 });
+  const device = attach.stdout.trim();
+  if (!/^\/dev\/loop\d+$/.test(device)) throw new Error(`losetup gave ${JSON.stringify(device)}`);
+  let released = false;
+  return {
+    device,
+    release: async (nodes) => {
+      if (released) return;
+      released = true;
+      const problems: string[] = [];
+      for (const n of nodes) {
+        try {
+          // Unmount every stacked mount of the device at the mount point (a node may have mounted it twice).
+          for (let i = 0; i < 5 && mountedIn(lab, n, device); i++) await lab.exec(n, ['umount', SHARED_MOUNT], { timeoutMs: 10_000 });
+          if (mountedIn(lab, n, device)) problems.push(`${device} still mounted in ${n}`);
+        } catch {
+          // the node's namespace is gone: its mounts went with it
+        }
+      }
+      const d = await run(['losetup', '-d', device], { timeoutMs: 10_000 });
+      if (d.exitCode !== 0) problems.push(`losetup -d ${device}: ${d.stderr.trim()}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (problems.length > 0) throw new Error(problems.join('; '));
+    },
+  };
+}
+
+/**
+ * Gives each node a private tmpfs over /mnt with an empty SHARED_MOUNT directory (the node's view of
+ * `/ha/www`). The tmpfs lives in the node's private mount namespace only.
+ */
+export async function prepareMountPoint(lab: Lab, node: string): Promise<void> {
+  const r = await lab.exec(node, ['/bin/sh', '-c', `mount -t tmpfs -o mode=0755,size=1m hbts-mnt /mnt && mkdir -p ${SHARED_MOUNT}`], { timeoutMs: 10_000 });
+  if (r.exitCode !== 0) throw new Error(`mount point in ${node}: ${r.stderr}`);
+}
+
+/** Whether `device` is mounted in the node's mount namespace (read from the host through its anchor's /proc). */
+export function mountedIn(lab: Lab, node: string, device: string): boolean {
+  const anchor = lab.node(node).anchorPid;
+  if (anchor === undefined) throw new Error(`node ${node} is not isolated`);
+  const mounts = fs.readFileSync(`/proc/${anchor}/mounts`, 'latin1');
+  return mounts.split('\n').some((l) => l.startsWith(`${device} `));
+}
+
+export interface MountWatch {
+  /** Samples taken so far. */
+  readonly count: () => number;
+  /** Samples with the device mounted on more than one node ("<ms>: alpha+bravo"). */
+  readonly doubles: string[];
+  /** The longest interval between two samples so far, ms (the sampler's own lateness on a loaded machine). */
+  readonly maxIntervalMs: () => number;
+  stop(): void;
+}
+
+/**
+ * Samples every `everyMs` whether each node has `device` mounted (a /proc read, no process per sample) and
+ * records every sample where more than one node has it.
+ */
+export function watchMounts(lab: Lab, device: string, nodes: readonly string[], everyMs = 10): MountWatch {
+  const start = Date.now();
+  const doubles: string[] = [];
+  let count = 0;
+  let last = start;
+  let maxInterval = 0;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    maxInterval = Math.max(maxInterval, now - last);
+    last = now;
+    count++;
+    const holders = nodes.filter((n) => {
+      try {
+        return mountedIn(lab, n, device);
+      } catch {
+        return false;
+      }
+    });
+    if (holders.length > 1) doubles.push(`${now - start} ms: ${holders.join('+')}`);
+  }, everyMs);
+  return {
+    count: () => count,
+    doubles,
+    maxIntervalMs: () => maxInterval,
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** Until the node has (or has not) the device mounted, sampling every 20 ms; resolves with the time it took. */
+export async function untilMounted(lab: Lab, node: string, device: string, want: boolean, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (mountedIn(lab, node, device) !== want) {
+    if (Date.now() - start > timeoutMs) throw new Error(`${device} ${want ? 'not mounted' : 'still mounted'} in ${node} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - start;
+}
