@@ -21,7 +21,7 @@ export interface SharedDisk {
 }
 
 /**
- * A 16 MiB ext4 image holding `files` (name → content), attached to a free loop device. The caller must call
+ * A 16 MiB ext4 image holding `files` (name -> content), attached to a free loop device. The caller must call
  * release() in its teardown (before or after the lab's; a detach of a still-mounted device is deferred by the
  * kernel until the last unmount, autoclear).
  */
@@ -128,4 +128,45 @@ export async function untilMounted(lab: Lab, node: string, device: string, want:
     await new Promise((r) => setTimeout(r, 20));
   }
   return Date.now() - start;
+}
+
+/**
+ * A stand-in for `drbdadm` (this kernel has no DRBD module, so the real drbdadm cannot drive a device): the roles
+ * of one replicated resource kept as one file per node in `stateDir` (a host directory both nodes see), with
+ * DRBD's single-primary rule — `primary` is refused (exit 11, DRBD's wording) while another node is Primary.
+ * Every call is appended to `stateDir`/calls as "NODE ARGS -> RESULT". Bound over /usr/sbin/drbdadm (the
+ * /sbin/drbdadm Debian's drbddisk calls) in the node's private mount namespace only.
+ */
+export function drbdadmStandIn(stateDir: string): string {
+  return `#!/bin/sh
+# test stand-in for drbdadm (no DRBD in this kernel): roles in ${stateDir}/<node>.role
+D=${stateDir}
+me=$(hostname)
+cmd=$1; res=$2
+own() { cat "$D/$me.role" 2>/dev/null || echo Secondary; }
+peer() { for f in "$D"/*.role; do [ -e "$f" ] || continue; [ "$f" = "$D/$me.role" ] && continue; cat "$f"; return; done; echo Unknown; }
+case "$cmd" in
+  primary)
+    for f in "$D"/*.role; do
+      [ -e "$f" ] || continue; [ "$f" = "$D/$me.role" ] && continue
+      if [ "$(cat "$f")" = Primary ]; then
+        echo "$me primary $res -> refused" >> "$D/calls"
+        echo "$res: State change failed: (-1) Multiple primaries not allowed by config" >&2; exit 11
+      fi
+    done
+    echo Primary > "$D/$me.role"; echo "$me primary $res -> ok" >> "$D/calls";;
+  secondary) echo Secondary > "$D/$me.role"; echo "$me secondary $res -> ok" >> "$D/calls";;
+  role) echo "$(own)/$(peer)";;
+  *) echo "drbdadm stand-in: $cmd not simulated" >&2; exit 20;;
+esac
+`;
+}
+
+/** Installs the drbdadm stand-in in the node (bind mount over /usr/sbin/drbdadm in its mount namespace). */
+export async function installDrbdadmStandIn(lab: Lab, node: string, stateDir: string): Promise<void> {
+  fs.mkdirSync(stateDir, { recursive: true });
+  const file = path.join(stateDir, 'drbdadm');
+  fs.writeFileSync(file, drbdadmStandIn(stateDir), { mode: 0o755 });
+  const r = await lab.exec(node, ['mount', '--bind', file, '/usr/sbin/drbdadm'], { timeoutMs: 10_000 });
+  if (r.exitCode !== 0) throw new Error(`drbdadm stand-in in ${node}: ${r.stderr}`);
 }

@@ -1,6 +1,6 @@
 // Issue 22, part 1: the HOWTO's web root on shared storage that moves with the group.
 //
-//   [alpha] heartbeat-ts, home of `alpha IPaddr2::VIP/24/eth0 Filesystem::/dev/loopN::/mnt/ha/www::ext4
+//   [alpha] heartbeat-ts, home of `alpha IPaddr2::VIP/24/eth0 drbddisk::r0 Filesystem::/dev/loopN::/mnt/ha/www::ext4
 //           httpd::/etc/ha.d/httpd.conf` (auto_failback on)
 //   [bravo] heartbeat-ts
 //   [client] polls http://VIP/hostname.html every 100 ms
@@ -11,6 +11,9 @@
 // mounted in the root namespace, the image is filled with `mkfs.ext4 -d`. Apache serves the shared index.html
 // from the mount and each node's own hostname.html (an Alias to /etc/ha.d/www). A sampler reads both nodes'
 // /proc/PID/mounts every 10 ms for the whole test and records any sample with the disk mounted on both.
+// DRBD: this kernel has no DRBD module, so Debian's stock drbddisk (package drbd-utils) runs against a stand-in
+// drbdadm (shared-disk.ts: roles in a directory both nodes see, DRBD's single-primary rule enforced) bound over
+// /usr/sbin/drbdadm in each node's mount namespace; the replicated device itself is simulated by the shared LUN.
 // Power loss: every process of the node killed, then its mounts dropped (umount in its namespace; a machine
 // that loses power loses its mounts) before the survivor can possibly act (deadtime 1 s).
 import { test } from 'node:test';
@@ -24,7 +27,7 @@ import { writePairConfig } from '../helpers/pair-config.js';
 import { readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
 import { untilHeldBy, vipHolders, waitForReaped } from '../helpers/vip.js';
 import { apacheConf, servedBy, startClient, strayAnswers } from '../helpers/web.js';
-import { SHARED_MOUNT, createSharedDisk, mountedIn, prepareMountPoint, untilMounted, watchMounts } from '../helpers/shared-disk.js';
+import { SHARED_MOUNT, installDrbdadmStandIn, createSharedDisk, mountedIn, prepareMountPoint, untilMounted, watchMounts } from '../helpers/shared-disk.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const VIP = '198.51.100.100';
@@ -39,8 +42,9 @@ function siteConf(node: string): string {
     .replace('<Directory /etc/ha.d/www>', `<Directory ${SHARED_MOUNT}>\n  Require all granted\n</Directory>\n<Directory /etc/ha.d/www>`);
 }
 
-async function setUpSite(lab: Lab, line: (device: string) => string, device: string): Promise<void> {
+async function setUpSite(lab: Lab, line: (device: string) => string, device: string, drbdState?: string): Promise<void> {
   for (const n of NODES) {
+    if (drbdState !== undefined) await installDrbdadmStandIn(lab, n, drbdState);
     writePairConfig(lab, n, { media: ['bcast eth0'] });
     const dir = lab.node(n).haDir;
     fs.writeFileSync(path.join(dir, 'haresources'), line(device));
@@ -51,7 +55,7 @@ async function setUpSite(lab: Lab, line: (device: string) => string, device: str
     fs.rmSync(path.join(dir, 'resource.d', 'IPaddr2'), { force: true });
     fs.copyFileSync(path.join(repoRoot, 'resource.d', 'httpd'), path.join(dir, 'resource.d', 'httpd'));
     fs.chmodSync(path.join(dir, 'resource.d', 'httpd'), 0o755);
-    assert.ok(fs.existsSync(path.join(dir, 'resource.d', 'Filesystem')), 'Debian\'s resource.d/Filesystem is installed');
+    for (const stock of ['Filesystem', 'drbddisk']) assert.ok(fs.existsSync(path.join(dir, 'resource.d', stock)), `Debian's resource.d/${stock} is installed`);
     fs.chmodSync(dir, 0o755);
     await prepareMountPoint(lab, n);
   }
@@ -64,13 +68,19 @@ async function fetchPage(lab: Lab, page: string): Promise<string> {
 }
 
 /** Power loss: every process of the node dies, then the machine's mounts and address are gone with it. */
-async function powerLoss(lab: Lab, node: string, device: string): Promise<void> {
+async function powerLoss(lab: Lab, node: string, device: string, drbdState: string): Promise<void> {
   const anchor = lab.node(node).anchorPid;
   const pids = (await lab.pidsIn(node)).filter((p) => p !== anchor);
   for (const p of pids) killPid(p, 'SIGKILL');
+  fs.rmSync(path.join(drbdState, `${node}.role`), { force: true }); // its DRBD is gone: the peer sees it disconnected
   if (mountedIn(lab, node, device)) await lab.exec(node, ['umount', '-l', SHARED_MOUNT], { timeoutMs: 5000 });
   for (const p of pids) await waitForReaped(p, 10_000);
   await lab.exec(node, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+}
+
+function drbdRole(drbdState: string, node: string): string {
+  const f = path.join(drbdState, `${node}.role`);
+  return fs.existsSync(f) ? fs.readFileSync(f, 'latin1').trim() : 'Secondary';
 }
 
 /** The order in which the node's log ran `stop` on the group's scripts, from `from` on. */
@@ -79,13 +89,14 @@ function stopOrder(log: string, from: number): string[] {
 }
 
 test('shared storage: Filesystem + Apache follow the VIP (power loss, failback with a busy mount, clean stop); never mounted on both', async (t) => {
-  if (!requireRootAndCommands(t, ['nsenter', 'apache2', 'curl', 'losetup', 'mkfs.ext4', 'fuser'])) return;
+  if (!requireRootAndCommands(t, ['nsenter', 'apache2', 'curl', 'losetup', 'mkfs.ext4', 'fuser', 'drbdadm'])) return;
   const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client' }], label: 'site' });
   const disk = await createSharedDisk(lab, { 'index.html': INDEX });
   t.after(async () => {
     await disk.release(NODES);
   });
-  await setUpSite(lab, (dev) => `alpha IPaddr2::${VIP}/24/eth0 Filesystem::${dev}::${SHARED_MOUNT}::ext4 httpd::/etc/ha.d/httpd.conf\n`, disk.device);
+  const drbd = path.join(lab.root, 'drbd-state');
+  await setUpSite(lab, (dev) => `alpha IPaddr2::${VIP}/24/eth0 drbddisk::r0 Filesystem::${dev}::${SHARED_MOUNT}::ext4 httpd::/etc/ha.d/httpd.conf\n`, disk.device, drbd);
   const watch = watchMounts(lab, disk.device, NODES, 10);
   t.after(() => watch.stop());
   const vipDoubles: string[] = [];
@@ -99,15 +110,18 @@ test('shared storage: Filesystem + Apache follow the VIP (power loss, failback w
   await servedBy(client, 'alpha', started, 15_000, lab);
   assert.equal(await fetchPage(lab, 'index.html'), INDEX, 'alpha serves the shared index.html');
   assert.match(readLog(lab, 'alpha'), /Running \/etc\/ha\.d\/resource\.d\/Filesystem \/dev\/loop\d+ \/mnt\/ha\/www ext4 start/);
+  assert.match(readLog(lab, 'alpha'), /Running \/etc\/ha\.d\/resource\.d\/drbddisk r0 start/);
+  assert.equal(drbdRole(drbd, 'alpha'), 'Primary');
   process.stdout.write(`# cold start → alpha mounted ${disk.device} on ${SHARED_MOUNT} and serves the shared index.html\n`);
 
   // Power loss of alpha: bravo mounts the same LUN and serves the same index.html, and its own hostname.html.
   const crash = Date.now();
-  await powerLoss(lab, 'alpha', disk.device);
+  await powerLoss(lab, 'alpha', disk.device, drbd);
   const takeover = await untilHeldBy(lab, VIP, 'bravo', 15_000, vipDoubles);
   await untilMounted(lab, 'bravo', disk.device, true, 15_000);
   const served = await servedBy(client, 'bravo', crash, 15_000, lab);
   assert.equal(await fetchPage(lab, 'index.html'), INDEX, 'bravo serves the same shared index.html');
+  assert.equal(drbdRole(drbd, 'bravo'), 'Primary');
   process.stdout.write(`# power loss of alpha → bravo holds the VIP after ${takeover} ms, mounted the LUN, serves its page ${served} ms after the crash\n`);
 
   // A process on bravo holds the mount busy (its working directory and an open file on it).
@@ -126,7 +140,7 @@ test('shared storage: Filesystem + Apache follow the VIP (power loss, failback w
   assert.equal(mountedIn(lab, 'bravo', disk.device), false, 'bravo released the mount');
   assert.ok(await waitForReaped(holder.pid, 5000), 'the process holding the mount was killed by Filesystem stop');
   const order = stopOrder(readLog(lab, 'bravo'), bravoFrom);
-  assert.deepEqual(order, ['httpd', 'Filesystem', 'IPaddr2'], `bravo's stop order (right to left):\n${tail(readLog(lab, 'bravo').slice(bravoFrom), 30)}`);
+  assert.deepEqual(order, ['httpd', 'Filesystem', 'drbddisk', 'IPaddr2'], `bravo's stop order (right to left):\n${tail(readLog(lab, 'bravo').slice(bravoFrom), 30)}`);
   process.stdout.write(`# alpha restarted → failback: alpha serves its page ${failback} ms after its restart; bravo stopped ${order.join(' → ')} and its busy mount was released (holder killed)\n`);
 
   // Clean stop of alpha: bravo takes the group; then bravo's clean stop leaves the disk unmounted everywhere.
@@ -137,6 +151,9 @@ test('shared storage: Filesystem + Apache follow the VIP (power loss, failback w
   await bravo.stop(30_000);
   assert.deepEqual(await vipHolders(lab, VIP), []);
   assert.equal(mountedIn(lab, 'alpha', disk.device) || mountedIn(lab, 'bravo', disk.device), false, 'a clean stop unmounts');
+  assert.deepEqual([drbdRole(drbd, 'alpha'), drbdRole(drbd, 'bravo')], ['Secondary', 'Secondary'], 'a clean stop demotes DRBD');
+  const calls = fs.readFileSync(path.join(drbd, 'calls'), 'latin1');
+  assert.doesNotMatch(calls, /refused/, `never two DRBD primaries asked for:\n${calls}`);
 
   watch.stop();
   await client.stop();
@@ -163,6 +180,9 @@ test('shared storage: a mount that fails gives the group up as Heartbeat does (A
   assert.match(log, /Running \/etc\/ha\.d\/resource\.d\/Filesystem \S+ \/mnt\/ha\/www xfs start/);
   assert.doesNotMatch(log, /resource\.d\/httpd \S+ start/, 'Apache never started on a failed mount');
   assert.equal(mountedIn(lab, 'alpha', disk.device), false);
+  // The log line comes before the script has removed the address: wait (bounded) for it to go.
+  const deadline = Date.now() + 10_000;
+  while ((await vipHolders(lab, VIP)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(await vipHolders(lab, VIP), [], 'the address released');
   await alpha.stop(20_000);
   process.stdout.write('# a failed mount (xfs over ext4): httpd not started, the group given up, nothing mounted\n');
