@@ -73,6 +73,16 @@ export interface ApiExtendedStatus {
   readonly resources: ApiExtendedResources | undefined;
   /** Key ha.cf values in effect (directive → value as Heartbeat reports it). */
   readonly config: Readonly<Record<string, string>>;
+  /**
+   * Whether each peer heard so far runs with our haresources, authkeys method and ha.cf timing (their announced
+   * digests): `same`, `differs` (with what differs) or `unknown` (it announces none: a real Heartbeat). Absent
+   * from older heartbeat-ts daemons.
+   */
+  readonly configAgreement?: readonly {
+    readonly node: string;
+    readonly verdict: 'same' | 'differs' | 'unknown';
+    readonly differences: readonly { readonly file: string; readonly text: string }[];
+  }[];
 }
 
 export interface ApiExtendedNode {

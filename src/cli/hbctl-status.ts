@@ -9,7 +9,7 @@
  * denied, refused, no answer), 2 bad usage.
  */
 import { HeartbeatClient, HeartbeatClientError, DEFAULT_RUN_DIR } from '../api/client.js';
-import type { ApiExtendedResources } from '../api/view.js';
+import type { ApiExtendedResources, ApiExtendedStatus } from '../api/view.js';
 import type { Io } from './hbctl-io.js';
 
 export const EXIT_RUNNING = 0;
@@ -55,6 +55,8 @@ export interface StatusReport {
   /** null when the daemon manages no resources (or Pacemaker does). */
   readonly resources: { readonly state: string; readonly groups: ApiExtendedResources['groups'] | null } | null;
   readonly config: Readonly<Record<string, string>>;
+  /** Whether each peer runs with our configuration (heartbeat-ts only; null for the real Heartbeat). */
+  readonly configAgreement: NonNullable<ApiExtendedStatus['configAgreement']> | null;
 }
 
 interface Options {
@@ -127,6 +129,7 @@ export async function collect(hb: HeartbeatClient, now: () => number = Date.now)
       nodes: ext.nodes.map((n) => ({ name: n.name, type: n.type, status: n.status, lastHeardMs: n.lastHeardMs, links: n.links.map((l) => ({ ...l })) })),
       resources: ext.resources === undefined ? null : { state: ext.resources.state, groups: ext.resources.groups },
       config: ext.config,
+      configAgreement: ext.configAgreement ?? null,
     };
   }
   const nodes = await hb.nodes();
@@ -153,6 +156,7 @@ export async function collect(hb: HeartbeatClient, now: () => number = Date.now)
     nodes: withLinks,
     resources: state === undefined ? null : { state, groups: null },
     config,
+    configAgreement: null,
   };
 }
 
@@ -205,6 +209,15 @@ export function renderStatus(r: StatusReport): string {
     lines.push('');
     lines.push('Links:');
     lines.push(table([['NODE', 'LINK', 'STATUS', 'LAST HEARD'], ...links]).trimEnd());
+  }
+  if (r.configAgreement !== null && r.configAgreement.length > 0) {
+    lines.push('');
+    lines.push('Configuration on the other nodes (haresources, authkeys method, ha.cf timing):');
+    for (const a of r.configAgreement) {
+      const word = a.verdict === 'same' ? 'same as ours' : a.verdict === 'differs' ? 'DIFFERS' : 'unknown (no digests announced)';
+      lines.push(`  ${a.node}: ${word}`);
+      for (const d of a.differences) lines.push(`    ${d.file}: ${d.text}`);
+    }
   }
   lines.push('');
   lines.push('Config:');

@@ -2,6 +2,7 @@
 import type { ClusterConfig } from '../config/model.js';
 import type { MediumAdapter } from '../media/medium.js';
 import type { Action } from '../membership/types.js';
+import type { PeerAgreement } from '../node/config-agreement.js';
 import type { FenceResult, ResourceEngine } from '../resources/protocol.js';
 import type { ClientChildren } from './children/client-children.js';
 import type { Logger } from './log.js';
@@ -29,6 +30,8 @@ export interface DaemonOptions {
   readonly children?: ClientChildren;
   /** Called with every action the core produced (tests, status reporting, metrics). */
   readonly onAction?: (a: Action) => void;
+  /** A peer's configuration agreement changed (metrics). */
+  readonly onConfigAgreement?: (a: PeerAgreement) => void;
   /** Called with the medium of every frame received from another node (metrics). */
   readonly onFrame?: (medium: string) => void;
   /** ha.cf `watchdog`: tickled on every status we send (watchdog.ts). */

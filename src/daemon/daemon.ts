@@ -21,6 +21,7 @@ import type { DaemonOptions } from './daemon-options.js';
 import { MediaSet } from './media-set.js';
 import { membershipSnapshot, type MetricsSnapshot } from './metrics.js';
 import { RcNotifier } from './scripts/rc-notifier.js';
+import { configFacts } from '../config/config-digest.js';
 import { formatHostcache, newMembership, writeHostcache } from './files/state-files.js';
 
 export type { ReloadedMembership } from '../node/coordinator.js';
@@ -61,6 +62,7 @@ export class Daemon {
       ...(r === undefined ? {} : { resources: { create: r.create, peer: r.peer, runner: r.runner !== undefined } }),
       stonith: o.stonith !== undefined,
       clientOnline: (cn) => this.api?.clients().some((c) => c.clientId === cn) ?? false,
+      configFacts: configFacts(o.config),
     });
     if (o.notifications !== undefined) this.notifier = new RcNotifier({ ...o.notifications, local: () => this.node.rcLocal() });
     this.media = new MediaSet({
@@ -156,6 +158,9 @@ export class Daemon {
         return;
       case 'defer':
         setImmediate(() => this.post(e.event));
+        return;
+      case 'config-agreement':
+        this.o.onConfigAgreement?.(e.agreement);
         return;
       case 'shutdown-complete':
         this.shutdownDone?.();

@@ -147,7 +147,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     daemon = new Daemon({
       config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...(children === undefined ? {} : { children }), ...rsc,
       ...(watchdog === undefined ? {} : { watchdog }), ...(stonith === undefined ? {} : { stonith }),
-      ...(metrics === undefined ? {} : { onAction: (a) => metrics.action(a), onFrame: (medium) => metrics.frame(medium) }),
+      ...(metrics === undefined ? {} : { onAction: (a) => metrics.action(a), onFrame: (medium) => metrics.frame(medium), onConfigAgreement: (a) => metrics.configAgreement(a) }),
     });
   } catch (e) {
     // hb_generation or hb_uuid could not be written (a full or read-only /var/lib/heartbeat): refuse to start.

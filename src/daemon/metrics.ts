@@ -10,6 +10,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Membership } from '../membership/core.js';
 import type { Action } from '../membership/types.js';
 import { getString } from '../wire/index.js';
+import type { PeerAgreement } from '../node/config-agreement.js';
 
 export interface NodeSnapshot {
   readonly name: string;
@@ -70,6 +71,9 @@ export class Metrics {
   private readonly ops = new Family('heartbeat_resource_operations_total', 'Resource script runs, by resource, operation and outcome.', 'counter');
   private readonly opSeconds = new Family('heartbeat_resource_operation_seconds_total', 'Time spent in resource scripts, by resource and operation.', 'counter');
   private readonly groupChanges = new Family('heartbeat_resource_group_changes_total', 'Resource groups acquired or released here (takeovers, failbacks, standby, shutdown), by group and change.', 'counter');
+  private readonly configDifferences = new Family('heartbeat_config_differences_total', 'Configuration differences reported (logged) against a peer\'s announced digests, by node and file (haresources, authkeys, ha.cf).', 'counter');
+  /** Each peer's configuration verdict now (same, differs, unknown). */
+  private readonly configVerdicts = new Map<string, string>();
   private readonly loop: IntervalHistogram;
   /** Groups acquired and not released since. */
   private readonly held = new Set<string>();
@@ -106,6 +110,12 @@ export class Metrics {
     this.received.add({ medium });
   }
 
+  /** A peer's configuration verdict changed: every difference reported is counted, the verdict kept as a gauge. */
+  configAgreement(a: PeerAgreement): void {
+    for (const d of a.differences) this.configDifferences.add({ node: a.node, file: d.file });
+    this.configVerdicts.set(a.node, a.verdict);
+  }
+
   resourceOperation(resource: string, operation: string, outcome: string, ms: number): void {
     this.ops.add({ resource, operation, outcome });
     this.opSeconds.add({ resource, operation }, ms / 1000);
@@ -133,7 +143,11 @@ export class Metrics {
     out.push('# HELP heartbeat_frames_dropped_total Received frames dropped, by reason.', '# TYPE heartbeat_frames_dropped_total counter');
     for (const [reason, n] of s.drops) out.push(`heartbeat_frames_dropped_total${labels({ reason })} ${n}`);
     out.push('# HELP heartbeat_resource_groups_held Resource groups this node holds.', '# TYPE heartbeat_resource_groups_held gauge', `heartbeat_resource_groups_held ${this.held.size}`);
-    for (const f of [this.sent, this.received, this.delivered, this.nodeChanges, this.linkChanges, this.restarts, this.ops, this.opSeconds, this.groupChanges]) f.render(out);
+    for (const f of [this.sent, this.received, this.delivered, this.nodeChanges, this.linkChanges, this.restarts, this.ops, this.opSeconds, this.groupChanges, this.configDifferences]) f.render(out);
+    out.push('# HELP heartbeat_config_agreement 1 for each peer\'s configuration verdict now: same, differs or unknown (it announces no digests).', '# TYPE heartbeat_config_agreement gauge');
+    for (const [node, v] of this.configVerdicts) {
+      for (const verdict of ['same', 'differs', 'unknown']) out.push(`heartbeat_config_agreement${labels({ node, verdict })} ${v === verdict ? 1 : 0}`);
+    }
     const ns = (v: number): string => (Number.isFinite(v) ? (v / 1e9).toFixed(6) : '0');
     out.push(
       '# HELP heartbeat_event_loop_delay_seconds Event-loop delay since start: max and 99th percentile.',

@@ -22,6 +22,7 @@
  * restart itself ("returning after partition"). So we stop and ask for a restart with a new generation,
  * as Heartbeat's "No local heartbeat. Forcing restart." does.
  */
+import { CONFIG_FIELD } from '../config/config-digest.js';
 import { Buffer } from 'node:buffer';
 import type { AuthKeys } from '../core/auth-keys.js';
 import { assertNever } from '../core/assert-never.js';
@@ -81,6 +82,11 @@ export interface MembershipOptions {
   readonly knownUuids?: ReadonlyMap<string, Uint8Array>;
   /** Seed of every random choice (ACK trigger, retransmission delays). */
   readonly seed: number;
+  /**
+   * heartbeat-ts only: the value of the `hbts_config` field our status messages carry (config/config-digest.ts);
+   * the real Heartbeat 3.0.6 ignores a status field it does not know. Absent: no such field.
+   */
+  readonly configField?: string;
 }
 
 interface LinkState {
@@ -102,6 +108,8 @@ interface PeerState {
   /** The peer's advertised deadtime (`dt`), our limit for it after comm-up. */
   deadTicksMs: number;
   anyPacket: boolean;
+  /** The `hbts_config` field of its last status; null before its first status. */
+  configField: string | undefined | null;
   readonly seq: SeqTracker;
   readonly ackTrigger: number;
   /** The highest of our seqs this peer acknowledged. */
@@ -174,6 +182,7 @@ export class Membership {
       statusSeq: 0,
       deadTicksMs: n.type === 'ping' ? this.o.deadpingMs : this.o.deadtimeMs,
       anyPacket: false,
+      configField: null,
       seq: new SeqTracker(),
       ackTrigger: this.rng.int(0, 9),
       ackedSeq: 0,
@@ -239,7 +248,7 @@ export class Membership {
    * keep their state. A normal peer keeps the deadtime it advertises (`dt`); ping nodes take the new deadping;
    * our next status goes out within the new keepalive and advertises the new deadtime.
    */
-  reconfigure(t: Pick<MembershipOptions, 'keepaliveMs' | 'deadtimeMs' | 'warntimeMs' | 'initdeadMs' | 'deadpingMs' | 'keys'>): void {
+  reconfigure(t: Pick<MembershipOptions, 'keepaliveMs' | 'deadtimeMs' | 'warntimeMs' | 'initdeadMs' | 'deadpingMs' | 'keys' | 'configField'>): void {
     this.o = { ...this.o, ...t };
     this.originator = { ...this.originator, keys: t.keys };
     for (const p of this.peers.values()) if (p.type === 'ping') p.deadTicksMs = t.deadpingMs;
@@ -310,7 +319,7 @@ export class Membership {
 
   private sendStatus(): void {
     this.lastStatusSentMs = this.now.monoMs;
-    this.originate(statusFields(this.localStatus, this.o.deadtimeMs, this.flowControl), 'status', true);
+    this.originate(statusFields(this.localStatus, this.o.deadtimeMs, this.flowControl, this.o.configField), 'status', true);
   }
 
   /** heartbeat 3.0.6 "No local heartbeat. Forcing restart." — see the top of this file. */
@@ -711,6 +720,11 @@ export class Membership {
     if (getString(m, 'protocol') === undefined && this.flowControl) {
       this.flowControl = false;
       this.log('info', 'flow control disabled due to different version heartbeat');
+    }
+    const cfg = getString(m, CONFIG_FIELD);
+    if (cfg !== peer.configField) {
+      peer.configField = cfg;
+      this.actions.push({ kind: 'peer-config', node: peer.name, field: cfg });
     }
     if (st.length >= 2 && st.length <= 31 && st !== peer.status) {
       const previous = peer.status;

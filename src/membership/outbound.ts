@@ -1,4 +1,5 @@
 // Building the messages a node originates, with Heartbeat's control fields in Heartbeat's order (spec §2.1–2.3).
+import { CONFIG_FIELD } from '../config/config-digest.js';
 import { Buffer } from 'node:buffer';
 import type { AuthKeys } from '../core/auth-keys.js';
 import { binaryField, encodeNetstring, FT_STRING, signMessage, stringField, type Field, type Message } from '../wire/index.js';
@@ -83,10 +84,14 @@ export function sharedFieldCount(): number {
 
 const f = stringField;
 
-/** heartbeat 3.0.6 send_local_status: t, st, dt (hex ms), protocol (dec). */
-export function statusFields(status: string, advertisedDeadtimeMs: number, withProtocol: boolean): Field[] {
+/**
+ * heartbeat 3.0.6 send_local_status: t, st, dt (hex ms), protocol (dec); then heartbeat-ts's `hbts_config` when
+ * given (config/config-digest.ts: the real Heartbeat ignores a status field it does not know).
+ */
+export function statusFields(status: string, advertisedDeadtimeMs: number, withProtocol: boolean, configField?: string): Field[] {
   const fields = [shared('t', 'status'), shared('st', status), shared('dt', hex(advertisedDeadtimeMs))];
   if (withProtocol) fields.push(shared('protocol', '1'));
+  if (configField !== undefined) fields.push(shared(CONFIG_FIELD, configField));
   return fields;
 }
 

@@ -44,6 +44,8 @@ export type Action =
   | { readonly kind: 'peer-uuid'; readonly node: string; readonly uuid: Uint8Array }
   /** A message for the layers above (resources, API clients): kept, in order, from a live peer. */
   | { readonly kind: 'deliver'; readonly node: string; readonly message: Message }
+  /** heartbeat-ts only: a peer's `hbts_config` status field changed (undefined: its status has none). */
+  | { readonly kind: 'peer-config'; readonly node: string; readonly field: string | undefined }
   /** We were silent longer than our advertised deadtime: start over with a new generation. */
   | { readonly kind: 'restart'; readonly reason: string };
 

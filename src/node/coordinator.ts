@@ -45,6 +45,8 @@ import { parseHoldSet, type FenceResult, type HoldSet, type ResourceEngine, type
 import { deadNotice, linkNotice, type RcField, type RcLocalState, type RcSource } from '../resources/rc-notify.js';
 import { getString, type Message } from '../wire/index.js';
 import { clientStatusAnswer, deliveryFor } from './api-delivery.js';
+import { ConfigAgreement, type PeerAgreement } from './config-agreement.js';
+import type { ConfigFacts } from '../config/config-digest.js';
 import { fieldOf, textFields } from './text-fields.js';
 
 /** What a reload changes in the running membership (Membership.reconfigure). */
@@ -96,7 +98,9 @@ export type Effect =
   /** Post this event on the next turn of the event loop (an operation with nothing to run). */
   | { readonly kind: 'defer'; readonly event: NodeEvent }
   /** Every group is released and `shutdone` sent. */
-  | { readonly kind: 'shutdown-complete' };
+  | { readonly kind: 'shutdown-complete' }
+  /** heartbeat-ts only: a peer's configuration agreement changed (logged already; metrics, status). */
+  | { readonly kind: 'config-agreement'; readonly agreement: PeerAgreement };
 
 export interface StepOutput {
   readonly effects: readonly Effect[];
@@ -116,6 +120,8 @@ export interface CoordinatorOptions {
   readonly stonith?: boolean;
   /** Whether an API client of that name is signed on here (heartbeat 3.0.6 HBDoMsg_T_QCSTATUS). */
   readonly clientOnline: (client: string) => boolean;
+  /** Our configuration, compared with the digests peers announce (config-agreement.ts); absent: not compared. */
+  readonly configFacts?: ConfigFacts;
 }
 
 /** Fields a local script may not set: the core adds them (spec §9.7). */
@@ -136,9 +142,11 @@ export class NodeCoordinator {
   private readonly pending: MembershipEvent[] = [];
   private effects: Effect[] = [];
   private now: Now = { monoMs: 0, wallSec: 0 };
+  private readonly agreement: ConfigAgreement | undefined;
 
   constructor(private readonly o: CoordinatorOptions) {
     this.nodeList = o.nodes;
+    if (o.configFacts !== undefined) this.agreement = new ConfigAgreement(o.configFacts);
     this.core = o.createMembership(undefined);
     this.rsc = o.resources?.create();
     if (o.resources?.runner === true) this.rscHeld = [];
@@ -157,6 +165,11 @@ export class NodeCoordinator {
   /** What rc.d notifications need of this node: HA_OSTATUS, and whether Heartbeat would queue the event now. */
   rcLocal(): RcLocalState {
     return { localStatus: this.core.status, commUp: this.commUpSeen, shuttingDown: this.shuttingDown };
+  }
+
+  /** Each peer's configuration verdict (`hbctl status`); empty when not compared. */
+  configAgreement(): PeerAgreement[] {
+    return this.agreement?.view() ?? [];
   }
 
   /** Whether a graceful stop has begun. */
@@ -278,7 +291,19 @@ export class NodeCoordinator {
         return;
       case 'link-status':
         return;
+      case 'peer-config':
+        this.onPeerConfig(a.node, a.field);
+        return;
     }
+  }
+
+  /** A peer announced other digests (or none): log what changed, once. */
+  private onPeerConfig(node: string, field: string | undefined): void {
+    if (this.agreement === undefined) return;
+    const logs = this.agreement.observe(node, field);
+    for (const l of logs) this.log(l.level, l.text);
+    const now = this.agreement.view().find((p) => p.node === node);
+    if (logs.length > 0 && now !== undefined) this.emit({ kind: 'config-agreement', agreement: now });
   }
 
   private restartNow(): void {

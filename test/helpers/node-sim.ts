@@ -3,6 +3,7 @@
 //
 // Effects are recorded, not carried out, except: send-frame goes onto the simulated network, defer is posted
 // at the same time on the next round, and resource-op / fence wait in `pendingOps` until the test ends them.
+import { configDigests, encodeConfigField, type ConfigFacts } from '../../src/config/config-digest.js';
 import { Membership } from '../../src/membership/core.js';
 import type { MembershipOptions } from '../../src/membership/core.js';
 import { NodeCoordinator, type Effect, type NodeEvent, type StepOutput } from '../../src/node/coordinator.js';
@@ -16,6 +17,8 @@ export interface NodeSimOptions {
   readonly resources?: (name: string) => ResourceEngine;
   readonly runner?: boolean;
   readonly timing?: Partial<MembershipOptions>;
+  /** Each node's configuration (digests announced in its status, compared with the peer's); absent: none. */
+  readonly config?: (name: string) => ConfigFacts | undefined;
 }
 
 export interface SimCoordinator {
@@ -53,6 +56,7 @@ export class NodeSim {
     const nodes = this.o.names.map((n) => ({ name: n, type: 'normal' as const }));
     const peer = this.o.names.find((n) => n !== name) ?? '';
     const resources = this.o.resources;
+    const config = this.o.config?.(name);
     return new NodeCoordinator({
       localNode: name,
       nodes,
@@ -60,11 +64,13 @@ export class NodeSim {
         new Membership({
           nodes, keepaliveMs: 100, deadtimeMs: 1000, warntimeMs: 500, initdeadMs: 2000, deadpingMs: 1000, hopfudge: 1, maxRexmitDelayMs: 250,
           ...this.o.timing,
+          ...configFieldOf(config),
           keys: singleKey('sha1', 'SomeKey'), localNode: name, generation: this.nodes.get(name)?.generation ?? generation, uuid: uuidFor(name), seed: name.length * 7919,
           ...reloaded,
         }),
       ...(resources === undefined ? {} : { resources: { create: () => resources(name), peer, runner: this.o.runner === true } }),
       clientOnline: (cn) => this.nodes.get(name)?.clients.has(cn) ?? false,
+      ...(config === undefined ? {} : { configFacts: config }),
     });
   }
 
@@ -162,4 +168,8 @@ export class NodeSim {
   statusOf(observer: string, node: string): string | undefined {
     return this.node(observer).coordinator.membership.nodes().find((n) => n.name === node)?.status;
   }
+}
+
+function configFieldOf(f: ConfigFacts | undefined): { configField?: string } {
+  return f === undefined ? {} : { configField: encodeConfigField(configDigests(f)) };
 }

@@ -50,6 +50,7 @@ export function apiSources(config: ClusterConfig, node: NodeCoordinator, media: 
       wallMs: () => Date.now(),
       startedWallMs,
       lastHeard: () => node.membership.lastHeard(),
+      configAgreement: () => node.configAgreement(),
       peerHolds: () => {
         const st = (node.resources as { readonly status?: { readonly peerHolds?: unknown } } | undefined)?.status;
         return typeof st?.peerHolds === 'string' ? st.peerHolds : undefined;

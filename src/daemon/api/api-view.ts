@@ -25,6 +25,8 @@ export interface ExtendedSources {
   readonly startedWallMs: number;
   /** Membership.lastHeard(): monotonic ms of each peer's last status and of each of its links' last packet. */
   lastHeard(): ReadonlyMap<string, { readonly statusMs: number | undefined; readonly links: ReadonlyMap<string, number> }>;
+  /** Each peer's configuration verdict (node/config-agreement.ts). */
+  configAgreement?(): ApiExtendedStatus['configAgreement'];
   /** What the peer holds in our terms (`local`: our home groups), when the engine knows (nice_failback). */
   peerHolds?(): string | undefined;
 }
@@ -146,6 +148,7 @@ export function daemonApiView(s: ApiViewSources): ApiView {
         nodes,
         resources: resourcesNow(c, s.resourceState(), nodes, ext.peerHolds?.()),
         config,
+        configAgreement: ext.configAgreement?.() ?? [],
       };
     },
   };

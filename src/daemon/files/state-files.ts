@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { configDigests, configFacts, encodeConfigField } from '../../config/config-digest.js';
 import type { ClusterConfig } from '../../config/model.js';
 import { Membership, type MembershipOptions } from '../../membership/core.js';
 
@@ -132,6 +133,7 @@ export function newMembership(c: ClusterConfig, stateDir: string, reloaded: Part
     uuid: loadOrCreateUuid(stateDir, c.uuidFrom, c.localNode),
     knownUuids: readHostcache(stateDir),
     seed: crypto.randomInt(1, 2 ** 31),
+    configField: encodeConfigField(configDigests(configFacts(c))),
     ...reloaded,
   });
 }
