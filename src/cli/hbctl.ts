@@ -5,6 +5,7 @@ import { WIRE_USAGE, runWire } from './hbctl-wire.js';
 import { runStatus } from './hbctl-status.js';
 import { runTestLinks } from './hbctl-test-links.js';
 import { runToPacemaker } from './hbctl-to-pacemaker.js';
+import { runPropagate } from './hbctl-propagate.js';
 import { EXIT_OK, EXIT_USAGE, type Io, processIo } from './hbctl-io.js';
 
 export const HBCTL_USAGE = `Usage: hbctl <command> [options]
@@ -17,6 +18,7 @@ Commands:
   wire verify   check every message's signatures against an authkeys file
   test-links    before going live: test every ha.cf medium both ways with the other nodes (run on each node)
   to-pacemaker  convert ha.cf, haresources, authkeys into corosync.conf and a Pacemaker CIB (crmsh, pcs, NOTES)
+  propagate     copy ha.cf, haresources, authkeys and monitors to the other nodes (scp), as ha_propagate did
 
   hbctl --help            this text
   hbctl --version         print the version
@@ -41,6 +43,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (command === 'status') return runStatus(rest, io);
   if (command === 'test-links') return runTestLinks(rest, io);
   if (command === 'to-pacemaker') return runToPacemaker(rest, io);
+  if (command === 'propagate') return runPropagate(rest, io);
   io.err(command === undefined ? 'hbctl: missing command\n\n' : `hbctl: unknown command "${command}"\n\n`);
   io.err(HBCTL_USAGE);
   return EXIT_USAGE;
