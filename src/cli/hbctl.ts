@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `hbctl`: heartbeat-ts's operator toolbox; dispatches to one subcommand (`status`, `wire`, `test-links`, `to-pacemaker`).
+// `hbctl`: heartbeat-ts's operator toolbox; dispatches to one subcommand (`status`, `wire`, `test-links`, `to-pacemaker`, `propagate`).
 import { VERSION } from '../core/version.js';
 import { WIRE_USAGE, runWire } from './hbctl-wire.js';
 import { runStatus } from './hbctl-status.js';

@@ -99,3 +99,20 @@ test('--metrics: loopback addresses only, a real port', () => {
   assert.match((parseMetricsAddress('127.0.0.1:0') as { error: string }).error, /ADDRESS:PORT/);
   assert.match((parseMetricsAddress('127.0.0.1:70000') as { error: string }).error, /ADDRESS:PORT/);
 });
+
+test('issue 22: configuration differences are counted by node and file; the verdict is a one-hot gauge', () => {
+  const m = new Metrics();
+  try {
+    m.configAgreement({ node: 'bravo', verdict: 'differs', differences: [{ file: 'haresources', text: 'a' }, { file: 'haresources', text: 'b' }, { file: 'ha.cf', text: 'c' }] });
+    m.configAgreement({ node: 'bravo', verdict: 'same', differences: [] });
+    m.configAgreement({ node: 'charlie', verdict: 'unknown', differences: [] });
+    const text = m.render(SNAPSHOT);
+    assert.equal(sample(text, 'heartbeat_config_differences_total{node="bravo",file="haresources"}'), 2);
+    assert.equal(sample(text, 'heartbeat_config_differences_total{node="bravo",file="ha.cf"}'), 1);
+    assert.equal(sample(text, 'heartbeat_config_agreement{node="bravo",verdict="same"}'), 1);
+    assert.equal(sample(text, 'heartbeat_config_agreement{node="bravo",verdict="differs"}'), 0);
+    assert.equal(sample(text, 'heartbeat_config_agreement{node="charlie",verdict="unknown"}'), 1);
+  } finally {
+    m.close();
+  }
+});
