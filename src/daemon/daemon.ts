@@ -21,7 +21,7 @@ import type { DaemonOptions } from './daemon-options.js';
 import { MediaSet } from './media-set.js';
 import { membershipSnapshot, type MetricsSnapshot } from './metrics.js';
 import { RcNotifier } from './scripts/rc-notifier.js';
-import { configFacts } from '../config/config-digest.js';
+import { configFacts, type ConfigFacts } from '../config/config-digest.js';
 import { formatHostcache, newMembership, writeHostcache } from './files/state-files.js';
 
 export type { ReloadedMembership } from '../node/coordinator.js';
@@ -243,8 +243,8 @@ export class Daemon {
   }
 
   /** SIGHUP (reload-apply.ts): new timing values and keys, applied to the running membership; resources untouched. */
-  reconfigure(t: ReloadedMembership): void {
-    this.post({ kind: 'reconfigure', membership: t });
+  reconfigure(t: ReloadedMembership, facts?: ConfigFacts): void {
+    this.post({ kind: 'reconfigure', membership: t, ...(facts === undefined ? {} : { configFacts: facts }) });
   }
 
   /**

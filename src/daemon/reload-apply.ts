@@ -1,4 +1,5 @@
 // SIGHUP / `heartbeat -r` in the running daemon: reopen the logs, re-read /etc/ha.d, apply what reload.ts decides.
+import { configDigests, configFacts, encodeConfigField } from '../config/config-digest.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../core/diagnostic.js';
 import type { ClusterConfig } from '../config/model.js';
 import type { Daemon } from './daemon.js';
@@ -66,7 +67,10 @@ export async function reloadConfig(ctx: ReloadContext): Promise<ClusterConfig> {
     });
   }
   if (plan.keys) logger.log('info', 'Rereading authentication file.');
+  const effective = effectiveAfterReload(running, next, plan, pairChanged);
   if (plan.timing || plan.keys) {
+    // The digests we announce follow what is in force (haresources changes wait for a restart).
+    const facts = configFacts(effective);
     ctx.daemon.reconfigure({
       keepaliveMs: next.keepaliveMs,
       deadtimeMs: next.deadtimeMs,
@@ -74,9 +78,9 @@ export async function reloadConfig(ctx: ReloadContext): Promise<ClusterConfig> {
       initdeadMs: next.initdeadMs,
       deadpingMs: next.deadpingMs,
       keys: next.authKeys,
-    });
+      configField: encodeConfigField(configDigests(facts)),
+    }, facts);
   }
-  const effective = effectiveAfterReload(running, next, plan, pairChanged);
   if (plan.members && !pairChanged) {
     const carried = (c: ClusterConfig): string => canonical([c.media.filter((m) => m.kind !== 'ping' && m.kind !== 'ping_group' && m.kind !== 'ping6'), c.udpPort, c.baud]);
     let media;

@@ -66,16 +66,20 @@ export class ConfigAgreement {
     return before !== undefined && key(before) === key(now) ? [] : describe(peer, before, now);
   }
 
-  /** Our own configuration changed (a reload): every peer is compared again. */
-  setLocal(local: ConfigFacts): AgreementLog[] {
+  /** Our own configuration changed (a reload): every peer is compared again; `changed`: whose verdict moved. */
+  setLocal(local: ConfigFacts): { logs: AgreementLog[]; changed: PeerAgreement[] } {
     this.local = local;
     const logs: AgreementLog[] = [];
+    const changed: PeerAgreement[] = [];
     for (const [peer, p] of [...this.peers]) {
       const now = compareConfig(local, peer, decodeConfigField(p.field));
-      if (key(now) !== key(p.agreement)) logs.push(...describe(peer, p.agreement, now));
+      if (key(now) !== key(p.agreement)) {
+        logs.push(...describe(peer, p.agreement, now));
+        changed.push({ node: peer, ...now });
+      }
       this.peers.set(peer, { field: p.field, agreement: now });
     }
-    return logs;
+    return { logs, changed };
   }
 
   /** Every peer heard so far, by name. */

@@ -64,8 +64,8 @@ export type NodeEvent =
   | { readonly kind: 'resources-ready' }
   /** After a `restart`: what we held has been released; start over with a new generation. */
   | { readonly kind: 'restart-ready' }
-  /** SIGHUP: new timing values and keys for the running membership. */
-  | { readonly kind: 'reconfigure'; readonly membership: ReloadedMembership }
+  /** SIGHUP: new timing values and keys for the running membership (and the configuration now in force). */
+  | { readonly kind: 'reconfigure'; readonly membership: ReloadedMembership; readonly configFacts?: ConfigFacts }
   /** SIGHUP with a changed node set: new peers join the running membership, removed ones are forgotten. */
   | { readonly kind: 'set-nodes'; readonly nodes: readonly NodeConfig[] }
   /** Graceful stop: release every group, send `shutdone`. */
@@ -217,6 +217,11 @@ export class NodeCoordinator {
       case 'reconfigure':
         this.reloaded = event.membership;
         this.core.reconfigure(event.membership);
+        if (event.configFacts !== undefined && this.agreement !== undefined) {
+          const { logs, changed } = this.agreement.setLocal(event.configFacts);
+          for (const l of logs) this.log(l.level, l.text);
+          for (const p of changed) this.emit({ kind: 'config-agreement', agreement: p });
+        }
         this.pending.push({ kind: 'tick' });
         break;
       case 'set-nodes':

@@ -68,7 +68,8 @@ test('ConfigAgreement logs once per change: differs (one warn per difference), t
   // Our own reload to bravo's timing: bravo now differs… no: it now matches the other field; re-compared at once.
   a.observe('bravo', other);
   const after = a.setLocal({ ...BASE, timing: 'keepalive=200 deadtime=1000 warntime=500 initdead=2000' });
-  assert.deepEqual(after.map((l) => l.level), ['info']);
+  assert.deepEqual(after.logs.map((l) => l.level), ['info']);
+  assert.deepEqual(after.changed.map((p) => `${p.node}=${p.verdict}`), ['bravo=same'], 'charlie (unknown) did not change');
   assert.equal(a.view().find((p) => p.node === 'bravo')?.verdict, 'same');
 });
 
@@ -100,4 +101,23 @@ test('a simulated pair with one differing group line: both warn within 2 keepali
   assert.deepEqual(mixed.node('alpha').coordinator.configAgreement().map((p) => p.verdict), ['unknown']);
   assert.ok(!mixed.node('alpha').effects.some((e) => e.effect.kind === 'log' && e.effect.level === 'warn' && /Configuration/.test(e.effect.text)));
   assert.deepEqual(mixed.node('bravo').coordinator.configAgreement(), [], 'a node without digests of its own compares nothing');
+});
+
+test('a reload (reconfigure) to the peer\'s timing: the coordinator compares again and says it now matches; the peer sees our new digests', () => {
+  const slow = { ...BASE, timing: 'keepalive=100 deadtime=1500 warntime=500 initdead=2000' };
+  const facts: Record<string, ConfigFacts> = { alpha: BASE, bravo: slow };
+  const sim = new NodeSim({ names: ['alpha', 'bravo'], config: (n) => facts[n] });
+  sim.start();
+  sim.advance(3000);
+  assert.equal(sim.node('alpha').coordinator.configAgreement()[0]?.verdict, 'differs');
+  const since = sim.nowMs;
+  sim.step('alpha', {
+    kind: 'reconfigure',
+    membership: { keepaliveMs: 100, deadtimeMs: 1500, warntimeMs: 500, initdeadMs: 2000, deadpingMs: 1000, keys: singleKey('sha1', 'SomeKey'), configField: field(slow) },
+    configFacts: slow,
+  });
+  assert.ok(sim.effectsOf('alpha', 'log', since).some((l) => l.text === 'Configuration of node bravo now matches ours (haresources, authkeys method, ha.cf timing)'));
+  assert.deepEqual(sim.effectsOf('alpha', 'config-agreement', since).map((e) => e.agreement.verdict), ['same']);
+  sim.advance(1000);
+  assert.ok(sim.effectsOf('bravo', 'log', since).some((l) => l.text === 'Configuration of node alpha now matches ours (haresources, authkeys method, ha.cf timing)'), 'bravo heard the new digests');
 });
