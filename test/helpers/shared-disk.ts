@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { run, runOk, type Lab } from './netns.js';
 
 /** The mount point inside every node (on the node's private tmpfs over /mnt). */
@@ -83,40 +84,48 @@ export interface MountWatch {
   readonly count: () => number;
   /** Samples with the device mounted on more than one node ("<ms>: alpha+bravo"). */
   readonly doubles: string[];
-  /** The longest interval between two samples so far, ms (the sampler's own lateness on a loaded machine). */
+  /** The longest interval between two samples so far, ms (the sampler's lateness on a loaded machine). */
   readonly maxIntervalMs: () => number;
-  stop(): void;
+  /** Samples that saw the device mounted on some node (the sampler's own check: it does see mounts). */
+  readonly mountedSamples: () => number;
+  /** Stops sampling; resolves once every sample's verdict has arrived. Idempotent. */
+  stop(): Promise<void>;
 }
 
 /**
- * Samples every `everyMs` whether each node has `device` mounted (a /proc read, no process per sample) and
- * records every sample where more than one node has it.
+ * Samples every `everyMs`, in a worker thread (test/helpers/mount-sampler-worker.ts), whether each node has
+ * `device` mounted (a read of its anchor's /proc/PID/mounts, no process per sample) and records every sample
+ * where more than one node has it.
  */
 export function watchMounts(lab: Lab, device: string, nodes: readonly string[], everyMs = 10): MountWatch {
-  const start = Date.now();
+  const shared = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
+  const stats = new Int32Array(shared);
   const doubles: string[] = [];
-  let count = 0;
-  let last = start;
-  let maxInterval = 0;
-  const timer = setInterval(() => {
-    const now = Date.now();
-    maxInterval = Math.max(maxInterval, now - last);
-    last = now;
-    count++;
-    const holders = nodes.filter((n) => {
-      try {
-        return mountedIn(lab, n, device);
-      } catch {
-        return false;
-      }
+  const pids = nodes.map((n) => [n, lab.node(n).anchorPid ?? 0] as const);
+  const worker = new Worker(new URL('./mount-sampler-worker.js', import.meta.url), { workerData: { device, nodes: pids, everyMs, shared } });
+  let finished: Promise<void> | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: string) => {
+      if (m === 'done') resolve();
+      else doubles.push(m);
     });
-    if (holders.length > 1) doubles.push(`${now - start} ms: ${holders.join('+')}`);
-  }, everyMs);
+    worker.on('error', reject);
+    worker.on('exit', () => resolve());
+  });
   return {
-    count: () => count,
+    count: () => Atomics.load(stats, 0),
     doubles,
-    maxIntervalMs: () => maxInterval,
-    stop: () => clearInterval(timer),
+    maxIntervalMs: () => Atomics.load(stats, 1),
+    mountedSamples: () => Atomics.load(stats, 3),
+    stop: () => {
+      finished ??= (async () => {
+        Atomics.store(stats, 2, 1);
+        const timeout = new Promise<void>((r) => setTimeout(r, 2000));
+        await Promise.race([done, timeout]);
+        await worker.terminate();
+      })();
+      return finished;
+    },
   };
 }
 
