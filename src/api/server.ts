@@ -12,7 +12,8 @@
  * breaks the framing or sends a body that is not a message is dropped with one log line, and so is one that
  * makes the daemon log more than MAX_COMPLAINTS errors or warnings within COMPLAINT_WINDOW_MS (messages before
  * signon, unknown or bad requests: Heartbeat logs every one, so a loop of them would fill the log). Nothing a
- * client sends can throw into the daemon: every callback is guarded.
+ * client sends can throw into the daemon: every callback is guarded. Problem lines (bad frames, refused signons,
+ * bad requests, dropped clients) are counted and rate-limited per kind, with a summary a minute (problems.ts).
  *
  * With `peerCredentials` (the daemon passes SO_PEERCRED via api/peer-credentials.ts) a connection is paused
  * until the kernel's pid/uid/gid of the peer are known; the handler then checks the signon's claims against
@@ -25,6 +26,7 @@ import type { Message } from '../wire/message.js';
 import { getString } from '../wire/message.js';
 import { ApiFrameSplitter, decodeApiBody, encodeApiMessage } from './framing.js';
 import { clientStatusMessage, handleApiMessage, NEW_SESSION, type ApiAction, type ApiClientRecord, type ApiLogLevel, type ApiPeerCredentials, type ApiSession } from './handler.js';
+import { ApiProblems, API_PROBLEM_SUMMARY_MS, type ApiProblemCounts, type ApiProblemKind } from './problems.js';
 import { F, LEAVE_STATUS } from './protocol.js';
 import type { ApiView } from './view.js';
 
@@ -84,11 +86,27 @@ export class ApiServer {
   private nextConnId = 1;
   private clientGeneration = 0;
   private closed = false;
+  private readonly problems: ApiProblems;
+  private readonly summaryTimer: NodeJS.Timeout;
 
   private constructor(
     private readonly opts: ApiServerOptions,
     private readonly server: net.Server,
-  ) {}
+  ) {
+    this.problems = new ApiProblems(opts.log);
+    this.summaryTimer = setInterval(() => this.guard('problem summary', () => this.problems.summarize()), API_PROBLEM_SUMMARY_MS);
+    this.summaryTimer.unref();
+  }
+
+  /** A problem line about a client: counted (unless `counted` is false) and logged at a bounded rate. */
+  problem(kind: ApiProblemKind, level: ApiLogLevel, text: string, counted = true): void {
+    this.problems.report(kind, level, text, performance.now(), counted);
+  }
+
+  /** Problems since the socket opened, by kind (hbctl status, metrics). */
+  problemCounts(): ApiProblemCounts {
+    return this.problems.counts();
+  }
 
   /** Creates the socket and starts accepting clients. */
   static async listen(opts: ApiServerOptions): Promise<ApiServer> {
@@ -142,6 +160,8 @@ export class ApiServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.summaryTimer);
+    this.problems.summarize();
     for (const c of this.conns) c.socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     try {
@@ -158,7 +178,7 @@ export class ApiServer {
     }
     const max = this.opts.maxConnections ?? 256;
     if (this.conns.size >= max) {
-      this.opts.log('warn', `api: ${max} clients connected already; refusing another`);
+      this.problem('dropped-client', 'warn', `api: ${max} clients connected already; refusing another`);
       socket.destroy();
       return;
     }
@@ -180,7 +200,7 @@ export class ApiServer {
           this.guard(`connection ${c.id}`, () => {
             c.peer = peer;
             c.peerError = error;
-            if (error !== undefined && !c.closing) this.opts.log('warn', `api: connection ${c.id}: cannot read the client's credentials (${error}); its signon will be refused`);
+            if (error !== undefined && !c.closing) this.problem('refused-signon', 'warn', `api: connection ${c.id}: cannot read the client's credentials (${error}); its signon will be refused`);
             const pending = c.backlog ?? [];
             c.backlog = undefined;
             for (const b of pending) this.onData(c, b);
@@ -202,7 +222,7 @@ export class ApiServer {
     }
     const r = c.splitter.push(chunk);
     if (!r.ok) {
-      this.drop(c, `api: ${this.who(c)}: ${r.error.reason}: ${r.error.detail}; disconnecting`);
+      this.drop(c, 'bad-frame', `api: ${this.who(c)}: ${r.error.reason}: ${r.error.detail}; disconnecting`);
       return;
     }
     for (const body of r.value) c.bodies.push(body);
@@ -216,7 +236,7 @@ export class ApiServer {
       const body = c.bodies[c.next++] as Uint8Array;
       const m = decodeApiBody(body);
       if (!m.ok) {
-        this.drop(c, `api: ${this.who(c)}: malformed message (${m.error.reason} at ${m.error.offset}: ${m.error.detail}); disconnecting`);
+        this.drop(c, 'bad-frame', `api: ${this.who(c)}: malformed message (${m.error.reason} at ${m.error.offset}: ${m.error.detail}); disconnecting`);
         return;
       }
       this.handle(c, m.value);
@@ -254,10 +274,16 @@ export class ApiServer {
       case 'cluster-send':
         this.opts.onClusterSend?.(a.message, from);
         return;
-      case 'log':
-        this.opts.log(a.level, a.text.startsWith('api') ? a.text : `api: ${a.text}`);
-        if (a.level === 'error' || a.level === 'warn') this.complain(c);
+      case 'log': {
+        const text = a.text.startsWith('api') ? a.text : `api: ${a.text}`;
+        if (a.level !== 'error' && a.level !== 'warn') {
+          this.opts.log(a.level, text);
+          return;
+        }
+        this.problem(a.problem ?? 'bad-request', a.level, text);
+        this.complain(c);
         return;
+      }
       case 'close':
         c.closing = true;
         c.socket.end();
@@ -270,7 +296,7 @@ export class ApiServer {
     c.socket.write(encodeApiMessage(m));
     const max = this.opts.maxPendingWriteBytes ?? 1024 * 1024;
     const queued = c.socket.writableLength;
-    if (queued > max) this.drop(c, `api: ${this.who(c)}: ${queued} bytes of replies unread; disconnecting`);
+    if (queued > max) this.drop(c, 'dropped-client', `api: ${this.who(c)}: ${queued} bytes of replies unread; disconnecting`);
     else if (queued > max / 4 && !c.throttled) this.throttle(c);
   }
 
@@ -283,7 +309,7 @@ export class ApiServer {
       () =>
         this.guard(`connection ${c.id}`, () => {
           c.stallTimer = undefined;
-          this.drop(c, `api: ${this.who(c)}: ${c.socket.writableLength} bytes of replies unread for ${stallMs / 1000} s; disconnecting`);
+          this.drop(c, 'dropped-client', `api: ${this.who(c)}: ${c.socket.writableLength} bytes of replies unread for ${stallMs / 1000} s; disconnecting`);
         }),
       stallMs,
     );
@@ -305,13 +331,13 @@ export class ApiServer {
       c.complaintsSinceMs = now;
     }
     if (++c.complaints > MAX_COMPLAINTS && !c.closing) {
-      this.drop(c, `api: ${this.who(c)}: more than ${MAX_COMPLAINTS} bad messages within ${COMPLAINT_WINDOW_MS / 1000} s; disconnecting`);
+      this.drop(c, 'dropped-client', `api: ${this.who(c)}: more than ${MAX_COMPLAINTS} bad messages within ${COMPLAINT_WINDOW_MS / 1000} s; disconnecting`);
     }
   }
 
-  private drop(c: Connection, line: string): void {
+  private drop(c: Connection, kind: ApiProblemKind, line: string): void {
     if (c.closing && c.socket.destroyed) return;
-    this.opts.log('warn', line);
+    this.problem(kind, 'warn', line);
     c.closing = true;
     c.socket.destroy();
   }

@@ -73,6 +73,8 @@ export interface ApiExtendedStatus {
   readonly resources: ApiExtendedResources | undefined;
   /** Key ha.cf values in effect (directive → value as Heartbeat reports it). */
   readonly config: Readonly<Record<string, string>>;
+  /** API problems since the socket opened, by kind (bad-frame, refused-signon, bad-request, dropped-client). */
+  readonly apiProblems?: Readonly<Record<string, number>>;
 }
 
 export interface ApiExtendedNode {

@@ -55,6 +55,8 @@ export interface StatusReport {
   /** null when the daemon manages no resources (or Pacemaker does). */
   readonly resources: { readonly state: string; readonly groups: ApiExtendedResources['groups'] | null } | null;
   readonly config: Readonly<Record<string, string>>;
+  /** heartbeat-ts: API client problems since the socket opened, by kind; null for the real Heartbeat. */
+  readonly apiProblems?: Readonly<Record<string, number>> | null;
 }
 
 interface Options {
@@ -127,6 +129,7 @@ export async function collect(hb: HeartbeatClient, now: () => number = Date.now)
       nodes: ext.nodes.map((n) => ({ name: n.name, type: n.type, status: n.status, lastHeardMs: n.lastHeardMs, links: n.links.map((l) => ({ ...l })) })),
       resources: ext.resources === undefined ? null : { state: ext.resources.state, groups: ext.resources.groups },
       config: ext.config,
+      apiProblems: ext.apiProblems ?? null,
     };
   }
   const nodes = await hb.nodes();
@@ -205,6 +208,10 @@ export function renderStatus(r: StatusReport): string {
     lines.push('');
     lines.push('Links:');
     lines.push(table([['NODE', 'LINK', 'STATUS', 'LAST HEARD'], ...links]).trimEnd());
+  }
+  if (r.apiProblems !== undefined && r.apiProblems !== null) {
+    lines.push('');
+    lines.push(`API problems: ${Object.entries(r.apiProblems).map(([k, n]) => `${n} ${k}`).join(', ')}`);
   }
   lines.push('');
   lines.push('Config:');

@@ -220,7 +220,9 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   process.on('SIGUSR2', onUsr2);
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
-      logger.log('info', `Heartbeat shutdown in progress. (${signal})`);
+      // heartbeat 3.0.6 hb_giveup_resources: the pid in parentheses; the signal that asked is ours to add.
+      logger.log('info', `Heartbeat shutdown in progress. (${process.pid})`);
+      logger.log('debug', `shutdown asked by ${signal}`);
       pings.stop();
       fifo.close();
       void daemon
@@ -237,7 +239,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
           process.off('SIGHUP', onHup);
           process.off('SIGUSR1', onUsr1);
           process.off('SIGUSR2', onUsr2);
-          logger.log('info', 'Heartbeat shutdown complete.');
+          logger.log('info', `${config.localNode} Heartbeat shutdown complete.`);
           return logger.close();
         })
         .then(() => resolve(EXIT_OK));

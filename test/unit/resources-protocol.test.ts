@@ -170,7 +170,7 @@ test('alone at start: everything; the home node joins later and gets its groups 
   assert.equal(sim.runs('alpha'), 'alpha');
   assert.equal(sim.runs('bravo'), 'bravo');
   assert.ok(sim.nodes.alpha.logs.includes('Other node completed standby takeover of foreign resources.'), sim.nodes.alpha.logs.join('\n'));
-  assert.ok(sim.nodes.bravo.logs.includes('Standby resource acquisition done'));
+  assert.ok(sim.nodes.bravo.logs.includes('Standby resource acquisition done [foreign].'), sim.nodes.bravo.logs.join('\n'));
   assert.deepEqual(sim.overlaps, []);
 });
 

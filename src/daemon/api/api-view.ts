@@ -27,6 +27,8 @@ export interface ExtendedSources {
   lastHeard(): ReadonlyMap<string, { readonly statusMs: number | undefined; readonly links: ReadonlyMap<string, number> }>;
   /** What the peer holds in our terms (`local`: our home groups), when the engine knows (nice_failback). */
   peerHolds?(): string | undefined;
+  /** API problems since the socket opened, by kind (api/problems.ts). */
+  apiProblems?(): Readonly<Record<string, number>> | undefined;
 }
 
 /** The ha.cf values `hbctl status` shows, in this order. */
@@ -146,6 +148,7 @@ export function daemonApiView(s: ApiViewSources): ApiView {
         nodes,
         resources: resourcesNow(c, s.resourceState(), nodes, ext.peerHolds?.()),
         config,
+        ...apiProblemsOf(ext),
       };
     },
   };
@@ -200,4 +203,9 @@ function linkName(m: ClusterConfig['media'][number]): string | undefined {
     default:
       return undefined;
   }
+}
+
+function apiProblemsOf(ext: ExtendedSources): { apiProblems?: Readonly<Record<string, number>> } {
+  const p = ext.apiProblems?.();
+  return p === undefined ? {} : { apiProblems: p };
 }

@@ -1,0 +1,127 @@
+// One pair's life, run the same way on the real Heartbeat 3.0.6 and on heartbeat-ts, cut into phases so their logs
+// can be compared line by line (log-lines.ts): both started at once, standby and takeover, crash, failback, clean
+// stops. Waits are on the resource's state (the hbts-res files), never on a log line: the logs are what is tested.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Lab } from './netns.js';
+import { killPid } from './processes.js';
+import type { StartedProcess } from './processes.js';
+import { startOurHeartbeat } from './our-heartbeat.js';
+import { REAL_HEARTBEAT, readLog, writeRealConfig } from './real-heartbeat.js';
+import { heldResources, installStateResource, stateResourceDir } from './state-resource.js';
+import { waitForReaped } from './vip.js';
+
+export type Kind = 'real' | 'ours';
+export const NODES = ['alpha', 'bravo'] as const;
+export type NodeName = (typeof NODES)[number];
+
+/** The phases, in the order they run; each names the event that opens it. */
+export const PHASES = ['cold start (both at once)', 'standby (hb_standby on alpha)', 'takeover (hb_takeover on alpha)', 'crash of alpha', 'failback (alpha restarted)', 'clean stop of alpha', 'clean stop of bravo'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** The raw log text each node wrote during each phase. */
+export type PhaseLogs = Record<Phase, Record<NodeName, string>>;
+
+const KEY = 'LogLines-Key_1';
+const RESOURCE = 'web';
+/** After the resource settled, how long the logs are given to finish the phase's lines (deadtime is 1 s). */
+const QUIET_MS = 3000;
+
+/** Config on both nodes: the real daemon's ha.cf (logfile only, `logfacility none`), `alpha hbts-res::web`. */
+export function writeScenarioConfig(lab: Lab): void {
+  for (const n of NODES) {
+    writeRealConfig(lab, n, { nodes: NODES, method: 'sha1', key: KEY });
+    fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), `alpha hbts-res::${RESOURCE}\n`);
+    installStateResource(lab, n);
+  }
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() >= deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs the pair through every phase; returns what each node logged in each. */
+export async function runLogScenario(lab: Lab, kind: Kind, say: (text: string) => void): Promise<PhaseLogs> {
+  const ours = new Map<NodeName, StartedProcess>();
+  const holds = (n: NodeName): boolean => heldResources(lab, n, [RESOURCE]).length === 1;
+  const only = (n: NodeName): (() => boolean) => () => holds(n) && NODES.every((m) => m === n || !holds(m));
+  const start = async (n: NodeName): Promise<void> => {
+    if (kind === 'ours') {
+      ours.set(n, await startOurHeartbeat(lab, n, 20_000));
+      return;
+    }
+    const r = await lab.exec(n, [REAL_HEARTBEAT], { timeoutMs: 20_000 });
+    assert.equal(r.exitCode, 0, `${REAL_HEARTBEAT} in ${n}: ${r.stderr}`);
+  };
+  const stop = async (n: NodeName): Promise<void> => {
+    const p = ours.get(n);
+    if (p !== undefined) {
+      ours.delete(n);
+      await p.stop(30_000);
+      return;
+    }
+    const r = await lab.exec(n, [REAL_HEARTBEAT, '-k'], { timeoutMs: 40_000 });
+    assert.equal(r.exitCode, 0, `heartbeat -k in ${n}: ${r.stderr}`);
+  };
+  /** Power loss: every process of the node killed at once, its /run (the resource's state) gone. */
+  const crash = async (n: NodeName): Promise<void> => {
+    const anchor = lab.node(n).anchorPid;
+    const pids = (await lab.pidsIn(n)).filter((p) => p !== anchor);
+    for (const p of pids) killPid(p, 'SIGKILL');
+    for (const p of pids) await waitForReaped(p, 10_000);
+    ours.delete(n);
+    fs.rmSync(stateResourceDir(lab, n), { recursive: true, force: true });
+  };
+  const stock = async (n: NodeName, script: 'hb_standby' | 'hb_takeover'): Promise<void> => {
+    const r = await lab.exec(n, [`/usr/share/heartbeat/${script}`], { timeoutMs: 10_000 });
+    assert.equal(r.exitCode, 0, `${script} on ${n}: ${r.stderr}`);
+  };
+  const quiet = (): Promise<void> => new Promise((r) => setTimeout(r, QUIET_MS));
+
+  const steps: Record<Phase, () => Promise<void>> = {
+    'cold start (both at once)': async () => {
+      await Promise.all(NODES.map((n) => start(n)));
+      await until('web on alpha alone', only('alpha'), 40_000);
+    },
+    'standby (hb_standby on alpha)': async () => {
+      await stock('alpha', 'hb_standby');
+      await until('web on bravo alone', only('bravo'), 30_000);
+    },
+    'takeover (hb_takeover on alpha)': async () => {
+      await stock('alpha', 'hb_takeover');
+      await until('web on alpha alone', only('alpha'), 30_000);
+    },
+    'crash of alpha': async () => {
+      await crash('alpha');
+      await until('web on bravo', only('bravo'), 30_000);
+    },
+    'failback (alpha restarted)': async () => {
+      await start('alpha');
+      await until('web back on alpha alone', only('alpha'), 40_000);
+    },
+    'clean stop of alpha': async () => {
+      await stop('alpha');
+      await until('web on bravo alone', only('bravo'), 30_000);
+    },
+    'clean stop of bravo': async () => {
+      await stop('bravo');
+      await until('web nowhere', () => NODES.every((m) => !holds(m)), 30_000);
+    },
+  };
+
+  const logs = {} as PhaseLogs;
+  for (const phase of PHASES) {
+    const from = Object.fromEntries(NODES.map((n) => [n, readLog(lab, n).length])) as Record<NodeName, number>;
+    const t0 = Date.now();
+    await steps[phase]();
+    await quiet();
+    logs[phase] = Object.fromEntries(NODES.map((n) => [n, readLog(lab, n).slice(from[n])])) as Record<NodeName, string>;
+    say(`${kind}: ${phase}: settled after ${Date.now() - t0 - QUIET_MS} ms`);
+  }
+  return logs;
+}
