@@ -291,6 +291,7 @@ export class Membership {
   private start(): void {
     const t = this.now.monoMs;
     for (const p of this.peers.values()) p.lastStatusRxMs = t;
+    this.log('info', `Heartbeat generation: ${this.o.generation}`);
     this.log('info', `Local node ${this.o.localNode}: generation ${this.o.generation}, keepalive ${this.o.keepaliveMs} ms, deadtime ${this.o.deadtimeMs} ms, initdead ${this.o.initdeadMs} ms`);
     // heartbeat 3.0.6: seq 1 says `init` (hb_add_deadtime at startup), seq 2 says `up`.
     this.sendStatus();

@@ -217,6 +217,13 @@ export class ResourceProtocol implements ResourceEngine {
   private localWorkDone = false;
   private foreignWorkDone = false;
   private announced = false;
+  /**
+   * heartbeat 3.0.6 ask_for_resources/go_standby mark the peer unstable during a standby exchange, so its next
+   * stable report logs "remote resource transition completed." again; only that line depends on it here.
+   */
+  private remoteInTransition = false;
+  /** A takeover at the peer's `shutdone` (go_standby(OTHER) in 3.0.6): the set it names, for its lines. */
+  private shutdoneTakeover: HoldSet | undefined;
   /** The standby that follows a failed acquisition, and when. */
   private failedStartStandby: { readonly set: HoldSet; readonly atMs: number } | undefined;
   private out: ResourceAction[] = [];
@@ -325,7 +332,16 @@ export class ResourceProtocol implements ResourceEngine {
         this.otherStable = true;
         this.otherHolds = 0;
         this.cancelStandby('the other node is shutting down');
-        if (this.state !== 'shutdown') this.takeOver(`${this.o.peer} is shutting down`);
+        if (this.state !== 'shutdown') {
+          // 3.0.6 takes over through go_standby(OTHER, complement of what we hold) and names the sets oddly:
+          // "acquire local HA resources (standby)" for the peer's groups when we hold our own.
+          const missing = toSet((LOCAL | FOREIGN) & ~this.iHold);
+          this.takeOver(`${this.o.peer} is shutting down`);
+          if (missing !== 'none' && this.activity !== undefined) {
+            this.shutdoneTakeover = missing;
+            this.log('info', `acquire ${mirror(missing)} HA resources (standby).`);
+          }
+        }
         return;
       default:
         return;
@@ -342,7 +358,8 @@ export class ResourceProtocol implements ResourceEngine {
     const wasStable = this.otherStable;
     // heartbeat 3.0.6 process_resources: a report without isstable (the mach_down script's) changes nothing.
     if (f.has('isstable')) this.otherStable = f.get('isstable') === '1';
-    if (this.otherStable && !wasStable) this.log('info', 'remote resource transition completed.');
+    if (this.otherStable && (!wasStable || this.remoteInTransition)) this.log('info', 'remote resource transition completed.');
+    if (this.otherStable) this.remoteInTransition = false;
     if (this.otherStable && this.needsFailback) this.nextFailbackAtMs = Math.min(this.nextFailbackAtMs, this.nowMs);
     if (this.state === 'starting' || this.state === 'bothstarting') this.state = 'rscrcvd';
     // "none, shutting down" is said before the release: the groups are free only at its `shutdone`.
@@ -486,6 +503,7 @@ export class ResourceProtocol implements ResourceEngine {
         return;
       }
       this.log('info', `${this.o.peer} wants to go standby [${set}]`);
+      this.remoteInTransition = true;
       this.standby = 'responding';
       this.standbySet = set;
       this.send([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'other']]); // echoes the initiator's set
@@ -495,6 +513,7 @@ export class ResourceProtocol implements ResourceEngine {
       this.standbyDeadlineMs = Number.POSITIVE_INFINITY;
       this.log('info', `standby: ${this.o.peer} can take our ${this.standbySet} resources`);
       this.log('info', `give up ${this.standbySet} HA resources (standby).`);
+      this.remoteInTransition = true;
       this.iHold &= ~BITS[this.standbySet];
       this.send([['t', 'resource'], ['rsc_hold', toSet(this.iHold)], ['rtype', 'full'], ['isstable', '0'], ['info', 'standby']]);
       this.standby = 'releasing';
@@ -625,6 +644,11 @@ export class ResourceProtocol implements ResourceEngine {
       case 'takeover':
         // takeover_from_node runs req_our_resources too, then the mach_down script reports.
         if (ok) this.localAcquired();
+        if (this.shutdoneTakeover !== undefined) {
+          this.log('info', `${mirror(this.shutdoneTakeover)} HA resource acquisition completed (standby).`);
+          this.log('info', `Standby resource acquisition done [${this.shutdoneTakeover}].`);
+          this.shutdoneTakeover = undefined;
+        }
         if (this.o.hasForeignGroups) {
           this.log('info', '/usr/share/heartbeat/mach_down: nice_failback: foreign resources acquired');
           this.log('info', `mach_down takeover complete for node ${this.o.peer}.`);
