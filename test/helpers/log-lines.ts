@@ -3,7 +3,7 @@
 // (the same table docs/logging.md shows).
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fixturesDir } from './paths.js';
 
 export interface Deviation {
   /** Regular expression matched against a whole normalized line of the real daemon. */
@@ -14,9 +14,18 @@ export interface Deviation {
   readonly reason: string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** The deviations file in the source tree (the test runs from dist/test/helpers). */
-export const DEVIATIONS_FILE = path.resolve(here, '../../../test/fixtures/log-lines/deviations.json');
+/** The deviations file in the source tree; docs/logging.md shows it as a table (deviationsTable). */
+export const DEVIATIONS_FILE = path.join(fixturesDir, 'log-lines', 'deviations.json');
+
+/** The Markdown table docs/logging.md carries between its deviation-table markers. */
+export function deviationsTable(rows: readonly Deviation[]): string {
+  const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [
+    '| Real Heartbeat 3.0.6 line (normalized, regexp) | heartbeat-ts | Reason |',
+    '|---|---|---|',
+    ...rows.map((d) => `| \`${cell(d.real)}\` | ${d.kind === 'missing' ? 'not written' : `\`${cell(d.ours ?? '')}\``} | ${cell(d.reason)} |`),
+  ].join('\n');
+}
 
 export function loadDeviations(file = DEVIATIONS_FILE): Deviation[] {
   const rows = JSON.parse(fs.readFileSync(file, 'utf8')) as Deviation[];
