@@ -222,8 +222,6 @@ export class ResourceProtocol implements ResourceEngine {
    * stable report logs "remote resource transition completed." again; only that line depends on it here.
    */
   private remoteInTransition = false;
-  /** A takeover at the peer's `shutdone` (go_standby(OTHER) in 3.0.6): the set it names, for its lines. */
-  private shutdoneTakeover: HoldSet | undefined;
   /** The standby that follows a failed acquisition, and when. */
   private failedStartStandby: { readonly set: HoldSet; readonly atMs: number } | undefined;
   private out: ResourceAction[] = [];
@@ -333,13 +331,16 @@ export class ResourceProtocol implements ResourceEngine {
         this.otherHolds = 0;
         this.cancelStandby('the other node is shutting down');
         if (this.state !== 'shutdown') {
-          // 3.0.6 takes over through go_standby(OTHER, complement of what we hold) and names the sets oddly:
-          // "acquire local HA resources (standby)" for the peer's groups when we hold our own.
+          // 3.0.6 runs go_standby(OTHER, complement of what we hold) next to the takeover (takeover_from_node
+          // and its mach_down script, which start the peer's groups). go_standby names the set from the other
+          // side — "acquire local HA resources" when we hold our own — so it starts what we hold already and
+          // is done at once; its lines come before the takeover's scripts run.
           const missing = toSet((LOCAL | FOREIGN) & ~this.iHold);
           this.takeOver(`${this.o.peer} is shutting down`);
-          if (missing !== 'none' && this.activity !== undefined) {
-            this.shutdoneTakeover = missing;
+          if (missing !== 'none') {
             this.log('info', `acquire ${mirror(missing)} HA resources (standby).`);
+            this.log('info', `${mirror(missing)} HA resource acquisition completed (standby).`);
+            this.log('info', `Standby resource acquisition done [${missing}].`);
           }
         }
         return;
@@ -644,11 +645,6 @@ export class ResourceProtocol implements ResourceEngine {
       case 'takeover':
         // takeover_from_node runs req_our_resources too, then the mach_down script reports.
         if (ok) this.localAcquired();
-        if (this.shutdoneTakeover !== undefined) {
-          this.log('info', `${mirror(this.shutdoneTakeover)} HA resource acquisition completed (standby).`);
-          this.log('info', `Standby resource acquisition done [${this.shutdoneTakeover}].`);
-          this.shutdoneTakeover = undefined;
-        }
         if (this.o.hasForeignGroups) {
           this.log('info', '/usr/share/heartbeat/mach_down: nice_failback: foreign resources acquired');
           this.log('info', `mach_down takeover complete for node ${this.o.peer}.`);

@@ -99,20 +99,27 @@ export function orderProblems(real: readonly string[], ours: readonly string[], 
   return rr.join('\n') === o.join('\n') ? undefined : `real order:\n  ${rr.join('\n  ')}\nours:\n  ${o.join('\n  ')}`;
 }
 
-/** Lines operators' tools wait for: start-up, takeover, standby, shutdown. */
+/**
+ * Lines operators' tools wait for (start-up, takeover, standby, shutdown), whose order on one node does not depend
+ * on which of two messages from the peer arrives first. Left out: `remote/local resource transition completed`
+ * (which node becomes stable first is a race in both daemons) and the shell scripts' lines (ha_log appends them
+ * from another process, so their place among the daemon's lines is not an order the daemon keeps).
+ */
 export const MILESTONES: readonly RegExp[] = [
+  /Configuration validated\. Starting heartbeat/,
+  /Comm_now_up/,
   /Initial resource acquisition complete/,
   /Local Resource acquisition completed/,
-  /remote resource transition completed/,
-  /local resource transition completed/,
   /Resources being acquired from/,
+  /wants to go standby/,
+  /Local standby process completed/,
   /Standby resource acquisition done/,
   /completed standby takeover/,
-  /mach_down takeover complete/,
-  /is dead/,
-  /shutdown complete/,
+  /mach_down takeover complete\.$/,
+  /is dead$/,
   /Received shutdown notice/,
-  /Running \S+ \S+ (?:start|stop)$/,
-  /Comm_now_up/,
-  /Status update for node/,
+  /Heartbeat shutdown in progress/,
+  /Giving up all HA resources/,
+  /All HA resources relinquished/,
+  /Heartbeat shutdown complete/,
 ];
