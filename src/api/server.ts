@@ -15,9 +15,11 @@
  * client sends can throw into the daemon: every callback is guarded. Problem lines (bad frames, refused signons,
  * bad requests, dropped clients) are counted and rate-limited per kind, with a summary a minute (problems.ts).
  *
- * With `peerCredentials` (the daemon passes SO_PEERCRED via api/peer-credentials.ts) a connection is paused
- * until the kernel's pid/uid/gid of the peer are known; the handler then checks the signon's claims against
- * them, and `authorize` (apiauth) decides.
+ * With `peerCredentials` (the daemon passes SO_PEERCRED via api/peer-credentials.ts) the kernel's pid/uid/gid
+ * of the peer are read when its first well-formed message arrives, and the connection is paused until they are
+ * known; the handler then checks the signon's claims against them, and `authorize` (apiauth) decides. A client
+ * whose first bytes are not a frame or not a message is dropped without that read (one helper process per
+ * read: a flood of garbage connections must not become a flood of processes).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -67,8 +69,8 @@ interface Connection {
   peer: ApiPeerCredentials | undefined;
   /** Why the peer credentials could not be read (the signon will be refused). */
   peerError: string | undefined;
-  /** Frames that arrived before the peer credentials were known. */
-  backlog: Uint8Array[] | undefined;
+  /** The peer credentials: not asked yet, being read (input paused), or known (peer/peerError set). */
+  credentials: 'unasked' | 'reading' | 'known';
   closing: boolean;
   /** Input paused because replies are queued unread; the timer drops the client if they stay unread. */
   throttled: boolean;
@@ -182,32 +184,32 @@ export class ApiServer {
       socket.destroy();
       return;
     }
-    const c: Connection = { id: this.nextConnId++, socket, splitter: new ApiFrameSplitter(), session: NEW_SESSION, peer: undefined, peerError: undefined, backlog: undefined, closing: false, throttled: false, stallTimer: undefined, bodies: [], next: 0, complaints: 0, complaintsSinceMs: 0 };
+    const c: Connection = { id: this.nextConnId++, socket, splitter: new ApiFrameSplitter(), session: NEW_SESSION, peer: undefined, peerError: undefined, credentials: this.opts.peerCredentials === undefined ? 'known' : 'unasked', closing: false, throttled: false, stallTimer: undefined, bodies: [], next: 0, complaints: 0, complaintsSinceMs: 0 };
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => this.guard(`connection ${c.id}`, () => this.onData(c, chunk)));
     socket.on('error', () => undefined); // 'close' follows; EPIPE/ECONNRESET are a client leaving
     socket.on('close', () => this.guard(`connection ${c.id}`, () => this.onClose(c)));
-    const pc = this.opts.peerCredentials;
-    if (pc !== undefined) {
-      c.backlog = [];
-      socket.pause();
-      pc(socket)
-        .then(
-          (peer) => ({ peer, error: undefined }),
-          (e: unknown) => ({ peer: undefined, error: e instanceof Error ? e.message : String(e) }),
-        )
-        .then(({ peer, error }) =>
-          this.guard(`connection ${c.id}`, () => {
-            c.peer = peer;
-            c.peerError = error;
-            if (error !== undefined && !c.closing) this.problem('refused-signon', 'warn', `api: connection ${c.id}: cannot read the client's credentials (${error}); its signon will be refused`);
-            const pending = c.backlog ?? [];
-            c.backlog = undefined;
-            for (const b of pending) this.onData(c, b);
-            if (!socket.destroyed && !c.throttled) socket.resume();
-          }),
-        );
-    }
+  }
+
+  /** Reads the peer's credentials (a helper process), input paused meanwhile; then handles what is waiting. */
+  private readCredentials(c: Connection, pc: (socket: net.Socket) => Promise<ApiPeerCredentials | undefined>): void {
+    c.credentials = 'reading';
+    c.socket.pause();
+    pc(c.socket)
+      .then(
+        (peer) => ({ peer, error: undefined }),
+        (e: unknown) => ({ peer: undefined, error: e instanceof Error ? e.message : String(e) }),
+      )
+      .then(({ peer, error }) =>
+        this.guard(`connection ${c.id}`, () => {
+          c.peer = peer;
+          c.peerError = error;
+          c.credentials = 'known';
+          if (error !== undefined && !c.closing) this.problem('refused-signon', 'warn', `api: connection ${c.id}: cannot read the client's credentials (${error}); its signon will be refused`);
+          this.pump(c);
+          if (!c.socket.destroyed && !c.throttled && !c.closing) c.socket.resume();
+        }),
+      );
   }
 
   private who(c: Connection): string {
@@ -216,10 +218,6 @@ export class ApiServer {
 
   private onData(c: Connection, chunk: Uint8Array): void {
     if (c.closing) return;
-    if (c.backlog !== undefined) {
-      c.backlog.push(chunk);
-      return;
-    }
     const r = c.splitter.push(chunk);
     if (!r.ok) {
       this.drop(c, 'bad-frame', `api: ${this.who(c)}: ${r.error.reason}: ${r.error.detail}; disconnecting`);
@@ -231,6 +229,20 @@ export class ApiServer {
 
   /** Handles the client's received requests until none is left or its replies back up. */
   private pump(c: Connection): void {
+    if (c.credentials === 'reading') return;
+    if (c.credentials === 'unasked' && c.next < c.bodies.length) {
+      const first = decodeApiBody(c.bodies[c.next] as Uint8Array);
+      if (!first.ok) {
+        this.drop(c, 'bad-frame', `api: ${this.who(c)}: malformed message (${first.error.reason} at ${first.error.offset}: ${first.error.detail}); disconnecting`);
+        return;
+      }
+      const pc = this.opts.peerCredentials;
+      if (pc !== undefined) {
+        this.readCredentials(c, pc);
+        return;
+      }
+      c.credentials = 'known';
+    }
     while (c.next < c.bodies.length && !c.throttled) {
       if (c.closing) return;
       const body = c.bodies[c.next++] as Uint8Array;
@@ -319,7 +331,7 @@ export class ApiServer {
         c.stallTimer = undefined;
         c.throttled = false;
         this.pump(c);
-        if (!c.throttled && !c.closing && c.backlog === undefined && !c.socket.destroyed) c.socket.resume();
+        if (!c.throttled && !c.closing && c.credentials !== 'reading' && !c.socket.destroyed) c.socket.resume();
       }),
     );
   }
