@@ -526,6 +526,7 @@ export class Membership {
         // heartbeat 3.0.6 (should_drop_message → cause_shutdown_restart): both sides may have taken over the
         // other's groups during the partition, so the detecting node gives up everything and restarts.
         this.log('crit', `Cluster node ${src} returning after partition.`);
+        this.log('info', 'For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain');
         this.log('crit', 'Restarting to give up our resources and rejoin (new generation).');
         this.actions.push({ kind: 'restart', reason: `${src} returned after a partition` });
         this.stopped = true;

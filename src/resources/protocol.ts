@@ -645,11 +645,10 @@ export class ResourceProtocol implements ResourceEngine {
       case 'takeover':
         // takeover_from_node runs req_our_resources too, then the mach_down script reports.
         if (ok) this.localAcquired();
-        if (this.o.hasForeignGroups) {
-          this.log('info', '/usr/share/heartbeat/mach_down: nice_failback: foreign resources acquired');
-          this.log('info', `mach_down takeover complete for node ${this.o.peer}.`);
-          this.send([['t', 'resource'], ['rsc_hold', 'foreign'], ['info', 'mach_down']]);
-        }
+        // The mach_down script's own lines: 3.0.6 runs it at every takeover, foreign groups or none.
+        this.log('info', '/usr/share/heartbeat/mach_down: nice_failback: foreign resources acquired');
+        this.log('info', `mach_down takeover complete for node ${this.o.peer}.`);
+        if (this.o.hasForeignGroups) this.send([['t', 'resource'], ['rsc_hold', 'foreign'], ['info', 'mach_down']]);
         this.log('info', 'mach_down takeover complete.');
         this.foreignWorkDone = true;
         this.localWorkDone = true;

@@ -21,7 +21,7 @@ export const PHASES = ['cold start (both at once)', 'standby (hb_standby on alph
 export type Phase = (typeof PHASES)[number];
 
 /** The raw log text each node wrote during each phase. */
-export type PhaseLogs = Record<Phase, Record<NodeName, string>>;
+export type PhaseLogs<P extends string = Phase> = Record<P, Record<NodeName, string>>;
 
 const KEY = 'LogLines-Key_1';
 const RESOURCE = 'web';
@@ -47,6 +47,53 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
 
 /** Runs the pair through every phase; returns what each node logged in each. */
 export async function runLogScenario(lab: Lab, kind: Kind, say: (text: string) => void): Promise<PhaseLogs> {
+  return runPhases(lab, kind, say, (p) => {
+    const steps: Record<Phase, () => Promise<void>> = {
+      'cold start (both at once)': async () => {
+        await Promise.all(NODES.map((n) => p.start(n)));
+        await p.until('web on alpha alone', p.only('alpha'), 40_000);
+      },
+      'standby (hb_standby on alpha)': async () => {
+        await p.stock('alpha', 'hb_standby');
+        await p.until('web on bravo alone', p.only('bravo'), 30_000);
+      },
+      'takeover (hb_takeover on alpha)': async () => {
+        await p.stock('alpha', 'hb_takeover');
+        await p.until('web on alpha alone', p.only('alpha'), 30_000);
+      },
+      'crash of alpha': async () => {
+        await p.crash('alpha');
+        await p.until('web on bravo', p.only('bravo'), 30_000);
+      },
+      'failback (alpha restarted)': async () => {
+        await p.start('alpha');
+        await p.until('web back on alpha alone', p.only('alpha'), 40_000);
+      },
+      'clean stop of alpha': async () => {
+        await p.stop('alpha');
+        await p.until('web on bravo alone', p.only('bravo'), 30_000);
+      },
+      'clean stop of bravo': async () => {
+        await p.stop('bravo');
+        await p.until('web nowhere', () => NODES.every((m) => !p.holds(m)), 30_000);
+      },
+    };
+    return PHASES.map((ph) => [ph, steps[ph]] as const);
+  });
+}
+
+/** What a phase step can do to the pair. */
+export interface PairControl {
+  start(n: NodeName): Promise<void>;
+  stop(n: NodeName): Promise<void>;
+  crash(n: NodeName): Promise<void>;
+  stock(n: NodeName, script: 'hb_standby' | 'hb_takeover'): Promise<void>;
+  holds(n: NodeName): boolean;
+  only(n: NodeName): () => boolean;
+  until(what: string, ok: () => boolean, timeoutMs: number): Promise<void>;
+}
+
+async function runPhases<P extends string>(lab: Lab, kind: Kind, say: (text: string) => void, plan: (p: PairControl) => (readonly [P, () => Promise<void>])[]): Promise<PhaseLogs<P>> {
   const ours = new Map<NodeName, StartedProcess>();
   const holds = (n: NodeName): boolean => heldResources(lab, n, [RESOURCE]).length === 1;
   const only = (n: NodeName): (() => boolean) => () => holds(n) && NODES.every((m) => m === n || !holds(m));
@@ -83,42 +130,12 @@ export async function runLogScenario(lab: Lab, kind: Kind, say: (text: string) =
   };
   const quiet = (): Promise<void> => new Promise((r) => setTimeout(r, QUIET_MS));
 
-  const steps: Record<Phase, () => Promise<void>> = {
-    'cold start (both at once)': async () => {
-      await Promise.all(NODES.map((n) => start(n)));
-      await until('web on alpha alone', only('alpha'), 40_000);
-    },
-    'standby (hb_standby on alpha)': async () => {
-      await stock('alpha', 'hb_standby');
-      await until('web on bravo alone', only('bravo'), 30_000);
-    },
-    'takeover (hb_takeover on alpha)': async () => {
-      await stock('alpha', 'hb_takeover');
-      await until('web on alpha alone', only('alpha'), 30_000);
-    },
-    'crash of alpha': async () => {
-      await crash('alpha');
-      await until('web on bravo', only('bravo'), 30_000);
-    },
-    'failback (alpha restarted)': async () => {
-      await start('alpha');
-      await until('web back on alpha alone', only('alpha'), 40_000);
-    },
-    'clean stop of alpha': async () => {
-      await stop('alpha');
-      await until('web on bravo alone', only('bravo'), 30_000);
-    },
-    'clean stop of bravo': async () => {
-      await stop('bravo');
-      await until('web nowhere', () => NODES.every((m) => !holds(m)), 30_000);
-    },
-  };
-
-  const logs = {} as PhaseLogs;
-  for (const phase of PHASES) {
+  const control: PairControl = { start, stop, crash, stock, holds, only, until };
+  const logs = {} as PhaseLogs<P>;
+  for (const [phase, step] of plan(control)) {
     const from = Object.fromEntries(NODES.map((n) => [n, readLog(lab, n).length])) as Record<NodeName, number>;
     const t0 = Date.now();
-    await steps[phase]();
+    await step();
     await quiet();
     logs[phase] = Object.fromEntries(NODES.map((n) => [n, readLog(lab, n).slice(from[n])])) as Record<NodeName, string>;
     say(`${kind}: ${phase}: settled after ${Date.now() - t0 - QUIET_MS} ms`);
