@@ -357,8 +357,7 @@ export class ResourceProtocol implements ResourceEngine {
     }
     this.otherHolds = BITS[mirror(held)];
     const wasStable = this.otherStable;
-    // heartbeat 3.0.6 process_resources: a report without isstable (the mach_down script's) changes nothing.
-    if (f.has('isstable')) this.otherStable = f.get('isstable') === '1';
+    this.otherStable = f.get('isstable') === '1';
     if (this.otherStable && (!wasStable || this.remoteInTransition)) this.log('info', 'remote resource transition completed.');
     if (this.otherStable) this.remoteInTransition = false;
     if (this.otherStable && this.needsFailback) this.nextFailbackAtMs = Math.min(this.nextFailbackAtMs, this.nowMs);
