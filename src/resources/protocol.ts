@@ -222,6 +222,11 @@ export class ResourceProtocol implements ResourceEngine {
    * stable report logs "remote resource transition completed." again; only that line depends on it here.
    */
   private remoteInTransition = false;
+  /**
+   * 3.0.6's standby_rsctype: the set named by the last standby message seen (ours or the peer's), `all` before
+   * any. Its takeover at a `shutdone` reports "Standby resource acquisition done [<that set>]".
+   */
+  private lastStandbySet: HoldSet = 'all';
   /** The standby that follows a failed acquisition, and when. */
   private failedStartStandby: { readonly set: HoldSet; readonly atMs: number } | undefined;
   private out: ResourceAction[] = [];
@@ -330,7 +335,8 @@ export class ResourceProtocol implements ResourceEngine {
         this.otherStable = true;
         this.otherHolds = 0;
         this.cancelStandby('the other node is shutting down');
-        if (this.state !== 'shutdown') {
+        if (this.state === 'shutdown') this.log('info', 'Resource takeover cancelled - shutdown in progress.');
+        else {
           // 3.0.6 runs go_standby(OTHER, complement of what we hold) next to the takeover (takeover_from_node
           // and its mach_down script, which start the peer's groups). go_standby names the set from the other
           // side — "acquire local HA resources" when we hold our own — so it starts what we hold already and
@@ -340,7 +346,7 @@ export class ResourceProtocol implements ResourceEngine {
           if (missing !== 'none') {
             this.log('info', `acquire ${mirror(missing)} HA resources (standby).`);
             this.log('info', `${mirror(missing)} HA resource acquisition completed (standby).`);
-            this.log('info', `Standby resource acquisition done [${missing}].`);
+            this.log('info', `Standby resource acquisition done [${this.lastStandbySet}].`);
           }
         }
         return;
@@ -492,10 +498,12 @@ export class ResourceProtocol implements ResourceEngine {
     this.standbySet = set;
     this.standbyDeadlineMs = this.nowMs + STANDBY_REPLY_TIMEOUT_MS;
     this.log('info', `${this.o.localNode} wants to go standby [${set}]`);
+    this.lastStandbySet = set;
     this.send([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'me']]);
   }
 
   private onAskResources(set: HoldSet, info: string): void {
+    this.lastStandbySet = set;
     if (info === 'me') {
       // The peer wants to give up `set` (its view). We take it if we are both stable and idle.
       if (this.state !== 'stable' || this.standby !== 'none' || this.activity !== undefined) {
@@ -638,7 +646,8 @@ export class ResourceProtocol implements ResourceEngine {
     this.pendingTakeover = undefined;
     switch (a.then) {
       case 'stable':
-        if (ok) this.localAcquired();
+        // req_our_resources' child says so whatever ResourceManager's exit status was.
+        this.localAcquired();
         this.becomeStable();
         return;
       case 'takeover':

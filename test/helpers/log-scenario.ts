@@ -20,6 +20,35 @@ export type NodeName = (typeof NODES)[number];
 export const PHASES = ['cold start (both at once)', 'standby (hb_standby on alpha)', 'takeover (hb_takeover on alpha)', 'crash of alpha', 'failback (alpha restarted)', 'clean stop of alpha', 'clean stop of bravo'] as const;
 export type Phase = (typeof PHASES)[number];
 
+/**
+ * A failed start: the group's start fails on alpha only; both are stopped before ResourceManager's `hb_standby` 30 s
+ * later, where the two daemons differ on purpose (3.0.6 always names `foreign` there, so the group stays down;
+ * heartbeat-ts hands the failed group's own set over — see src/resources/failure-policy.ts and docs/logging.md).
+ */
+export const FAILED_START_PHASES = ['cold start, start fails on alpha', 'clean stop of alpha, then of bravo'] as const;
+export type FailedStartPhase = (typeof FAILED_START_PHASES)[number];
+
+/** `hbts-fail NAME start|stop|status`: like hbts-res, but its start fails (exit 1) on the node named alpha. */
+const FAILING_RESOURCE = `#!/bin/sh
+D=/run/hbts-res
+case "$2" in
+  start) if [ "$(hostname)" = alpha ]; then echo "refusing to start on alpha" >&2; exit 1; fi
+    mkdir -p $D; touch "$D/$1.running";;
+  stop) rm -f "$D/$1.running";;
+  status) if [ -e "$D/$1.running" ]; then echo running; else echo stopped; fi;;
+esac
+exit 0
+`;
+
+/** The same pair with `alpha hbts-fail::web`, whose start fails on alpha. */
+export function writeFailedStartConfig(lab: Lab): void {
+  writeScenarioConfig(lab);
+  for (const n of NODES) {
+    fs.writeFileSync(path.join(lab.node(n).haDir, 'resource.d', 'hbts-fail'), FAILING_RESOURCE, { mode: 0o755 });
+    fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), `alpha hbts-fail::${RESOURCE}\n`);
+  }
+}
+
 /** The raw log text each node wrote during each phase. */
 export type PhaseLogs<P extends string = Phase> = Record<P, Record<NodeName, string>>;
 
@@ -79,6 +108,30 @@ export async function runLogScenario(lab: Lab, kind: Kind, say: (text: string) =
       },
     };
     return PHASES.map((ph) => [ph, steps[ph]] as const);
+  });
+}
+
+/** Both started; alpha's start of the group fails; both stopped (alpha first) before the 30 s standby. */
+export async function runFailedStartScenario(lab: Lab, kind: Kind, say: (text: string) => void): Promise<PhaseLogs<FailedStartPhase>> {
+  return runPhases(lab, kind, say, (p) => {
+    const steps: Record<FailedStartPhase, () => Promise<void>> = {
+      'cold start, start fails on alpha': async () => {
+        await Promise.all(NODES.map((n) => p.start(n)));
+        // No state to wait on: the start fails. Both are up and alpha has tried once the real pair's
+        // RQSTDELAY (10 s) has passed; the next phase begins well before the 30 s hb_standby.
+        await new Promise((res) => setTimeout(res, 14_000));
+        assert.equal(p.holds('alpha') || p.holds('bravo'), false, 'nobody runs the group after the failed start');
+      },
+      'clean stop of alpha, then of bravo': async () => {
+        await p.stop('alpha');
+        // `heartbeat -k` returns once the real daemon is gone, by when its peer has declared it dead; our
+        // SIGTERM stop returns at once. Give bravo more than deadtime either way before stopping it.
+        await new Promise((res) => setTimeout(res, 3000));
+        await p.stop('bravo');
+        await p.until('web nowhere', () => NODES.every((m) => !p.holds(m)), 30_000);
+      },
+    };
+    return FAILED_START_PHASES.map((ph) => [ph, steps[ph]] as const);
   });
 }
 

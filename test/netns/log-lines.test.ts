@@ -3,7 +3,9 @@
 //   lab "real": [alpha] [bravo] Heartbeat 3.0.6, haresources `alpha hbts-res::web`, auto_failback on
 //   lab "ours": the same with heartbeat-ts on both nodes
 // Both pairs go through the same phases (log-scenario.ts). Life 1: both started at once, hb_standby and
-// hb_takeover on alpha, crash of alpha, failback, clean stop of alpha, then of bravo. For each phase and node,
+// hb_takeover on alpha, crash of alpha, failback, clean stop of alpha, then of bravo. Life 2 (`alpha
+// hbts-fail::web`, whose start fails on alpha): both started, the failed start, then alpha and bravo stopped
+// before ResourceManager's hb_standby 30 s later (where the two differ on purpose). For each phase and node,
 // every line the real daemon wrote (normalized: time, pids, node names, addresses, numbers masked) must be in
 // heartbeat-ts's log of the same phase, unless test/fixtures/log-lines/deviations.json (shown in
 // docs/logging.md) excuses it; the start-up, takeover, standby and shutdown lines both wrote must come in the
@@ -13,16 +15,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createLab, type Lab } from '../helpers/netns.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
-import { NODES, runLogScenario, writeScenarioConfig, type Kind, type PhaseLogs } from '../helpers/log-scenario.js';
+import { NODES, runFailedStartScenario, runLogScenario, writeFailedStartConfig, writeScenarioConfig, type Kind, type PhaseLogs } from '../helpers/log-scenario.js';
 import { diffLines, loadDeviations, MILESTONES, normalizeLog, orderProblems } from '../helpers/log-lines.js';
 
 const say = (text: string): void => void process.stdout.write(`# ${text}\n`);
 
-async function bothKinds<P extends string>(t: TestContext, label: string, run: (lab: Lab, kind: Kind) => Promise<PhaseLogs<P>>): Promise<Record<Kind, PhaseLogs<P>>> {
+async function bothKinds<P extends string>(t: TestContext, label: string, run: (lab: Lab, kind: Kind) => Promise<PhaseLogs<P>>, configure: (lab: Lab) => void = writeScenarioConfig): Promise<Record<Kind, PhaseLogs<P>>> {
   const logs = {} as Record<Kind, PhaseLogs<P>>;
   for (const kind of ['real', 'ours'] as const) {
     const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: `${label}${kind}`, bridgeAddress: null });
-    writeScenarioConfig(lab);
+    configure(lab);
     logs[kind] = await run(lab, kind);
   }
   const out = process.env['HBTS_LOG_LINES_DIR'];
@@ -60,3 +62,9 @@ test('log lines: start, standby, takeover, crash, failback, clean stop — the r
   assert.deepEqual(compare(logs.real, logs.ours), []);
 });
 
+
+test('log lines: a failed start, and the hb_standby 30 s later — the real Heartbeat 3.0.6 lines at the same moments', { timeout: 600_000 }, async (t) => {
+  if (!requireRootAndCommands(t, ['nsenter', '/usr/libexec/heartbeat/heartbeat'])) return;
+  const logs = await bothKinds(t, 'lf', (lab, kind) => runFailedStartScenario(lab, kind, say), writeFailedStartConfig);
+  assert.deepEqual(compare(logs.real, logs.ours), []);
+});
