@@ -64,7 +64,7 @@ export type ApiAction =
   | { readonly kind: 'reply'; readonly message: Message }
   /** A message for the cluster (query-cstatus, hbapi-clstat, a named client's own message): the daemon sends it. */
   | { readonly kind: 'cluster-send'; readonly message: Message }
-  | { readonly kind: 'log'; readonly level: ApiLogLevel; readonly text: string }
+  | { readonly kind: 'log'; readonly level: ApiLogLevel; readonly text: string; readonly problem?: 'refused-signon' }
   /** Drop the connection after the preceding actions; `reason` is Heartbeat's removereason. */
   | { readonly kind: 'close'; readonly reason: string };
 
@@ -154,7 +154,7 @@ function register(m: Message, ctx: ApiContext): ApiStep {
   const pid = cAtoi(cpid);
   const actions: ApiAction[] = [];
   const refuse = (reason: string, text: string): ApiStep => {
-    actions.push(log('warn', text));
+    actions.push({ kind: 'log', level: 'warn', text, problem: 'refused-signon' });
     const fields = response('signon');
     fields.push(str(F.comment, reason), str(F.apiResult, API_BADREQ));
     fields.push(...signonTail(ctx));

@@ -20,7 +20,8 @@
  * (Yama) and Linux ≥ 5.6; a native addon must compile at install time. SO_PEERCRED is what Heartbeat
  * itself reads (cluster-glue ipcsocket.c), so the verdicts are the same.
  *
- * Cost: one process per connection, measured in test/netns/api-auth.test.ts (`cl_status hbstatus` with and
+ * Cost: one process per connection that sends a well-formed message (server.ts reads the credentials then, so a
+ * client sending garbage costs none), measured in test/netns/api-auth.test.ts (`cl_status hbstatus` with and
  * without the check) and README "Compatibility".
  *
  * Threat model

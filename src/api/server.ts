@@ -12,11 +12,14 @@
  * breaks the framing or sends a body that is not a message is dropped with one log line, and so is one that
  * makes the daemon log more than MAX_COMPLAINTS errors or warnings within COMPLAINT_WINDOW_MS (messages before
  * signon, unknown or bad requests: Heartbeat logs every one, so a loop of them would fill the log). Nothing a
- * client sends can throw into the daemon: every callback is guarded.
+ * client sends can throw into the daemon: every callback is guarded. Problem lines (bad frames, refused signons,
+ * bad requests, dropped clients) are counted and rate-limited per kind, with a summary a minute (problems.ts).
  *
- * With `peerCredentials` (the daemon passes SO_PEERCRED via api/peer-credentials.ts) a connection is paused
- * until the kernel's pid/uid/gid of the peer are known; the handler then checks the signon's claims against
- * them, and `authorize` (apiauth) decides.
+ * With `peerCredentials` (the daemon passes SO_PEERCRED via api/peer-credentials.ts) the kernel's pid/uid/gid
+ * of the peer are read when its first well-formed message arrives, and the connection is paused until they are
+ * known; the handler then checks the signon's claims against them, and `authorize` (apiauth) decides. A client
+ * whose first bytes are not a frame or not a message is dropped without that read (one helper process per
+ * read: a flood of garbage connections must not become a flood of processes).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -25,6 +28,7 @@ import type { Message } from '../wire/message.js';
 import { getString } from '../wire/message.js';
 import { ApiFrameSplitter, decodeApiBody, encodeApiMessage } from './framing.js';
 import { clientStatusMessage, handleApiMessage, NEW_SESSION, type ApiAction, type ApiClientRecord, type ApiLogLevel, type ApiPeerCredentials, type ApiSession } from './handler.js';
+import { ApiProblems, API_PROBLEM_SUMMARY_MS, type ApiProblemCounts, type ApiProblemKind } from './problems.js';
 import { F, LEAVE_STATUS } from './protocol.js';
 import type { ApiView } from './view.js';
 
@@ -65,8 +69,8 @@ interface Connection {
   peer: ApiPeerCredentials | undefined;
   /** Why the peer credentials could not be read (the signon will be refused). */
   peerError: string | undefined;
-  /** Frames that arrived before the peer credentials were known. */
-  backlog: Uint8Array[] | undefined;
+  /** The peer credentials: not asked yet, being read (input paused), or known (peer/peerError set). */
+  credentials: 'unasked' | 'reading' | 'known';
   closing: boolean;
   /** Input paused because replies are queued unread; the timer drops the client if they stay unread. */
   throttled: boolean;
@@ -84,11 +88,27 @@ export class ApiServer {
   private nextConnId = 1;
   private clientGeneration = 0;
   private closed = false;
+  private readonly problems: ApiProblems;
+  private readonly summaryTimer: NodeJS.Timeout;
 
   private constructor(
     private readonly opts: ApiServerOptions,
     private readonly server: net.Server,
-  ) {}
+  ) {
+    this.problems = new ApiProblems(opts.log);
+    this.summaryTimer = setInterval(() => this.guard('problem summary', () => this.problems.summarize()), API_PROBLEM_SUMMARY_MS);
+    this.summaryTimer.unref();
+  }
+
+  /** A problem line about a client: counted (unless `counted` is false) and logged at a bounded rate. */
+  problem(kind: ApiProblemKind, level: ApiLogLevel, text: string, counted = true): void {
+    this.problems.report(kind, level, text, performance.now(), counted);
+  }
+
+  /** Problems since the socket opened, by kind (hbctl status, metrics). */
+  problemCounts(): ApiProblemCounts {
+    return this.problems.counts();
+  }
 
   /** Creates the socket and starts accepting clients. */
   static async listen(opts: ApiServerOptions): Promise<ApiServer> {
@@ -142,6 +162,8 @@ export class ApiServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.summaryTimer);
+    this.problems.summarize();
     for (const c of this.conns) c.socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     try {
@@ -158,36 +180,36 @@ export class ApiServer {
     }
     const max = this.opts.maxConnections ?? 256;
     if (this.conns.size >= max) {
-      this.opts.log('warn', `api: ${max} clients connected already; refusing another`);
+      this.problem('dropped-client', 'warn', `api: ${max} clients connected already; refusing another`);
       socket.destroy();
       return;
     }
-    const c: Connection = { id: this.nextConnId++, socket, splitter: new ApiFrameSplitter(), session: NEW_SESSION, peer: undefined, peerError: undefined, backlog: undefined, closing: false, throttled: false, stallTimer: undefined, bodies: [], next: 0, complaints: 0, complaintsSinceMs: 0 };
+    const c: Connection = { id: this.nextConnId++, socket, splitter: new ApiFrameSplitter(), session: NEW_SESSION, peer: undefined, peerError: undefined, credentials: this.opts.peerCredentials === undefined ? 'known' : 'unasked', closing: false, throttled: false, stallTimer: undefined, bodies: [], next: 0, complaints: 0, complaintsSinceMs: 0 };
     this.conns.add(c);
     socket.on('data', (chunk: Buffer) => this.guard(`connection ${c.id}`, () => this.onData(c, chunk)));
     socket.on('error', () => undefined); // 'close' follows; EPIPE/ECONNRESET are a client leaving
     socket.on('close', () => this.guard(`connection ${c.id}`, () => this.onClose(c)));
-    const pc = this.opts.peerCredentials;
-    if (pc !== undefined) {
-      c.backlog = [];
-      socket.pause();
-      pc(socket)
-        .then(
-          (peer) => ({ peer, error: undefined }),
-          (e: unknown) => ({ peer: undefined, error: e instanceof Error ? e.message : String(e) }),
-        )
-        .then(({ peer, error }) =>
-          this.guard(`connection ${c.id}`, () => {
-            c.peer = peer;
-            c.peerError = error;
-            if (error !== undefined && !c.closing) this.opts.log('warn', `api: connection ${c.id}: cannot read the client's credentials (${error}); its signon will be refused`);
-            const pending = c.backlog ?? [];
-            c.backlog = undefined;
-            for (const b of pending) this.onData(c, b);
-            if (!socket.destroyed && !c.throttled) socket.resume();
-          }),
-        );
-    }
+  }
+
+  /** Reads the peer's credentials (a helper process), input paused meanwhile; then handles what is waiting. */
+  private readCredentials(c: Connection, pc: (socket: net.Socket) => Promise<ApiPeerCredentials | undefined>): void {
+    c.credentials = 'reading';
+    c.socket.pause();
+    pc(c.socket)
+      .then(
+        (peer) => ({ peer, error: undefined }),
+        (e: unknown) => ({ peer: undefined, error: e instanceof Error ? e.message : String(e) }),
+      )
+      .then(({ peer, error }) =>
+        this.guard(`connection ${c.id}`, () => {
+          c.peer = peer;
+          c.peerError = error;
+          c.credentials = 'known';
+          if (error !== undefined && !c.closing) this.problem('refused-signon', 'warn', `api: connection ${c.id}: cannot read the client's credentials (${error}); its signon will be refused`);
+          this.pump(c);
+          if (!c.socket.destroyed && !c.throttled && !c.closing) c.socket.resume();
+        }),
+      );
   }
 
   private who(c: Connection): string {
@@ -196,13 +218,9 @@ export class ApiServer {
 
   private onData(c: Connection, chunk: Uint8Array): void {
     if (c.closing) return;
-    if (c.backlog !== undefined) {
-      c.backlog.push(chunk);
-      return;
-    }
     const r = c.splitter.push(chunk);
     if (!r.ok) {
-      this.drop(c, `api: ${this.who(c)}: ${r.error.reason}: ${r.error.detail}; disconnecting`);
+      this.drop(c, 'bad-frame', `api: ${this.who(c)}: ${r.error.reason}: ${r.error.detail}; disconnecting`);
       return;
     }
     for (const body of r.value) c.bodies.push(body);
@@ -211,12 +229,26 @@ export class ApiServer {
 
   /** Handles the client's received requests until none is left or its replies back up. */
   private pump(c: Connection): void {
+    if (c.credentials === 'reading') return;
+    if (c.credentials === 'unasked' && c.next < c.bodies.length) {
+      const first = decodeApiBody(c.bodies[c.next] as Uint8Array);
+      if (!first.ok) {
+        this.drop(c, 'bad-frame', `api: ${this.who(c)}: malformed message (${first.error.reason} at ${first.error.offset}: ${first.error.detail}); disconnecting`);
+        return;
+      }
+      const pc = this.opts.peerCredentials;
+      if (pc !== undefined) {
+        this.readCredentials(c, pc);
+        return;
+      }
+      c.credentials = 'known';
+    }
     while (c.next < c.bodies.length && !c.throttled) {
       if (c.closing) return;
       const body = c.bodies[c.next++] as Uint8Array;
       const m = decodeApiBody(body);
       if (!m.ok) {
-        this.drop(c, `api: ${this.who(c)}: malformed message (${m.error.reason} at ${m.error.offset}: ${m.error.detail}); disconnecting`);
+        this.drop(c, 'bad-frame', `api: ${this.who(c)}: malformed message (${m.error.reason} at ${m.error.offset}: ${m.error.detail}); disconnecting`);
         return;
       }
       this.handle(c, m.value);
@@ -254,10 +286,16 @@ export class ApiServer {
       case 'cluster-send':
         this.opts.onClusterSend?.(a.message, from);
         return;
-      case 'log':
-        this.opts.log(a.level, a.text.startsWith('api') ? a.text : `api: ${a.text}`);
-        if (a.level === 'error' || a.level === 'warn') this.complain(c);
+      case 'log': {
+        const text = a.text.startsWith('api') ? a.text : `api: ${a.text}`;
+        if (a.level !== 'error' && a.level !== 'warn') {
+          this.opts.log(a.level, text);
+          return;
+        }
+        this.problem(a.problem ?? 'bad-request', a.level, text);
+        this.complain(c);
         return;
+      }
       case 'close':
         c.closing = true;
         c.socket.end();
@@ -270,7 +308,7 @@ export class ApiServer {
     c.socket.write(encodeApiMessage(m));
     const max = this.opts.maxPendingWriteBytes ?? 1024 * 1024;
     const queued = c.socket.writableLength;
-    if (queued > max) this.drop(c, `api: ${this.who(c)}: ${queued} bytes of replies unread; disconnecting`);
+    if (queued > max) this.drop(c, 'dropped-client', `api: ${this.who(c)}: ${queued} bytes of replies unread; disconnecting`);
     else if (queued > max / 4 && !c.throttled) this.throttle(c);
   }
 
@@ -283,7 +321,7 @@ export class ApiServer {
       () =>
         this.guard(`connection ${c.id}`, () => {
           c.stallTimer = undefined;
-          this.drop(c, `api: ${this.who(c)}: ${c.socket.writableLength} bytes of replies unread for ${stallMs / 1000} s; disconnecting`);
+          this.drop(c, 'dropped-client', `api: ${this.who(c)}: ${c.socket.writableLength} bytes of replies unread for ${stallMs / 1000} s; disconnecting`);
         }),
       stallMs,
     );
@@ -293,7 +331,7 @@ export class ApiServer {
         c.stallTimer = undefined;
         c.throttled = false;
         this.pump(c);
-        if (!c.throttled && !c.closing && c.backlog === undefined && !c.socket.destroyed) c.socket.resume();
+        if (!c.throttled && !c.closing && c.credentials !== 'reading' && !c.socket.destroyed) c.socket.resume();
       }),
     );
   }
@@ -305,13 +343,13 @@ export class ApiServer {
       c.complaintsSinceMs = now;
     }
     if (++c.complaints > MAX_COMPLAINTS && !c.closing) {
-      this.drop(c, `api: ${this.who(c)}: more than ${MAX_COMPLAINTS} bad messages within ${COMPLAINT_WINDOW_MS / 1000} s; disconnecting`);
+      this.drop(c, 'dropped-client', `api: ${this.who(c)}: more than ${MAX_COMPLAINTS} bad messages within ${COMPLAINT_WINDOW_MS / 1000} s; disconnecting`);
     }
   }
 
-  private drop(c: Connection, line: string): void {
+  private drop(c: Connection, kind: ApiProblemKind, line: string): void {
     if (c.closing && c.socket.destroyed) return;
-    this.opts.log('warn', line);
+    this.problem(kind, 'warn', line);
     c.closing = true;
     c.socket.destroy();
   }

@@ -83,6 +83,8 @@ export interface ApiExtendedStatus {
     readonly verdict: 'same' | 'differs' | 'unknown';
     readonly differences: readonly { readonly file: string; readonly text: string }[];
   }[];
+  /** API problems since the socket opened, by kind (bad-frame, refused-signon, bad-request, dropped-client). */
+  readonly apiProblems?: Readonly<Record<string, number>>;
 }
 
 export interface ApiExtendedNode {

@@ -57,6 +57,8 @@ export interface StatusReport {
   readonly config: Readonly<Record<string, string>>;
   /** Whether each peer runs with our configuration (heartbeat-ts only; null for the real Heartbeat). */
   readonly configAgreement: NonNullable<ApiExtendedStatus['configAgreement']> | null;
+  /** heartbeat-ts: API client problems since the socket opened, by kind; null for the real Heartbeat. */
+  readonly apiProblems?: Readonly<Record<string, number>> | null;
 }
 
 interface Options {
@@ -130,6 +132,7 @@ export async function collect(hb: HeartbeatClient, now: () => number = Date.now)
       resources: ext.resources === undefined ? null : { state: ext.resources.state, groups: ext.resources.groups },
       config: ext.config,
       configAgreement: ext.configAgreement ?? null,
+      apiProblems: ext.apiProblems ?? null,
     };
   }
   const nodes = await hb.nodes();
@@ -218,6 +221,10 @@ export function renderStatus(r: StatusReport): string {
       lines.push(`  ${a.node}: ${word}`);
       for (const d of a.differences) lines.push(`    ${d.file}: ${d.text}`);
     }
+  }
+  if (r.apiProblems !== undefined && r.apiProblems !== null) {
+    lines.push('');
+    lines.push(`API problems: ${Object.entries(r.apiProblems).map(([k, n]) => `${n} ${k}`).join(', ')}`);
   }
   lines.push('');
   lines.push('Config:');

@@ -176,7 +176,7 @@ export class Daemon {
       path: o.path,
       logger: this.o.logger,
       onClusterSend: (m) => this.post({ kind: 'client-message', message: m }),
-      sources: apiSources(this.o.config, this.node, this.media, this.monoMs, this.startedWallMs),
+      sources: apiSources(this.o.config, this.node, this.media, this.monoMs, this.startedWallMs, () => this.api?.problemCounts()),
     })
       .then(async (server) => {
         if (this.closed) return server.close();
@@ -239,7 +239,8 @@ export class Daemon {
 
   /** The present state for the metrics endpoint: nodes, links, last-heard ages, drop counts. */
   metricsSnapshot(): MetricsSnapshot {
-    return membershipSnapshot(this.node.membership, this.o.config.localNode, this.monoMs());
+    const snapshot = membershipSnapshot(this.node.membership, this.o.config.localNode, this.monoMs());
+    return this.api === undefined ? snapshot : { ...snapshot, apiProblems: this.api.problemCounts() };
   }
 
   /** SIGHUP (reload-apply.ts): new timing values and keys, applied to the running membership; resources untouched. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../core/diagnostic.js';
-import { VERSION } from '../core/version.js';
+import { COMPATIBLE_WITH, VERSION } from '../core/version.js';
 import { Daemon } from './daemon.js';
 import { StateFileError } from './files/state-files.js';
 import { loadConfig } from './load-config.js';
@@ -93,6 +93,8 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   );
   logger.setMirror(readiness?.write);
   logger.log('info', `heartbeat-ts ${VERSION}: Heartbeat-compatible node ${config.localNode} starting (pid ${process.pid})`);
+  // heartbeat 3.0.6's start-up line, which log watchers key on (docs/logging.md).
+  logger.log('info', `Configuration validated. Starting heartbeat ${COMPATIBLE_WITH}`);
   giveLogFilesToApiUser(config, logger);
   const haCf = path.join(o.configDir, 'ha.cf');
   // Node safety (ha.cf watchdog, stonith/stonith_host): a device that cannot be used is a start-up error.
@@ -183,6 +185,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     }
   }
   const fifo = new ControlFifo(path.join(o.stateDir, 'fifo'), (m) => daemon.localMessage(m), (text) => logger.log('err', text));
+  if (!fs.existsSync(fifo.path)) logger.log('info', `Creating FIFO ${fifo.path}.`);
   if (fifo.open()) logger.log('info', `Control FIFO ${fifo.path} open`);
   if (readiness !== undefined) {
     // Up: the parent may exit; from now on stdio is /dev/null, as make_daemon leaves it.
@@ -220,7 +223,9 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   process.on('SIGUSR2', onUsr2);
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
-      logger.log('info', `Heartbeat shutdown in progress. (${signal})`);
+      // heartbeat 3.0.6 hb_giveup_resources: the pid in parentheses; the signal that asked is ours to add.
+      logger.log('info', `Heartbeat shutdown in progress. (${process.pid})`);
+      logger.log('debug', `shutdown asked by ${signal}`);
       pings.stop();
       fifo.close();
       void daemon
@@ -237,7 +242,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
           process.off('SIGHUP', onHup);
           process.off('SIGUSR1', onUsr1);
           process.off('SIGUSR2', onUsr2);
-          logger.log('info', 'Heartbeat shutdown complete.');
+          logger.log('info', `${config.localNode} Heartbeat shutdown complete.`);
           return logger.close();
         })
         .then(() => resolve(EXIT_OK));

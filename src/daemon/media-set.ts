@@ -79,11 +79,11 @@ export class MediaSet {
   }
 }
 
-/** Heartbeat's start-up line per medium (bcast.c: "UDP Broadcast heartbeat started on port 694 (694) interface eth0"). */
+/** Heartbeat's start-up line per medium (bcast.c, recorded: "glib: UDP Broadcast heartbeat started on port 694 (694) interface eth0"). */
 function startedLine(m: MediumAdapter, port: number): string {
   switch (m.kind) {
     case 'bcast':
-      return `UDP Broadcast heartbeat started on port ${port} (${port}) interface ${m.name}`;
+      return `glib: UDP Broadcast heartbeat started on port ${port} (${port}) interface ${m.name}`;
     case 'ucast':
       return `ucast: started on port ${port} interface ${m.name}`;
     case 'mcast':

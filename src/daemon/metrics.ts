@@ -27,6 +27,8 @@ export interface MetricsSnapshot {
   readonly nodes: readonly NodeSnapshot[];
   /** Received frames dropped, by reason (the core's counts). */
   readonly drops: ReadonlyMap<string, number>;
+  /** API problems since the socket opened, by kind (api/problems.ts); absent before comm-up. */
+  readonly apiProblems?: Readonly<Record<string, number>>;
 }
 
 const NODE_STATUSES = ['init', 'up', 'active', 'dead', 'ping'] as const;
@@ -142,6 +144,8 @@ export class Metrics {
     for (const n of s.nodes) for (const l of n.links) out.push(`heartbeat_link_up${labels({ node: n.name, medium: l.medium })} ${l.status === 'up' ? 1 : 0}`);
     out.push('# HELP heartbeat_frames_dropped_total Received frames dropped, by reason.', '# TYPE heartbeat_frames_dropped_total counter');
     for (const [reason, n] of s.drops) out.push(`heartbeat_frames_dropped_total${labels({ reason })} ${n}`);
+    out.push('# HELP heartbeat_api_problems_total API client problems (bad frames, refused signons, bad requests, dropped clients), by kind.', '# TYPE heartbeat_api_problems_total counter');
+    for (const [kind, n] of Object.entries(s.apiProblems ?? {})) out.push(`heartbeat_api_problems_total${labels({ kind })} ${n}`);
     out.push('# HELP heartbeat_resource_groups_held Resource groups this node holds.', '# TYPE heartbeat_resource_groups_held gauge', `heartbeat_resource_groups_held ${this.held.size}`);
     for (const f of [this.sent, this.received, this.delivered, this.nodeChanges, this.linkChanges, this.restarts, this.ops, this.opSeconds, this.groupChanges, this.configDifferences]) f.render(out);
     out.push('# HELP heartbeat_config_agreement 1 for each peer\'s configuration verdict now: same, differs or unknown (it announces no digests).', '# TYPE heartbeat_config_agreement gauge');

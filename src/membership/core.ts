@@ -300,6 +300,7 @@ export class Membership {
   private start(): void {
     const t = this.now.monoMs;
     for (const p of this.peers.values()) p.lastStatusRxMs = t;
+    this.log('info', `Heartbeat generation: ${this.o.generation}`);
     this.log('info', `Local node ${this.o.localNode}: generation ${this.o.generation}, keepalive ${this.o.keepaliveMs} ms, deadtime ${this.o.deadtimeMs} ms, initdead ${this.o.initdeadMs} ms`);
     // heartbeat 3.0.6: seq 1 says `init` (hb_add_deadtime at startup), seq 2 says `up`.
     this.sendStatus();
@@ -534,6 +535,7 @@ export class Membership {
         // heartbeat 3.0.6 (should_drop_message → cause_shutdown_restart): both sides may have taken over the
         // other's groups during the partition, so the detecting node gives up everything and restarts.
         this.log('crit', `Cluster node ${src} returning after partition.`);
+        this.log('info', 'For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain');
         this.log('crit', 'Restarting to give up our resources and rejoin (new generation).');
         this.actions.push({ kind: 'restart', reason: `${src} returned after a partition` });
         this.stopped = true;

@@ -193,7 +193,8 @@ export class LegacyProtocol implements ResourceEngine {
       return;
     } else {
       this.send([['t', 'stonith'], ['node', this.o.peer], ['result', 'n_stnth']]);
-      this.log('warn', 'No STONITH device configured. Shared disks are not protected.');
+      this.log('warn', 'No STONITH device configured.');
+      this.log('warn', 'Shared disks are not protected.');
     }
     this.takeOver(`${this.o.peer} is dead`);
   }

@@ -210,6 +210,23 @@ export class ResourceProtocol implements ResourceEngine {
   private rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
   private pendingTakeover: string | undefined;
   private nextFailbackAtMs = Number.POSITIVE_INFINITY;
+  /**
+   * heartbeat 3.0.6 AnnounceTakeover: "Initial resource acquisition complete (<why>)" is logged once, when both
+   * our own groups (local_takeover_work_done) and the peer's (foreign_takeover_work_done) are settled.
+   */
+  private localWorkDone = false;
+  private foreignWorkDone = false;
+  private announced = false;
+  /**
+   * heartbeat 3.0.6 ask_for_resources/go_standby mark the peer unstable during a standby exchange, so its next
+   * stable report logs "remote resource transition completed." again; only that line depends on it here.
+   */
+  private remoteInTransition = false;
+  /**
+   * 3.0.6's standby_rsctype: the set named by the last standby message seen (ours or the peer's), `all` before
+   * any. Its takeover at a `shutdone` reports "Standby resource acquisition done [<that set>]".
+   */
+  private lastStandbySet: HoldSet = 'all';
   /** The standby that follows a failed acquisition, and when. */
   private failedStartStandby: { readonly set: HoldSet; readonly atMs: number } | undefined;
   private out: ResourceAction[] = [];
@@ -318,7 +335,20 @@ export class ResourceProtocol implements ResourceEngine {
         this.otherStable = true;
         this.otherHolds = 0;
         this.cancelStandby('the other node is shutting down');
-        if (this.state !== 'shutdown') this.takeOver(`${this.o.peer} is shutting down`);
+        if (this.state === 'shutdown') this.log('info', 'Resource takeover cancelled - shutdown in progress.');
+        else {
+          // 3.0.6 runs go_standby(OTHER, complement of what we hold) next to the takeover (takeover_from_node
+          // and its mach_down script, which start the peer's groups). go_standby names the set from the other
+          // side — "acquire local HA resources" when we hold our own — so it starts what we hold already and
+          // is done at once; its lines come before the takeover's scripts run.
+          const missing = toSet((LOCAL | FOREIGN) & ~this.iHold);
+          this.takeOver(`${this.o.peer} is shutting down`);
+          if (missing !== 'none') {
+            this.log('info', `acquire ${mirror(missing)} HA resources (standby).`);
+            this.log('info', `${mirror(missing)} HA resource acquisition completed (standby).`);
+            this.log('info', `Standby resource acquisition done [${this.lastStandbySet}].`);
+          }
+        }
         return;
       default:
         return;
@@ -332,25 +362,64 @@ export class ResourceProtocol implements ResourceEngine {
       return;
     }
     this.otherHolds = BITS[mirror(held)];
+    const wasStable = this.otherStable;
     this.otherStable = f.get('isstable') === '1';
+    if (this.otherStable && (!wasStable || this.remoteInTransition)) this.log('info', 'remote resource transition completed.');
+    if (this.otherStable) this.remoteInTransition = false;
     if (this.otherStable && this.needsFailback) this.nextFailbackAtMs = Math.min(this.nextFailbackAtMs, this.nowMs);
     if (this.state === 'starting' || this.state === 'bothstarting') this.state = 'rscrcvd';
     // "none, shutting down" is said before the release: the groups are free only at its `shutdone`.
     if (f.get('info') === 'shutdown') return;
     if (this.state !== 'rscrcvd' || this.activity !== undefined) return;
     if (this.rscrcvdDeadlineMs === Number.POSITIVE_INFINITY) this.rscrcvdDeadlineMs = this.nowMs + RQSTDELAY_MS;
+    // heartbeat 3.0.6: a stable report while we are not yet stable is logged again, then req_our_resources.
+    if (this.otherStable) {
+      this.log('info', 'remote resource transition completed.');
+      this.foreignWorkDone = true;
+    }
     if ((this.otherHolds & LOCAL) !== 0) {
       // req_our_resources: the peer holds our groups; it hands them back through the standby protocol
       // (auto_failback on) or keeps them. While it is still busy, wait for its next report.
       if (!this.otherStable) return;
       this.log('info', 'Local Resource acquisition completed. (none)');
+      if (!this.o.autoFailback) {
+        this.localWorkDone = true;
+        this.announce('T_RESOURCES(them)');
+      }
       this.becomeStable();
       return;
     }
     // An unstable peer that is not starting itself is busy (a takeover, a standby): its next report says
     // what it holds. Only a peer we saw start is known to hold nothing.
     if (!this.otherStable && !this.peerStarting && f.get(STARTING_FIELD) !== '1') return;
-    this.start({ kind: 'acquire', set: 'local', then: 'stable' }, this.otherStable ? 'req_our_resources' : 'both nodes starting: each takes its own groups');
+    // Both starting: Heartbeat decides after RQSTDELAY with this line (rscrcvdTimeout); we decide now, same words.
+    if (!this.otherStable) {
+      this.log('info', 'local resource transition completed.');
+      this.foreignWorkDone = true;
+    }
+    this.acquireLocal(this.otherStable ? 'req_our_resources' : 'both nodes starting: each takes its own groups');
+  }
+
+  /**
+   * req_our_resources: our own groups. Heartbeat marks them held at once, and its own `resource` report saying
+   * so announces the initial acquisition (T_RESOURCES(us)) while ResourceManager is still starting them.
+   */
+  private acquireLocal(reason: string): void {
+    this.start({ kind: 'acquire', set: 'local', then: 'stable' }, reason);
+    this.localWorkDone = true;
+    this.announce('T_RESOURCES(us)');
+  }
+
+  /** The end of req_our_resources, in its words (the command is the one Heartbeat runs for the list). */
+  private localAcquired(): void {
+    if (this.o.hasLocalGroups) this.log('info', 'Local Resource acquisition completed.');
+    else this.log('info', `No local resources [/usr/share/heartbeat/ResourceManager listkeys ${this.o.localNode}] to acquire.`);
+  }
+
+  private announce(why: string): void {
+    if (this.announced || !this.localWorkDone || !this.foreignWorkDone) return;
+    this.announced = true;
+    this.log('info', `Initial resource acquisition complete (${why})`);
   }
 
   /** heartbeat 3.0.6's RQSTDELAY path: 10 s after the first report without a decision, take our own groups. */
@@ -358,7 +427,8 @@ export class ResourceProtocol implements ResourceEngine {
     this.rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
     if (this.state !== 'rscrcvd' || this.activity !== undefined || (this.otherHolds & LOCAL) !== 0) return;
     this.log('info', 'local resource transition completed.');
-    this.start({ kind: 'acquire', set: 'local', then: 'stable' }, 'no stable report from the other node within 10 s');
+    this.foreignWorkDone = true;
+    this.acquireLocal('no stable report from the other node within 10 s');
   }
 
   private becomeStable(): void {
@@ -391,7 +461,8 @@ export class ResourceProtocol implements ResourceEngine {
       return;
     } else {
       this.send([['t', 'stonith'], ['node', this.o.peer], ['result', 'n_stnth']]);
-      this.log('warn', 'No STONITH device configured. Shared disks are not protected.');
+      this.log('warn', 'No STONITH device configured.');
+      this.log('warn', 'Shared disks are not protected.');
     }
     this.takeOver(`${this.o.peer} is dead`);
   }
@@ -427,10 +498,12 @@ export class ResourceProtocol implements ResourceEngine {
     this.standbySet = set;
     this.standbyDeadlineMs = this.nowMs + STANDBY_REPLY_TIMEOUT_MS;
     this.log('info', `${this.o.localNode} wants to go standby [${set}]`);
+    this.lastStandbySet = set;
     this.send([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'me']]);
   }
 
   private onAskResources(set: HoldSet, info: string): void {
+    this.lastStandbySet = set;
     if (info === 'me') {
       // The peer wants to give up `set` (its view). We take it if we are both stable and idle.
       if (this.state !== 'stable' || this.standby !== 'none' || this.activity !== undefined) {
@@ -438,6 +511,7 @@ export class ResourceProtocol implements ResourceEngine {
         return;
       }
       this.log('info', `${this.o.peer} wants to go standby [${set}]`);
+      this.remoteInTransition = true;
       this.standby = 'responding';
       this.standbySet = set;
       this.send([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'other']]); // echoes the initiator's set
@@ -446,6 +520,8 @@ export class ResourceProtocol implements ResourceEngine {
     if (info === 'other' && this.standby === 'asked') {
       this.standbyDeadlineMs = Number.POSITIVE_INFINITY;
       this.log('info', `standby: ${this.o.peer} can take our ${this.standbySet} resources`);
+      this.log('info', `give up ${this.standbySet} HA resources (standby).`);
+      this.remoteInTransition = true;
       this.iHold &= ~BITS[this.standbySet];
       this.send([['t', 'resource'], ['rsc_hold', toSet(this.iHold)], ['rtype', 'full'], ['isstable', '0'], ['info', 'standby']]);
       this.standby = 'releasing';
@@ -453,6 +529,8 @@ export class ResourceProtocol implements ResourceEngine {
       return;
     }
     if (info === 'done' && this.standby === 'responding') {
+      this.log('info', `standby: acquire [${set}] resources from ${this.o.peer}`);
+      this.log('info', `acquire ${mirror(this.standbySet)} HA resources (standby).`);
       this.standby = 'acquiring';
       this.start({ kind: 'acquire', set: mirror(this.standbySet), then: 'standby-acquire' }, `standby of ${this.o.peer}`);
       return;
@@ -520,7 +598,13 @@ export class ResourceProtocol implements ResourceEngine {
     this.cancelStandby('we are shutting down');
     this.send([['t', 'resource'], ['rsc_hold', 'none'], ['rtype', 'full'], ['isstable', '0'], ['info', 'shutdown']]);
     // hb_giveup_resources releases every group, held or not; after a running activity if there is one.
-    if (this.activity === undefined) this.start({ kind: 'release', set: 'all', then: 'shutdown' }, 'shutdown');
+    if (this.activity === undefined) this.giveUpAll();
+  }
+
+  /** hb_giveup_resources: every group released, then `shutdone`. */
+  private giveUpAll(): void {
+    this.log('info', 'Giving up all HA resources.');
+    this.start({ kind: 'release', set: 'all', then: 'shutdown' }, 'shutdown');
   }
 
   /* ------------------------------------------------------------------ activities */
@@ -538,7 +622,7 @@ export class ResourceProtocol implements ResourceEngine {
     if (a === undefined) return;
     this.activity = undefined;
     if (this.state === 'shutdown' && a.then !== 'shutdown') {
-      this.start({ kind: 'release', set: 'all', then: 'shutdown' }, 'shutdown');
+      this.giveUpAll();
       return;
     }
     if (a.kind === 'acquire') {
@@ -562,11 +646,21 @@ export class ResourceProtocol implements ResourceEngine {
     this.pendingTakeover = undefined;
     switch (a.then) {
       case 'stable':
+        // req_our_resources' child says so whatever ResourceManager's exit status was.
+        this.localAcquired();
         this.becomeStable();
         return;
       case 'takeover':
+        // takeover_from_node runs req_our_resources too, then the mach_down script reports.
+        if (ok) this.localAcquired();
+        // The mach_down script's own lines: 3.0.6 runs it at every takeover, foreign groups or none.
+        this.log('info', '/usr/share/heartbeat/mach_down: nice_failback: foreign resources acquired');
+        this.log('info', `mach_down takeover complete for node ${this.o.peer}.`);
         if (this.o.hasForeignGroups) this.send([['t', 'resource'], ['rsc_hold', 'foreign'], ['info', 'mach_down']]);
         this.log('info', 'mach_down takeover complete.');
+        this.foreignWorkDone = true;
+        this.localWorkDone = true;
+        this.announce('mach_down');
         if (!this.peerAlive || this.otherHolds === 0) {
           const missing = (LOCAL | FOREIGN) & ~this.iHold;
           if (missing !== 0 && ok) {
@@ -577,17 +671,25 @@ export class ResourceProtocol implements ResourceEngine {
         this.becomeStable();
         return;
       case 'standby-release':
+        this.log('info', `${a.set} HA resource release completed (standby).`);
+        this.log('info', `Local standby process completed [${this.standbySet}].`);
         this.standby = 'released';
         this.send([['t', 'ask_resources'], ['rsc_hold', this.standbySet], ['info', 'done']]);
         return;
       case 'standby-acquire':
-        this.log('info', 'Standby resource acquisition done');
+        this.log('info', `${a.set} HA resource acquisition completed (standby).`);
+        this.log('info', `Standby resource acquisition done [${this.standbySet}].`);
+        if (this.o.autoFailback) {
+          this.localWorkDone = true;
+          this.announce('auto_failback');
+        }
         this.send([['t', 'ask_resources'], ['rsc_hold', this.standbySet], ['info', 'done']]);
         this.otherHolds &= ~BITS[mirror(this.standbySet)];
         this.endStandby();
         this.reportHoldings(undefined);
         return;
       case 'shutdown':
+        this.log('info', 'All HA resources relinquished.');
         this.iHold = 0;
         this.send([['t', 'shutdone'], ['st', 'dead']]);
         this.out.push({ kind: 'shutdown-complete' });

@@ -97,7 +97,7 @@ test('two daemons on an in-memory medium reach active; a medium that fails to op
   for (const l of loggers) await l.close(); // flushes the files
   const alphaLog = fs.readFileSync(logs.alpha, 'utf8');
   assert.equal((alphaLog.match(/bcast eth1: interface has no IPv4 address \(or is down\); retrying every 0\.05 s/g) ?? []).length, 1, alphaLog);
-  assert.match(alphaLog, /info: UDP Broadcast heartbeat started on port 694 \(694\) interface eth1/);
+  assert.match(alphaLog, /info: glib: UDP Broadcast heartbeat started on port 694 \(694\) interface eth1/);
   assert.match(alphaLog, /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d alpha heartbeat: \[\d+\]: info: Status update for node bravo: status active$/m);
   assert.match(alphaLog, /frames dropped this run: none/);
   // hb_generation was written in Heartbeat's format, and hb_uuid holds 16 bytes.

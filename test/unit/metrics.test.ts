@@ -116,3 +116,17 @@ test('issue 22: configuration differences are counted by node and file; the verd
     m.close();
   }
 });
+
+test('API problems by kind (issue 24): rendered from the snapshot, absent before the API socket opens', () => {
+  const m = new Metrics();
+  try {
+    const counts = { 'bad-frame': 10_000, 'refused-signon': 2, 'bad-request': 0, 'dropped-client': 1 };
+    const text = m.render({ ...SNAPSHOT, apiProblems: counts });
+    assert.equal(sample(text, 'heartbeat_api_problems_total{kind="bad-frame"}'), 10_000);
+    assert.equal(sample(text, 'heartbeat_api_problems_total{kind="refused-signon"}'), 2);
+    assert.equal(sample(text, 'heartbeat_api_problems_total{kind="dropped-client"}'), 1);
+    assert.equal(sample(m.render(SNAPSHOT), 'heartbeat_api_problems_total{kind="bad-frame"}'), undefined);
+  } finally {
+    m.close();
+  }
+});

@@ -179,7 +179,7 @@ test('crash of the owner: the survivor takes its groups; when it returns it asks
   sim.runFor(1000);
   assert.equal(sim.held('bravo'), '198.51.100.10,a2,b1');
   assert.ok(sim.nodes.bravo.logs.includes('Resources being acquired from alpha.'));
-  assert.ok(sim.nodes.bravo.logs.includes('No STONITH device configured. Shared disks are not protected.'));
+  assert.ok(sim.nodes.bravo.logs.includes('No STONITH device configured.') && sim.nodes.bravo.logs.includes('Shared disks are not protected.'));
   assert.deepEqual(Object.fromEntries(sim.nodes.bravo.sent.at(-1) ?? []), { t: 'stonith', node: 'alpha', result: 'n_stnth' });
   sim.restart('alpha');
   sim.runFor(2000);

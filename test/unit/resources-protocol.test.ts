@@ -170,7 +170,7 @@ test('alone at start: everything; the home node joins later and gets its groups 
   assert.equal(sim.runs('alpha'), 'alpha');
   assert.equal(sim.runs('bravo'), 'bravo');
   assert.ok(sim.nodes.alpha.logs.includes('Other node completed standby takeover of foreign resources.'), sim.nodes.alpha.logs.join('\n'));
-  assert.ok(sim.nodes.bravo.logs.includes('Standby resource acquisition done'));
+  assert.ok(sim.nodes.bravo.logs.includes('Standby resource acquisition done [foreign].'), sim.nodes.bravo.logs.join('\n'));
   assert.deepEqual(sim.overlaps, []);
 });
 
@@ -428,4 +428,39 @@ test('issue #5 property: with starts failing on either node at random, no group 
     }),
     { numRuns: Number(process.env['HBTS_PROPERTY_RUNS'] ?? '500'), verbose: 1 },
   );
+});
+
+// Issue 24: harnesses wait for Heartbeat's start-up line; every way of starting announces it exactly once.
+function announcements(n: SimNode): string[] {
+  return n.logs.filter((l) => l.startsWith('Initial resource acquisition complete'));
+}
+
+test('Initial resource acquisition complete: once per start, with 3.0.6\'s reason for each way of starting', () => {
+  const both = new ResSim(true);
+  both.commUp('alpha', true);
+  both.commUp('bravo', true);
+  both.runFor(500);
+  for (const n of ['alpha', 'bravo'] as const) assert.deepEqual(announcements(both.nodes[n]), ['Initial resource acquisition complete (T_RESOURCES(us))'], both.nodes[n].logs.join('\n'));
+
+  const alone = new ResSim(true);
+  alone.nodes.bravo.alive = false;
+  alone.commUp('alpha', false);
+  alone.runFor(500);
+  assert.deepEqual(announcements(alone.nodes.alpha), ['Initial resource acquisition complete (mach_down)']);
+
+  // The home node returns to a peer holding its groups: auto_failback on hands them back, then it announces.
+  alone.restart('bravo');
+  alone.runFor(2000);
+  assert.deepEqual(announcements(alone.nodes.bravo), ['Initial resource acquisition complete (auto_failback)'], alone.nodes.bravo.logs.join('\n'));
+  assert.deepEqual(announcements(alone.nodes.alpha), ['Initial resource acquisition complete (mach_down)'], 'not again on the node that was up');
+
+  // auto_failback off: the returning node leaves its groups where they are.
+  const off = new ResSim(false);
+  off.nodes.bravo.alive = false;
+  off.commUp('alpha', false);
+  off.runFor(500);
+  off.restart('bravo');
+  off.runFor(2000);
+  assert.deepEqual(announcements(off.nodes.bravo), ['Initial resource acquisition complete (T_RESOURCES(them))'], off.nodes.bravo.logs.join('\n'));
+  assert.ok(off.nodes.bravo.logs.includes('Local Resource acquisition completed. (none)'));
 });

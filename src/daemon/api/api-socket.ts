@@ -22,7 +22,8 @@ export function listenApi(o: ApiSocketOptions): Promise<ApiServer> {
   for (const p of policy.problems) o.logger.log('err', p);
   o.logger.log('debug', `apiauth: ${[...policy.rules.values()].map((r) => `${r.client} ${r.text}`).join('; ')}`);
   const credentials = new PeerCredentialReader();
-  return ApiServer.listen({
+  let server: ApiServer | undefined;
+  const listening = ApiServer.listen({
     path: o.path,
     view: daemonApiView(o.sources),
     log: (level, text) => o.logger.log(level === 'error' ? 'err' : level, text),
@@ -31,14 +32,24 @@ export function listenApi(o: ApiSocketOptions): Promise<ApiServer> {
     authorize: (client) => {
       const v = checkApiAuth(policy, client);
       if (v.allowed) return undefined;
-      o.logger.log('info', v.detail);
+      // Rate-limited with the handler's refusal line, which counts the refusal.
+      if (server !== undefined) server.problem('refused-signon', 'info', v.detail, false);
+      else o.logger.log('info', v.detail);
       return v.reason;
     },
   });
+  return listening.then((s) => (server = s));
 }
 
 /** What the API answers from: the coordinator's membership and resource protocol, the open media, the clocks. */
-export function apiSources(config: ClusterConfig, node: NodeCoordinator, media: { names(): ReadonlySet<string> }, monoMs: () => number, startedWallMs: number): ApiViewSources {
+export function apiSources(
+  config: ClusterConfig,
+  node: NodeCoordinator,
+  media: { names(): ReadonlySet<string> },
+  monoMs: () => number,
+  startedWallMs: number,
+  apiProblems?: () => Readonly<Record<string, number>> | undefined,
+): ApiViewSources {
   return {
     config,
     nodes: () => node.membership.nodes(),
@@ -51,6 +62,7 @@ export function apiSources(config: ClusterConfig, node: NodeCoordinator, media: 
       startedWallMs,
       lastHeard: () => node.membership.lastHeard(),
       configAgreement: () => node.configAgreement(),
+      ...(apiProblems !== undefined ? { apiProblems } : {}),
       peerHolds: () => {
         const st = (node.resources as { readonly status?: { readonly peerHolds?: unknown } } | undefined)?.status;
         return typeof st?.peerHolds === 'string' ? st.peerHolds : undefined;

@@ -29,6 +29,8 @@ export interface ExtendedSources {
   configAgreement?(): ApiExtendedStatus['configAgreement'];
   /** What the peer holds in our terms (`local`: our home groups), when the engine knows (nice_failback). */
   peerHolds?(): string | undefined;
+  /** API problems since the socket opened, by kind (api/problems.ts). */
+  apiProblems?(): Readonly<Record<string, number>> | undefined;
 }
 
 /** The ha.cf values `hbctl status` shows, in this order. */
@@ -149,6 +151,7 @@ export function daemonApiView(s: ApiViewSources): ApiView {
         resources: resourcesNow(c, s.resourceState(), nodes, ext.peerHolds?.()),
         config,
         configAgreement: ext.configAgreement?.() ?? [],
+        ...apiProblemsOf(ext),
       };
     },
   };
@@ -209,4 +212,9 @@ function linkName(m: ClusterConfig['media'][number]): string | undefined {
     default:
       return undefined;
   }
+}
+
+function apiProblemsOf(ext: ExtendedSources): { apiProblems?: Readonly<Record<string, number>> } {
+  const p = ext.apiProblems?.();
+  return p === undefined ? {} : { apiProblems: p };
 }

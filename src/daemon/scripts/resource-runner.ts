@@ -265,6 +265,7 @@ export class ResourceRunner {
       if (start.outcome !== 'success') {
         // ResourceManager acquireresourcegroup: the whole group is given up, right to left.
         this.o.log('crit', `Giving up resources due to failure of ${r.spec}`);
+        this.o.log('info', `Releasing resource group: ${g.node} ${g.resources.map((x) => x.spec).join(' ')}`);
         for (const back of [...g.resources].reverse()) await this.stopResource(back);
         return false;
       }
@@ -370,7 +371,11 @@ export class ResourceRunner {
     const outcome = outcomeOf(result);
     this.o.onOperation?.(r.spec, op, outcome, performance.now() - startedMs);
     if (outcome === 'timed-out') this.o.log('err', `${r.spec}: ${op} timed out after ${timeoutMs} ms; killed`);
-    else if (outcome !== 'success' && op !== 'status') this.o.log('err', `${r.spec}: ${op} failed (${describeFailure(outcome, result.exitCode, result.signal, result.spawnError, timeoutMs)})`);
+    else if (outcome !== 'success' && op !== 'status') {
+      // ResourceManager doscript's words for a non-zero exit, then ours with the operation and the cause.
+      if (result.exitCode !== null && result.exitCode !== undefined && result.exitCode !== 0) this.o.log('err', `Return code ${result.exitCode} from ${file}`);
+      this.o.log('err', `${r.spec}: ${op} failed (${describeFailure(outcome, result.exitCode, result.signal, result.spawnError, timeoutMs)})`);
+    }
     return { outcome, stdout: result.stdout };
   }
 }
