@@ -22,6 +22,15 @@
 # Exit codes (LSB): 0 ok, 1 generic failure, 2 bad arguments, 3 stopped (status), 4 status unknown (status with a
 # bad argument), 5 a needed program is missing, 6 not configured (no such interface, none found for the address).
 # HBTS_DRY_RUN=1: commands that would change something are printed on stderr instead of run (queries still run).
+# HBTS_STOCK_AGENT=IPaddr|IPaddr2: the native stand-in for Debian's stock /etc/ha.d/resource.d/IPaddr or IPaddr2
+# (the OCF wrapper; the daemon sets it when the script a resource resolves to is byte-identical to the stock one,
+# docs/migrated-node.md). The result is then the stock agent's: IPaddr puts the address on an ifconfig-style alias
+# label (eth0:0, the first free number counted from its lock files $HA_RSCTMP/IPaddr-eth0:N, which it keeps as the
+# stock agent does), with the broadcast given or derived; IPaddr2 adds no label unless "nic:label" is given, a
+# broadcast only when given, and sets the link up. ARP as the stock agents: send_arp in the background (IPaddr
+# -i 500 -r 10, IPaddr2 -i 200 -r 5) with its pid file $HA_RSCTMP/send_arp-<ip>. IPv6 fails as through the stock
+# wrappers (IPaddr: start exit 6, status stopped, stop ok; IPaddr2 sets lvs_support: every operation exit 6), and
+# a stopped status exits 7 (OCF_NOT_RUNNING).
 #
 # Speed: every call sits on the path of a hand-over (stop on one node; status, then start on the other) while
 # clients get no answer, and on a small VM each fork costs ~2 ms and each program started ~3–6 ms. So all the
@@ -97,7 +106,9 @@ ipaddr_parse() {
       brd=$nic; nic= ;;
   esac
   [ -z "$rest" ] || ipaddr_die 2 "\"$spec\": too many fields (ip[/cidr[/nic[/broadcast]]])"
-  nic=${nic%%:*} # "eth0:1": the label is not used
+  nic_label=
+  case $nic in *:*) nic_label=$nic ;; esac
+  nic=${nic%%:*} # "eth0:1": the label is not used (but by the stock IPaddr2 stand-in)
   if ipaddr_is_ipv4 "$ip"; then
     family=4; maxlen=32
   elif ipaddr_is_ipv6 "$ip"; then
@@ -123,7 +134,14 @@ ipaddr_scan_addr() {
     case $1 in
       inet|inet6)
         case $2 in */*) len=${2#*/} ;; *) len=$2 ;; esac
-        [ -n "$holder" ] || holder="$d $len"
+        if [ -z "$holder" ]; then
+          holder="$d $len"
+          holder_label=
+          for w in "$@"; do # the label, "eth0:0\" in -o output, when there is one
+            w=${w%\\}
+            case $w in "$d":*) holder_label=$w ;; esac
+          done
+        fi
         found="$found$d $len
 "
         return 0 ;;
@@ -161,7 +179,7 @@ ipaddr_scan_route() {
 #           first, only on $nic when one was given; empty when there is none, or not asked for (no with a nic)
 #   linked  no when `ip addr show dev $nic` failed (most likely: no such interface); else yes
 ipaddr_lookup() {
-  holder= found= route= best=0 linked=yes
+  holder= holder_label= found= route= best=0 linked=yes
   if [ -z "$nic" ]; then
     # Both questions in one run of ip (-force: the second is asked even if the first fails). $ip holds only
     # hex digits, dots and colons (checked by ipaddr_parse), so nothing else can reach ip's batch parser.
@@ -220,9 +238,58 @@ ipaddr_do() {
   "$@"
 }
 
+# The stock IPaddr's alias label (resource-agents IPaddr find_free_interface, Linux): lock files
+# $HA_RSCTMP/IPaddr-NIC and its hard links IPaddr-NIC:N; the search starts at N = the number of links (unless that
+# one exists: then at 0) and takes the first N whose label no address carries and whose link can be made.
+ipaddr_stock_label() {
+  base=$HA_RSCTMP/IPaddr-$nic
+  [ -d "$HA_RSCTMP" ] || mkdir -p "$HA_RSCTMP" 2>/dev/null
+  [ -e "$base" ] || : >"$base" 2>/dev/null || ipaddr_die 1 "cannot create $base"
+  links=0
+  for f in "$base":*; do [ -e "$f" ] && links=$((links + 1)); done
+  j=0
+  [ -e "$base:$links" ] || j=$links
+  used=$(ip -o -4 addr show dev "$nic" 2>/dev/null)
+  while [ "$j" -lt 512 ]; do
+    case $used in
+      *" $nic:$j\\"*|*" $nic:$j "*) ;;
+      *) if ln "$base" "$base:$j" 2>/dev/null; then label=$nic:$j; return 0; fi ;;
+    esac
+    j=$((j + 1))
+  done
+  ipaddr_die 1 "no free alias label on $nic for $ip"
+}
+
+# IPv6 through Debian's stock wrappers (the OCF agents refuse it there): as they answer.
+ipaddr_stock_ipv6() {
+  echo "$IPADDR_NAME: $ip: IPv6 is not configurable through the stock $HBTS_STOCK_AGENT wrapper (as Heartbeat's)" >&2
+  if [ "$HBTS_STOCK_AGENT" = IPaddr2 ]; then exit 6; fi # the wrapper sets lvs_support, which refuses IPv6
+  case $action in
+    start) exit 6 ;;
+    status|monitor) echo stopped; exit 7 ;;
+    *) exit 0 ;;
+  esac
+}
+
 # Starts the announcement burst in the background and remembers its pid (so stop can end it).
 ipaddr_announce() {
   sender=
+  if [ -n "$HBTS_STOCK_AGENT" ]; then
+    # As the stock agents: send_arp only (none installed: no announcement), its own pid file (-p).
+    for dir in $IPADDR_SENDERS_DIRS; do
+      [ -x "$dir/send_arp" ] || continue
+      if [ "$HBTS_STOCK_AGENT" = IPaddr ]; then
+        set -- "$dir/send_arp" -i 500 -r 10 -p "$pidfile" "$nic" "$ip" auto "$ip" ffffffffffff
+      else
+        set -- "$dir/send_arp" -i 200 -r 5 -p "$pidfile" "$nic" "$ip" auto not_used not_used
+      fi
+      [ -d "${pidfile%/*}" ] || mkdir -p "${pidfile%/*}" 2>/dev/null
+      if [ "${HBTS_DRY_RUN:-0}" = 1 ]; then ipaddr_do "$@"; return 0; fi
+      "$@" </dev/null >/dev/null 2>&1 &
+      return 0
+    done
+    return 0
+  fi
   for dir in $IPADDR_SENDERS_DIRS; do
     if [ "$family" = 4 ] && [ -x "$dir/send_arp" ]; then
       # send_arp [-i ms] [-r pairs] device ip hwaddr(auto = the device's) broadcast(unused) netmask(unused)
@@ -301,8 +368,17 @@ ipaddr_main() {
   esac
   set -f # words are split below (ip's output), never globbed
   command -v ip >/dev/null 2>&1 || ipaddr_die 5 "the ip command (iproute2) is not installed"
+  HBTS_STOCK_AGENT=${HBTS_STOCK_AGENT:-}
+  case $HBTS_STOCK_AGENT in
+    '') ;;
+    IPaddr|IPaddr2)
+      HA_RSCTMP=${HA_RSCTMP:-/run/resource-agents}
+      case ${spec%%/*} in *:*) ip=${spec%%/*}; ipaddr_stock_ipv6 ;; esac ;;
+    *) ipaddr_die 2 "HBTS_STOCK_AGENT=\"$HBTS_STOCK_AGENT\" is not IPaddr or IPaddr2" ;;
+  esac
   ipaddr_parse
   pidfile=${HA_RSCTMP:-/run/resource-agents}/hbts-announce-$ip
+  [ -z "$HBTS_STOCK_AGENT" ] || pidfile=$HA_RSCTMP/send_arp-$ip # the stock agents' send_arp pid file
 
   case $action in
     start)
@@ -318,7 +394,19 @@ ipaddr_main() {
       if [ -n "$held" ]; then
         exit 0 # already ours
       fi
-      if [ "$family" = 4 ]; then
+      if [ "$HBTS_STOCK_AGENT" = IPaddr ]; then
+        # ifconfig NIC:N IP netmask M broadcast B: the broadcast given, else the subnet's (what "+" computes)
+        ipaddr_stock_label
+        ipaddr_do ip -4 addr add "$ip/$cidr" brd "${brd:-+}" dev "$nic" label "$label" || ipaddr_die 1 "could not add $ip/$cidr to $label"
+      elif [ "$HBTS_STOCK_AGENT" = IPaddr2 ]; then
+        # ip addr add IP/M [brd B] dev NIC [label NIC:L]; ip link set NIC up
+        set -- ip -4 addr add "$ip/$cidr"
+        [ -z "$brd" ] || set -- "$@" brd "$brd"
+        set -- "$@" dev "$nic"
+        [ -z "$nic_label" ] || set -- "$@" label "$nic_label"
+        ipaddr_do "$@" || ipaddr_die 1 "could not add $ip/$cidr to $nic"
+        ipaddr_do ip link set "$nic" up || ipaddr_die 1 "could not set $nic up"
+      elif [ "$family" = 4 ]; then
         ipaddr_do ip -4 addr add "$ip/$cidr" brd "${brd:-+}" dev "$nic" || ipaddr_die 1 "could not add $ip/$cidr to $nic"
       else
         ipaddr_do ip -6 addr add "$ip/$cidr" dev "$nic" nodad || ipaddr_die 1 "could not add $ip/$cidr to $nic"
@@ -330,7 +418,7 @@ ipaddr_main() {
       ipaddr_quiet
       # Given the whole address, removing exactly that is the common case and needs no query first; when it
       # fails (not there, there with another prefix, no such interface) the checks below decide, as without.
-      if [ -n "$nic" ] && [ -n "$cidr" ] && [ "${HBTS_DRY_RUN:-0}" != 1 ]; then
+      if [ -n "$nic" ] && [ -n "$cidr" ] && [ "${HBTS_DRY_RUN:-0}" != 1 ] && [ "$HBTS_STOCK_AGENT" != IPaddr ]; then
         ip -"$family" addr del "$ip/$cidr" dev "$nic" 2>/dev/null && exit 0
       fi
       ipaddr_lookup no # (without a nic the route is asked for anyway: it says which interface is meant)
@@ -338,16 +426,21 @@ ipaddr_main() {
       [ -n "$nic" ] || exit 0 # nowhere to be found: stopped
       [ -n "$held" ] || exit 0
       ipaddr_do ip -"$family" addr del "$ip/${held##* }" dev "$nic" || ipaddr_die 1 "could not remove $ip from $nic"
+      # the stock IPaddr removes the lock link of the alias it took down
+      if [ "$HBTS_STOCK_AGENT" = IPaddr ] && [ -n "$holder_label" ]; then ipaddr_do rm -f "$HA_RSCTMP/IPaddr-$holder_label"; fi
       exit 0
       ;;
     status|monitor)
       ipaddr_lookup no
       ipaddr_resolve
+      # the stock IPaddr sees only alias-labelled addresses (ifconfig's NIC:N)
+      if [ "$HBTS_STOCK_AGENT" = IPaddr ] && [ -z "$holder_label" ]; then held=; fi
       if [ -n "$held" ]; then
         echo running
         exit 0
       fi
       echo stopped
+      [ -z "$HBTS_STOCK_AGENT" ] || exit 7 # OCF_NOT_RUNNING, as the stock agents
       exit 3
       ;;
   esac
