@@ -8,6 +8,8 @@ import { describeConfig, diagnosticsAsJson, formatDefaultsTable, formatDefaultsW
 import { runForeground } from '../daemon/foreground.js';
 import path from 'node:path';
 import { defaultNodeName } from '../daemon/load-config.js';
+import { SHIPPED_RESOURCE_DIR, resolveScriptPath } from '../daemon/scripts/resource-runner.js';
+import { stockScriptDiagnostics } from '../daemon/scripts/stock-native.js';
 import { DAEMON_CHILD_ENV, LSB, daemonize, readPidFile, statusCommand, stopCommand, terminalLogLine } from '../daemon/lifecycle.js';
 import type { DaemonOptions } from './options.js';
 
@@ -54,7 +56,11 @@ function usageError(message: string): number {
 
 function checkConfig(args: ParsedArgs): number {
   const loaded = loadConfig({ configDir: args.common.configDir, nodeName: args.common.nodeName });
-  const diagnostics = sortDiagnostics(loaded.diagnostics);
+  const configDir = args.common.configDir;
+  const stock = loaded.config === undefined
+    ? []
+    : stockScriptDiagnostics(loaded.config.resourceGroups, path.join(configDir, 'haresources'), (s) => resolveScriptPath(configDir, s), SHIPPED_RESOURCE_DIR, process.env);
+  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...stock]);
   const good = !hasErrors(diagnostics) && loaded.config !== undefined;
   if (args.long.has('json')) {
     const doc = {

@@ -31,6 +31,7 @@ import {
 import type { ResourceOp } from '../../node/coordinator.js';
 import { settleOrphans } from './orphans.js';
 import { runOperation } from './script-runner.js';
+import { StockNative } from './stock-native.js';
 
 export type Homes = 'local' | 'foreign' | 'all';
 
@@ -70,7 +71,7 @@ export interface ResourceRunnerOptions {
   readonly owner?: { readonly mark: string; readonly pid: number };
 }
 
-const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'resource.d');
+export const SHIPPED_RESOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'resource.d');
 /** Between SIGTERM and SIGKILL when an operation times out. */
 export const KILL_GRACE_MS = 2000;
 
@@ -89,12 +90,22 @@ export class ResourceRunner {
   private readonly policy: FailurePolicy;
   /** Resources whose stop finally failed during the operation in progress (afterFailedStop is owed). */
   private failedStops: string[] = [];
+  /** Debian's stock IPaddr/IPaddr2 replaced by ours (stock-native.ts; HBTS_NATIVE=off: never). */
+  private readonly native: StockNative;
+  /**
+   * Resources known to be stopped: found idle by cleanStart's check, or stopped by us since (a stop that
+   * succeeded). heartbeat 3.0.6 asks `status` before every start (`we_own_resource || doscript start`) only to
+   * skip starting what already runs; for these the answer is known, so a takeover or failback starts them at
+   * once. Any start (even a failed one) or a status answer forgets it.
+   */
+  private readonly knownStopped = new Set<Resource>();
 
   constructor(private readonly o: ResourceRunnerOptions) {
     // ResourceManager reads `: ${HA_STOPRETRYMAX=10}` from its environment (ha.cf `env STOPRETRYMAX=n`).
     const retryMax = o.env['HA_STOPRETRYMAX'];
     const fromEnv = failurePolicyFromEnv(new Map(retryMax === undefined ? [] : [['STOPRETRYMAX', retryMax]]));
     this.policy = { ...fromEnv, stopRetryDelayMs: o.stopRetryDelayMs ?? DEFAULT_FAILURE_POLICY.stopRetryDelayMs };
+    this.native = new StockNative(SHIPPED_RESOURCE_DIR, o.env, (level, text) => o.log(level, text));
     // Said at start, not discovered at the worst moment.
     const program = o.failedStopArgv[0];
     if (program === undefined || !isExecutableFile(program)) {
@@ -193,6 +204,7 @@ export class ResourceRunner {
         });
       }
       const active = await this.activeResources();
+      for (const g of this.o.groups) for (const r of g.resources) if (!active.has(r)) this.knownStopped.add(r);
       if (active.size === 0) return 0;
       const stale = this.o.groups.filter((g) => g.resources.some((r) => active.has(r)));
       this.o.log('warn', `Releasing ${stale.length} resource group(s) found active at start-up before joining (a starting node holds nothing; heartbeat 3.0.6 only warns): ${stale.map((g) => this.key(g)).join(', ')}`);
@@ -246,6 +258,7 @@ export class ResourceRunner {
 
   /** ResourceManager we_own_resource: status's words decide; no answer (a timeout) or no script is "no". */
   private async isRunning(r: Resource): Promise<boolean> {
+    this.knownStopped.delete(r);
     const st = await this.run(r, 'status');
     return readStatus(st.outcome, st.stdout) === 'running';
   }
@@ -257,10 +270,13 @@ export class ResourceRunner {
   private async takeGroup(g: ResourceGroup): Promise<boolean> {
     this.o.log('info', `Acquiring resource group: ${g.node} ${g.resources.map((r) => r.spec).join(' ')}`);
     for (const r of g.resources) {
-      if (await this.isRunning(r)) {
+      if (this.knownStopped.has(r)) {
+        this.o.log('debug', `${r.spec}: known stopped (start-up check or our last stop): started without a status call first`);
+      } else if (await this.isRunning(r)) {
         this.o.log('info', `Running ${r.spec}: already running`);
         continue;
       }
+      this.knownStopped.delete(r);
       const start = await this.run(r, 'start');
       if (start.outcome !== 'success') {
         // ResourceManager acquireresourcegroup: the whole group is given up, right to left.
@@ -287,7 +303,10 @@ export class ResourceRunner {
   private async stopResource(r: Resource): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       const d = decideAfterStop((await this.run(r, 'stop')).outcome, attempt, r, this.policy);
-      if (d.kind === 'stopped') return true;
+      if (d.kind === 'stopped') {
+        this.knownStopped.add(r);
+        return true;
+      }
       if (d.kind === 'check-status') break;
       await new Promise((res) => setTimeout(res, d.delayMs));
       this.emit(d.logs); // ResourceManager: `sleep 1`, then "Retrying failed stop operation [X]"
@@ -329,21 +348,12 @@ export class ResourceRunner {
 
   /** The directories searched for a script, in order. */
   private scriptDirs(): string[] {
-    return [path.join(this.o.configDir, 'resource.d'), '/etc/init.d', SHIPPED_RESOURCE_DIR];
+    return scriptDirsOf(this.o.configDir);
   }
 
   /** The script path, or undefined when none is executable. */
   resolve(r: Resource): string | undefined {
-    for (const dir of this.scriptDirs()) {
-      const file = path.join(dir, r.script);
-      try {
-        fs.accessSync(file, fs.constants.X_OK);
-        if (fs.statSync(file).isFile()) return file;
-      } catch {
-        /* try the next directory */
-      }
-    }
-    return undefined;
+    return resolveScriptPath(this.o.configDir, r.script);
   }
 
   private async run(r: Resource, op: 'start' | 'stop' | 'status'): Promise<OpResult> {
@@ -355,14 +365,15 @@ export class ResourceRunner {
       return { outcome: 'missing-script', stdout: '' };
     }
     if (op !== 'status') this.o.log('info', `Running ${file} ${[...r.args, op].join(' ')}`);
+    const sub = this.native.substitute(r.script, file);
     // A status answer is read, not logged; its stderr still is. runOperation returns when the script exits,
     // even if a daemon it started still holds the output pipes, and kills the group only on a timeout.
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS;
     const startedMs = performance.now();
     const result = await (this.o.runOperation ?? runOperation)({
-      argv: [file, ...r.args, op],
+      argv: [sub?.file ?? file, ...r.args, op],
       timeoutMs,
-      env: this.o.env,
+      env: sub === undefined ? this.o.env : { ...this.o.env, ...sub.env },
       logPrefix: r.spec,
       log: this.o.log,
       logStdout: op !== 'status',
@@ -378,6 +389,20 @@ export class ResourceRunner {
     }
     return { outcome, stdout: result.stdout };
   }
+}
+
+/** The directories searched for a script, in order: Heartbeat's two, then the scripts shipped with heartbeat-ts. */
+export function scriptDirsOf(configDir: string): string[] {
+  return [path.join(configDir, 'resource.d'), '/etc/init.d', SHIPPED_RESOURCE_DIR];
+}
+
+/** The first executable regular file named `script` in scriptDirsOf(configDir), or undefined. */
+export function resolveScriptPath(configDir: string, script: string): string | undefined {
+  for (const dir of scriptDirsOf(configDir)) {
+    const file = path.join(dir, script);
+    if (isExecutableFile(file)) return file;
+  }
+  return undefined;
 }
 
 function isExecutableFile(file: string): boolean {
