@@ -287,3 +287,41 @@ test('findOrphans reads the mark from environ: another daemon\'s pid only, other
   assert.deepEqual(findOrphans('alpha@1.2', 500, proc), [{ pid: 10, daemonPid: 77, command: '/bin/sh IPaddr start' }]);
   assert.deepEqual(findOrphans('alpha@1.2', 10, proc), [{ pid: 11, daemonPid: 500, command: 'x' }], 'pid 10 is the caller itself');
 });
+
+/** GOOD, with every status call recorded too. */
+const COUNTED = GOOD.replace('  status) if', '  status) echo "status $(basename "$0") $1" >> "$J"; if');
+
+test('issue 18: after the start-up check, a start of a resource known stopped (checked idle, or stopped by us) asks no status first; a stop that failed leaves it unknown', async (t) => {
+  const { dir, journal } = setup(t, { one: COUNTED, two: COUNTED, bad: 'echo "$2 bad" >> "$J"; case "$2" in start) exit 1 ;; status) echo stopped ;; esac; exit 0' });
+  const logs: string[] = [];
+  const r = runner(dir, 'alpha one::a two::b\nbravo one::c bad::x\n', logs);
+  const lines = (): string[] => (fs.existsSync(journal) ? fs.readFileSync(journal, 'utf8').trim().split('\n') : []);
+  assert.equal(await r.cleanStart(), 0);
+  // the cold-start check ("should not be active") asks every resource once
+  assert.deepEqual(lines(), ['status one a', 'status two b', 'status one c', 'status bad']);
+  fs.rmSync(journal);
+  assert.equal(await r.acquire('local'), true); // cold start / failback: no second status
+  assert.equal(await r.release('local'), true);
+  assert.equal(await r.acquire('local'), true); // stopped by us: known stopped
+  assert.deepEqual(lines(), ['start one a', 'start two b', 'stop two b', 'stop one a', 'start one a', 'start two b']);
+  fs.rmSync(journal);
+  assert.equal(await r.acquire('local'), true); // started by us: not known stopped, so status is asked (and says running)
+  assert.deepEqual(lines(), ['status one a', 'status two b']);
+  fs.rmSync(journal);
+  assert.equal(await r.acquire('foreign'), false); // takeover: both start at once; bad fails, the group is given up (stopped by us)
+  assert.deepEqual(lines(), ['start one c', 'start bad', 'stop bad', 'stop one c']);
+  fs.rmSync(journal);
+  fs.writeFileSync(path.join(dir, 'resource.d', 'bad'), `#!/bin/sh\necho "$2 bad" >> "${journal}"; case "$2" in start) exit 1 ;; stop) exit 1 ;; status) echo stopped ;; esac; exit 0\n`, { mode: 0o755 });
+  assert.equal(await r.acquire('foreign'), false); // bad's stop fails now ("narrowly avoided": status says stopped)
+  assert.equal(await r.acquire('foreign'), false); // so its state was never known: status is asked before its start
+  const l = lines();
+  assert.deepEqual(l.slice(0, 3), ['start one c', 'start bad', 'stop bad']);
+  assert.deepEqual(l.slice(l.lastIndexOf('start one c')).slice(0, 3), ['start one c', 'status bad', 'start bad']);
+});
+
+test('issue 18: without the start-up check (nothing known), every start is preceded by status, as in heartbeat 3.0.6', async (t) => {
+  const { dir, journal } = setup(t, { one: COUNTED });
+  const r = runner(dir, 'alpha one::a\n', []);
+  assert.equal(await r.acquire('local'), true);
+  assert.deepEqual(fs.readFileSync(journal, 'utf8').trim().split('\n'), ['status one a', 'start one a']);
+});
