@@ -160,15 +160,16 @@ ipaddr_scan_route() {
     *) net=$1; len=$maxlen ;;
   esac
   case $net in ''|*[!0-9a-fA-F:.]*) return 0 ;; esac
-  d=
+  d= rsrc=
   shift
   while [ $# -ge 2 ]; do
     [ "$1" != dev ] || d=$2
+    [ "$1" != src ] || rsrc=$2
     shift
   done
   [ -n "$d" ] || return 0
   [ -z "$nic" ] || [ "$d" = "$nic" ] || return 0
-  if [ "$len" -gt "$best" ]; then best=$len; route="$d $len"; fi
+  if [ "$len" -gt "$best" ]; then best=$len; route="$d $len"; route_src=$rsrc; fi
 }
 
 # ipaddr_lookup yes|no — what the system has now, from one `ip` run (two for start with a nic but no cidr),
@@ -179,7 +180,7 @@ ipaddr_scan_route() {
 #           first, only on $nic when one was given; empty when there is none, or not asked for (no with a nic)
 #   linked  no when `ip addr show dev $nic` failed (most likely: no such interface); else yes
 ipaddr_lookup() {
-  holder= holder_label= found= route= best=0 linked=yes
+  holder= holder_label= found= route= route_src= best=0 linked=yes
   if [ -z "$nic" ]; then
     # Both questions in one run of ip (-force: the second is asked even if the first fails). $ip holds only
     # hex digits, dots and colons (checked by ipaddr_parse), so nothing else can reach ip's batch parser.
@@ -382,8 +383,8 @@ ipaddr_main() {
 
   case $action in
     start)
-      # The route only matters when nic or cidr is missing.
-      if [ -z "$nic" ] || [ -z "$cidr" ]; then ipaddr_lookup yes; else ipaddr_lookup no; fi
+      # The route only matters when nic or cidr is missing (or for the stock IPaddr2's broadcast, below).
+      if [ -z "$nic" ] || [ -z "$cidr" ] || [ "$HBTS_STOCK_AGENT" = IPaddr2 ]; then ipaddr_lookup yes; else ipaddr_lookup no; fi
       ipaddr_resolve
       [ -n "$nic" ] || ipaddr_die 6 "no interface has a subnet holding $ip: give one ($ip/cidr/nic)"
       # A nic found from a route or an address exists; a given one that `ip addr show dev` refused is asked about.
@@ -399,7 +400,18 @@ ipaddr_main() {
         ipaddr_stock_label
         ipaddr_do ip -4 addr add "$ip/$cidr" brd "${brd:-+}" dev "$nic" label "$label" || ipaddr_die 1 "could not add $ip/$cidr to $label"
       elif [ "$HBTS_STOCK_AGENT" = IPaddr2 ]; then
-        # ip addr add IP/M [brd B] dev NIC [label NIC:L]; ip link set NIC up
+        # ip addr add IP/M [brd B] dev NIC [label NIC:L]; ip link set NIC up. Without a broadcast given, the
+        # stock findif takes the one of the first address whose line holds the subnet route's "src" (if any).
+        if [ -z "$brd" ] && [ -n "$route_src" ]; then
+          while IFS= read -r line; do
+            case $line in *"$route_src"*) ;; *) continue ;; esac
+            set -- $line
+            [ "${5:-}" != brd ] || brd=${6:-}
+            break
+          done <<EOF
+$(ip -o -4 addr show 2>/dev/null)
+EOF
+        fi
         set -- ip -4 addr add "$ip/$cidr"
         [ -z "$brd" ] || set -- "$@" brd "$brd"
         set -- "$@" dev "$nic"
