@@ -108,3 +108,48 @@ export function stockVerdictText(name: StockAgentName, scriptPath: string, v: St
       return `${scriptPath}: not a recorded stock ${name} (a local or modified copy): run as written`;
   }
 }
+
+/* ------------------------------------------------------------------ init scripts */
+
+/*
+ * Init scripts behind haresources (`alpha <VIP> apache2` runs /etc/init.d/apache2 start|stop|status). Debian's
+ * apache2 script waits in whole seconds: after `apache2ctl start` it sleeps 1 s before its first look at the
+ * pid file, and after `apache2ctl stop` it checks once a second until the server is gone — measured here
+ * (docs/migrated-node.md) ≈ 1.1 s per start and ≈ 2.1 s per stop, while Apache itself needs 20–70 ms. Our
+ * resource.d/httpd without a CONFIG does the same to the same server (apache2ctl start; SIGTERM to the pid in
+ * envvars' APACHE_PID_FILE, as `apache2ctl stop` sends; waits until it is gone) in 5 ms steps. The stand-in
+ * applies only when the script is byte-identical to a recorded one, takes no haresources argument, no
+ * APACHE_CONFDIR is set (a second instance), and systemd does not run the system (/run/systemd/system: there
+ * the LSB hook hands the script to systemctl, and the unit must stay systemd's).
+ */
+export interface StockInitScript {
+  readonly source: string;
+  readonly sha256: string;
+  /** Our script in its place, run with the same operation and no argument. */
+  readonly native: string;
+}
+
+export const STOCK_INIT_SCRIPTS: ReadonlyMap<string, readonly StockInitScript[]> = new Map([
+  ['apache2', [{ source: 'Debian 12: apache2 2.4.71-1~deb12u1', sha256: '978b5ab94c61cd68252fbc3a5901a3a8c4f9b577e07ad3ec8170df1b0ff33c48', native: 'httpd' }]],
+]);
+
+export type InitVerdict =
+  | { readonly kind: 'native'; readonly source: string; readonly native: string }
+  | { readonly kind: 'as-written'; readonly why: 'not-recorded' | 'arguments' | 'systemd' | 'confdir' };
+
+export function judgeStockInit(name: string, sha256: string | undefined, o: { readonly args: number; readonly systemd: boolean; readonly confdir: boolean }): InitVerdict | undefined {
+  const versions = STOCK_INIT_SCRIPTS.get(name);
+  if (versions === undefined) return undefined;
+  const v = versions.find((x) => x.sha256 === sha256);
+  if (v === undefined) return { kind: 'as-written', why: 'not-recorded' };
+  if (o.args > 0) return { kind: 'as-written', why: 'arguments' };
+  if (o.systemd) return { kind: 'as-written', why: 'systemd' };
+  if (o.confdir) return { kind: 'as-written', why: 'confdir' };
+  return { kind: 'native', source: v.source, native: v.native };
+}
+
+export function initVerdictText(name: string, scriptPath: string, v: InitVerdict): string {
+  if (v.kind === 'native') return `${scriptPath}: Debian's stock ${name} init script (${v.source}); heartbeat-ts runs its native ${v.native} on the same server in its place (no whole-second waits; HBTS_NATIVE=off runs the script as written)`;
+  const why = { 'not-recorded': 'not a recorded stock version (a local or modified copy)', arguments: 'given arguments in haresources', systemd: 'systemd runs this system (the script hands over to systemctl)', confdir: 'APACHE_CONFDIR names another instance' }[v.why];
+  return `${scriptPath}: ${why}: run as written`;
+}

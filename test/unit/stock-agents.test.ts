@@ -33,3 +33,15 @@ test('HBTS_NATIVE: off/no/false/0 (any case) turn the stand-ins off; unset or an
   for (const v of [undefined, '', 'on', '1', 'yes']) assert.equal(nativeEnabled(v), true, String(v));
   assert.deepEqual(Object.keys(STOCK_AGENT_CODES), ['HA_RES_NATIVE_STOCK', 'HA_RES_STOCK_MODIFIED', 'HA_RES_NATIVE_OFF']);
 });
+
+test('Debian\'s stock /etc/init.d/apache2: native only unmodified, without arguments, without systemd and without APACHE_CONFDIR', async () => {
+  const { judgeStockInit } = await import('../../src/resources/stock-agents.js');
+  const d = sha('apache2.init');
+  const plain = { args: 0, systemd: false, confdir: false };
+  assert.deepEqual(judgeStockInit('apache2', d, plain), { kind: 'native', source: 'Debian 12: apache2 2.4.71-1~deb12u1', native: 'httpd' });
+  assert.deepEqual(judgeStockInit('apache2', sha('hto-mapfuncs'), plain), { kind: 'as-written', why: 'not-recorded' });
+  assert.deepEqual(judgeStockInit('apache2', d, { ...plain, args: 1 }), { kind: 'as-written', why: 'arguments' });
+  assert.deepEqual(judgeStockInit('apache2', d, { ...plain, systemd: true }), { kind: 'as-written', why: 'systemd' });
+  assert.deepEqual(judgeStockInit('apache2', d, { ...plain, confdir: true }), { kind: 'as-written', why: 'confdir' });
+  assert.equal(judgeStockInit('nginx', d, plain), undefined);
+});

@@ -365,7 +365,7 @@ export class ResourceRunner {
       return { outcome: 'missing-script', stdout: '' };
     }
     if (op !== 'status') this.o.log('info', `Running ${file} ${[...r.args, op].join(' ')}`);
-    const sub = this.native.substitute(r.script, file);
+    const sub = this.native.substitute(r.script, file, r.args);
     // A status answer is read, not logged; its stderr still is. runOperation returns when the script exits,
     // even if a daemon it started still holds the output pipes, and kills the group only on a timeout.
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS;

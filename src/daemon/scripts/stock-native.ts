@@ -7,8 +7,11 @@ import type { ResourceGroup } from '../../config/model.js';
 import {
   HTO_MAPFUNCS_PATH,
   OCF_AGENT_DIR,
+  initVerdictText,
   isStockAgentName,
   judgeStockAgent,
+  judgeStockInit,
+  STOCK_INIT_SCRIPTS,
   nativeEnabled,
   stockVerdictText,
   type StockAgentFiles,
@@ -69,11 +72,16 @@ export class StockNative {
     private readonly log: (level: 'info' | 'warn', text: string) => void,
   ) {
     this.enabled = nativeEnabled(env['HBTS_NATIVE']);
+    this.confdir = (env['APACHE_CONFDIR'] ?? '') !== '';
   }
 
+  private readonly confdir: boolean;
+
   /** The program and extra environment for a resolved script; undefined: run it as written. */
-  substitute(scriptName: string, scriptPath: string): { readonly file: string; readonly env: Readonly<Record<string, string>> } | undefined {
-    if (!this.enabled || !isStockAgentName(scriptName)) return undefined;
+  substitute(scriptName: string, scriptPath: string, args: readonly string[] = []): { readonly file: string; readonly env: Readonly<Record<string, string>> } | undefined {
+    if (!this.enabled) return undefined;
+    if (STOCK_INIT_SCRIPTS.has(scriptName)) return this.substituteInit(scriptName, scriptPath, args);
+    if (!isStockAgentName(scriptName)) return undefined;
     const key = versionKey([scriptPath, HTO_MAPFUNCS_PATH, path.join(OCF_AGENT_DIR, scriptName)]);
     let entry = this.seen.get(scriptPath);
     if (entry === undefined || entry.key !== key) {
@@ -84,6 +92,22 @@ export class StockNative {
     }
     if (entry.check?.verdict.kind !== 'native') return undefined;
     return { file: path.join(this.shippedDir, scriptName), env: { HBTS_STOCK_AGENT: scriptName } };
+  }
+
+  private readonly initSeen = new Map<string, { readonly key: string; readonly native: string | undefined }>();
+
+  private substituteInit(scriptName: string, scriptPath: string, args: readonly string[]): { readonly file: string; readonly env: Readonly<Record<string, string>> } | undefined {
+    if (path.dirname(path.resolve(scriptPath)) === path.resolve(this.shippedDir)) return undefined;
+    const systemd = fs.existsSync('/run/systemd/system');
+    const key = `${versionKey([scriptPath])}|${args.length}|${systemd}|${this.confdir}`;
+    let entry = this.initSeen.get(scriptPath);
+    if (entry === undefined || entry.key !== key) {
+      const v = judgeStockInit(scriptName, digest(scriptPath), { args: args.length, systemd, confdir: this.confdir });
+      entry = { key, native: v?.kind === 'native' ? v.native : undefined };
+      this.initSeen.set(scriptPath, entry);
+      if (v !== undefined) this.log(v.kind === 'native' ? 'info' : 'warn', initVerdictText(scriptName, scriptPath, v));
+    }
+    return entry.native === undefined ? undefined : { file: path.join(this.shippedDir, entry.native), env: {} };
   }
 }
 
@@ -107,6 +131,15 @@ export function stockScriptDiagnostics(
     for (const r of g.resources) {
       const file = resolve(r.script);
       if (file === undefined || done.has(file)) continue;
+      if (STOCK_INIT_SCRIPTS.has(r.script) && path.dirname(path.resolve(file)) !== path.resolve(shippedDir)) {
+        const v = judgeStockInit(r.script, digest(file), { args: r.args.length, systemd: fs.existsSync('/run/systemd/system'), confdir: (env['APACHE_CONFDIR'] ?? '') !== '' });
+        if (v === undefined) continue;
+        done.add(file);
+        const at = { file: haresourcesPath, line: g.line, column: 0 };
+        if (v.kind === 'native' && !on) out.push({ ...at, severity: 'info', code: 'HA_RES_NATIVE_OFF', message: `${file}: Debian's stock ${r.script} init script, run as written (HBTS_NATIVE=off)` });
+        else out.push({ ...at, severity: 'info', code: v.kind === 'native' ? 'HA_RES_NATIVE_STOCK' : 'HA_RES_STOCK_MODIFIED', message: initVerdictText(r.script, file, v) });
+        continue;
+      }
       const check = checkStockScript(r.script, file, shippedDir);
       if (check === undefined) continue;
       done.add(file);
