@@ -32,6 +32,13 @@ export const TRACER = path.join(repoRoot, 'test', 'bench', 'proc-events.py');
 export const HTTPD_SCRIPT = path.resolve(process.env['HBTS_BENCH_HTTPD'] ?? path.join(repoRoot, 'resource.d', 'httpd'));
 
 export type Impl = 'ours' | 'real';
+/**
+ * classic: the haresources line above, our resource.d/httpd in both pairs, each side's own IPaddr.
+ * migrated (issue 18): a node as migrated from Heartbeat — `alpha 198.51.100.100/24/eth0 apache2`, Debian's stock
+ * resource.d (IPaddr: the OCF wrapper) and /etc/init.d/apache2 on the system Apache (default site, whose
+ * /var/www/html is the node's own directory, bind-mounted in its mount namespace) on both implementations.
+ */
+export type Variant = 'classic' | 'migrated';
 /** `mixed`: alpha (the owner) runs Heartbeat 3.0.6, bravo runs heartbeat-ts. */
 export type PairKind = Impl | 'mixed';
 
@@ -91,12 +98,23 @@ export class Pair {
     this.pcapFile = path.join(lab.node('bravo').logDir, 'bench.pcap');
   }
 
-  static async create(ctx: BenchContext, impl: PairKind, timing: Timing, label: string): Promise<Pair> {
+  static async create(ctx: BenchContext, impl: PairKind, timing: Timing, label: string, variant: Variant = 'classic'): Promise<Pair> {
     const lab = await createLab(ctx.asTestContext, { nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client', isolated: false }], label, bridgeAddress: null });
     const pair = new Pair(lab, impl, timing);
     for (const n of ['alpha', 'bravo']) {
       writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY, keepalive: timing.keepalive, warntime: timing.warntime, deadtime: timing.deadtime, initdead: timing.initdead });
       const dir = lab.node(n).haDir;
+      if (variant === 'migrated') {
+        fs.writeFileSync(path.join(dir, 'haresources'), `alpha ${VIP}/24/eth0 apache2\n`);
+        fs.mkdirSync(path.join(dir, 'www'), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'www', 'hostname.html'), `${n}\n`);
+        fs.chmodSync(dir, 0o755);
+        fs.mkdirSync(path.join(lab.node(n).logDir, 'apache2'), { recursive: true });
+        const bind = await lab.exec(n, ['mount', '--bind', '/etc/ha.d/www', '/var/www/html'], { timeoutMs: 5000 });
+        if (bind.exitCode !== 0) throw new Error(`${n}: cannot bind its www over /var/www/html: ${bind.stderr.trim()}`);
+        pair.nsToNode.set(lab.node(n).netns, n);
+        continue;
+      }
       fs.writeFileSync(path.join(dir, 'haresources'), `alpha ${VIP}/24/eth0 httpd::/etc/ha.d/httpd.conf\n`);
       fs.writeFileSync(path.join(dir, 'httpd.conf'), apacheConf(n, VIP));
       fs.mkdirSync(path.join(dir, 'www'), { recursive: true });
@@ -289,7 +307,7 @@ export class Pair {
         const op = this.opsByPid.get(ev.pid);
         const argv = ev.argv ?? [];
         // "/bin/sh /…/resource.d/IPaddr 198.51.100.100/24/eth0 start" → "IPaddr start"
-        const script = argv.find((a) => a.includes('/resource.d/')) ?? argv[0] ?? '?';
+        const script = argv.find((a) => a.includes('/resource.d/') || a.includes('/init.d/')) ?? argv[0] ?? '?';
         if (op !== undefined) op.what = `${path.basename(script)} ${argv[argv.length - 1] ?? '?'}`;
       } else if (ev.e === 'exit') {
         const op = this.opsByPid.get(ev.pid);

@@ -38,7 +38,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { REAL_HEARTBEAT, logPath } from '../helpers/real-heartbeat.js';
 import { BenchContext, fileAppears, inBenchContext, median, missingPrerequisites, occurrences, sleep, stderrNth, waitForQuietLogs } from './common.js';
-import { HTTPD_SCRIPT, Pair, POLL_MS, REQUEST_TIMEOUT_MS, TRACER, VIP, type Op, type PairKind, type Timing } from './resources-pair.js';
+import { HTTPD_SCRIPT, Pair, POLL_MS, REQUEST_TIMEOUT_MS, TRACER, VIP, type Op, type PairKind, type Timing, type Variant } from './resources-pair.js';
 import { recordRow } from './summary.js';
 
 const CRASHES = Number(process.env['HBTS_BENCH_CRASHES'] ?? '') || undefined;
@@ -169,11 +169,11 @@ async function crash(pair: Pair): Promise<Crash> {
   };
 }
 
-async function drive(ctx: BenchContext, impl: PairKind, timing: Timing, label: string): Promise<PairResult> {
+async function drive(ctx: BenchContext, impl: PairKind, timing: Timing, label: string, variant: Variant = 'classic'): Promise<PairResult> {
   const r: PairResult = { impl, timing, crashes: [], failback: [], clean: [], standby: [], takeover: [] };
   const began = Date.now();
   try {
-    const pair = await Pair.create(ctx, impl, timing, label);
+    const pair = await Pair.create(ctx, impl, timing, label, variant);
     await sleep(500); // the client's first requests (all failing) and tcpdump are under way
     const t0 = Date.now();
     await Promise.all([pair.start('alpha'), pair.start('bravo')]);
@@ -234,7 +234,7 @@ interface Row {
   readonly inSummary?: true;
 }
 
-function rowsFor(timing: Timing, o: PairResult, r: PairResult): Row[] {
+function rowsFor(timing: Timing, o: PairResult, r: PairResult, coldTargetMs?: number): Row[] {
   const dt = timing.deadtimeMs;
   const gaps = (h: readonly Handover[]): number[] => h.map((x) => x.gapMs);
   const outageTarget = { text: `≤ ${OUTAGE_TARGET_MS} ms and ≤ real/2`, met: (a: number, b: number) => a <= OUTAGE_TARGET_MS && a <= b / 2 };
@@ -253,7 +253,9 @@ function rowsFor(timing: Timing, o: PairResult, r: PairResult): Row[] {
       scenario: 'cold start of both → VIP served',
       ours: o.coldMs === undefined ? [] : [o.coldMs],
       real: r.coldMs === undefined ? [] : [r.coldMs],
-      ...(timing.keepalive === '1' ? { target: { text: `≤ ${s(COLD_TARGET_MS)} s`, met: (a: number) => a <= COLD_TARGET_MS } } : {}),
+      ...(coldTargetMs !== undefined
+        ? { target: { text: `≤ ${s(coldTargetMs)} s`, met: (a: number) => a <= coldTargetMs } }
+        : timing.keepalive === '1' ? { target: { text: `≤ ${s(COLD_TARGET_MS)} s`, met: (a: number) => a <= COLD_TARGET_MS } } : {}),
       inSummary: true,
     },
     { scenario: 'failback (alpha restarts): outage', ours: gaps(o.failback), real: gaps(r.failback), target: outageTarget, inSummary: true },
@@ -303,13 +305,13 @@ function record(timing: Timing, o: PairResult, r: PairResult, m: PairResult | un
   }
 }
 
-function table(timing: Timing, o: PairResult, r: PairResult, m: PairResult | undefined): string[] {
-  const rows = rowsFor(timing, o, r);
+function table(timing: Timing, o: PairResult, r: PairResult, m: PairResult | undefined, coldTargetMs?: number, name = 'resources'): string[] {
+  const rows = rowsFor(timing, o, r, coldTargetMs);
   const mixed = m === undefined ? [] : rowsFor(timing, m, r);
   const w = [40, 34, 34, 6, 34];
   const out = [
-    `resources: ${timing.label}   (median; every value in ms in brackets)`,
-    `resources:   ${pad('scenario', w[0] ?? 0)} ${pad('heartbeat-ts', w[1] ?? 0)} ${pad('Heartbeat 3.0.6', w[2] ?? 0)} ${pad('ratio', w[3] ?? 0)} ${m === undefined ? '' : `${pad('mixed (alpha 3.0.6, bravo ours)', w[4] ?? 0)} `}target`,
+    `${name}: ${timing.label}   (median; every value in ms in brackets)`,
+    `${name}:   ${pad('scenario', w[0] ?? 0)} ${pad('heartbeat-ts', w[1] ?? 0)} ${pad('Heartbeat 3.0.6', w[2] ?? 0)} ${pad('ratio', w[3] ?? 0)} ${m === undefined ? '' : `${pad('mixed (alpha 3.0.6, bravo ours)', w[4] ?? 0)} `}target`,
   ];
   for (const [i, row] of rows.entries()) {
     const om = median(row.ours);
@@ -317,7 +319,7 @@ function table(timing: Timing, o: PairResult, r: PairResult, m: PairResult | und
     const ratio = Number.isFinite(om) && Number.isFinite(rm) && rm > 0 ? (om / rm).toFixed(2) : '—';
     const target = targetVerdict(row);
     const mx = m === undefined ? '' : `${pad(cell(mixed[i]?.ours ?? []), w[4] ?? 0)} `;
-    out.push(`resources:   ${pad(row.scenario, w[0] ?? 0)} ${pad(cell(row.ours), w[1] ?? 0)} ${pad(cell(row.real), w[2] ?? 0)} ${pad(ratio, w[3] ?? 0)} ${mx}${target}`);
+    out.push(`${name}:   ${pad(row.scenario, w[0] ?? 0)} ${pad(cell(row.ours), w[1] ?? 0)} ${pad(cell(row.real), w[2] ?? 0)} ${pad(ratio, w[3] ?? 0)} ${mx}${target}`);
   }
   return out;
 }
@@ -389,6 +391,48 @@ export async function benchResources(): Promise<string[]> {
       lines.push(`resources:   load average before / after this timer set: ${loadBefore} / ${loadavg()} (the machine's other work shares its CPUs)`);
     }
     lines.push(`resources: ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
+  });
+}
+
+/* ------------------------------------------------------------------ issue 18: the migrated node */
+
+const MIGRATED_TIMING: Timing = { label: 'ka 200ms/dt 1', keepalive: '200ms', warntime: '500ms', deadtime: '1', initdead: '2', deadtimeMs: 1000, crashes: CRASHES ?? 3 };
+const MIGRATED_COLD_TARGET_MS = 1500;
+
+/**
+ * `migrated`: both pairs as a node migrated from Heartbeat runs them — `alpha VIP/24/eth0 apache2`, Debian's stock
+ * resource.d (IPaddr → hto-mapfuncs → the OCF agent) and /etc/init.d/apache2 on the system Apache — at keepalive
+ * 200ms / deadtime 1; heartbeat-ts first, then Heartbeat 3.0.6, same steps and figures as `resources`.
+ */
+export async function benchMigrated(): Promise<string[]> {
+  const lines: string[] = [
+    `migrated: haresources \`alpha ${VIP}/24/eth0 apache2\` with Debian's stock /etc/ha.d/resource.d and /etc/init.d/apache2 on both pairs, auto_failback on, bcast eth0, sha1; client GET every ${POLL_MS} ms (${REQUEST_TIMEOUT_MS} ms timeout); heartbeat-ts vs Heartbeat 3.0.6, one pair after the other, same run`,
+  ];
+  const missing = missingPrerequisites(['ip', 'nsenter', 'unshare', 'tcpdump', 'apache2', 'apache2ctl', 'python3', 'ifconfig'], [REAL_HEARTBEAT, TRACER, '/etc/init.d/apache2', '/etc/ha.d/resource.d/IPaddr']);
+  if (missing.length > 0) {
+    lines.push(`migrated: skipped: needs ${missing.join(', ')}`);
+    return lines;
+  }
+  return inBenchContext('migrated', lines, async (ctx) => {
+    const started = Date.now();
+    const loadBefore = loadavg();
+    const closeLabs = async (): Promise<void> => {
+      const p = await ctx.close();
+      if (p.length > 0) lines.push(`migrated: teardown problems: ${p.join('; ')}`);
+    };
+    const o = await drive(ctx, 'ours', MIGRATED_TIMING, 'bmgo', 'migrated');
+    await closeLabs();
+    const r = await drive(ctx, 'real', MIGRATED_TIMING, 'bmgr', 'migrated');
+    await closeLabs();
+    lines.push(...table(MIGRATED_TIMING, o, r, undefined, MIGRATED_COLD_TARGET_MS, 'migrated'), ...details(o, r, undefined).map((l) => l.replace(/^resources:/, 'migrated:')));
+    for (const row of rowsFor(MIGRATED_TIMING, o, r, MIGRATED_COLD_TARGET_MS)) {
+      if (row.inSummary !== true) continue;
+      const target = targetVerdict(row);
+      const note = [o, r].filter((x) => x.error !== undefined).map((x) => `${x.impl} pair stopped early`).join('; ');
+      recordRow({ bench: 'migrated', scenario: `${MIGRATED_TIMING.label}, stock scripts: ${row.scenario}`, unit: 'ms', ours: row.ours, real: row.real, ...(target !== '' ? { target } : {}), ...(note !== '' ? { note } : {}) });
+    }
+    lines.push(`migrated:   load average before / after: ${loadBefore} / ${loadavg()}`);
+    lines.push(`migrated: ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
   });
 }
 

@@ -7,7 +7,7 @@ import { repoRoot } from '../helpers/paths.js';
 import { benchCheckConfig } from './check-config.js';
 import { benchIpfail } from './ipfail.js';
 import { benchMembership } from './membership.js';
-import { benchResources } from './resources.js';
+import { benchMigrated, benchResources } from './resources.js';
 import { benchSoak } from './soak.js';
 import { benchStress } from './stress.js';
 import { recordedRows, reproduceCommand, summaryJson, summaryMarkdown, type SummaryMeta } from './summary.js';
@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<string[]>> = {
   'check-config': benchCheckConfig,
   membership: benchMembership,
   resources: benchResources,
+  migrated: benchMigrated,
   ipfail: benchIpfail,
 };
 
