@@ -247,7 +247,9 @@ ipaddr_stock_label() {
   [ -d "$HA_RSCTMP" ] || mkdir -p "$HA_RSCTMP" 2>/dev/null
   [ -e "$base" ] || : >"$base" 2>/dev/null || ipaddr_die 1 "cannot create $base"
   links=0
+  set +f # (globbing is off in ipaddr_main; the links are counted by a glob)
   for f in "$base":*; do [ -e "$f" ] && links=$((links + 1)); done
+  set -f
   j=0
   [ -e "$base:$links" ] || j=$links
   used=$(ip -o -4 addr show dev "$nic" 2>/dev/null)

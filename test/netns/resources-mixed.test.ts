@@ -3,8 +3,9 @@
 // haresources on both: `alpha IPaddr2::198.51.100.100/24/eth0 httpd::/etc/ha.d/httpd.conf`, keepalive 200ms,
 // deadtime 1; heartbeat-ts's httpd in each node's resource.d (so the real Heartbeat drives ours) and Apache
 // serving the node's own hostname.html; a client namespace polls http://VIP/hostname.html every 100 ms.
-// In mixed pairs each node runs Debian's IPaddr2 (an OCF wrapper — so heartbeat-ts drives Debian's script
-// unchanged); a heartbeat-ts pair runs heartbeat-ts's own IPaddr2. Six labs, three at a time:
+// In mixed pairs each node has Debian's IPaddr2 (an OCF wrapper) in resource.d: the real Heartbeat runs it, and
+// heartbeat-ts runs its native stand-in for it (docs/migrated-node.md; the same address, label and ARP); a
+// heartbeat-ts pair runs heartbeat-ts's own IPaddr2. Six labs, three at a time:
 //   real home:  [alpha] real Heartbeat (home), [bravo] heartbeat-ts      — auto_failback on, and off
 //   ours home:  [alpha] heartbeat-ts (home),   [bravo] real Heartbeat    — auto_failback on, and off
 //   ours only:  [alpha] heartbeat-ts (home),   [bravo] heartbeat-ts      — auto_failback on, and off
