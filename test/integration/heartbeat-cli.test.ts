@@ -140,3 +140,31 @@ test('-D prints the same defaults table as Heartbeat 3.0.6', (t) => {
   const real = spawnSync(REAL_HEARTBEAT, ['-D'], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(ours.stdout, real.stdout);
 });
+
+test('issue 18: --check-config notes stock IPaddr/IPaddr2 run natively (info HA_RES_NATIVE_STOCK), a modified copy and HBTS_NATIVE=off run as written', (t) => {
+  const installed = ['/etc/ha.d/resource.d/hto-mapfuncs', '/usr/lib/ocf/resource.d/heartbeat/IPaddr', '/usr/lib/ocf/resource.d/heartbeat/IPaddr2'];
+  const fixtures = new URL('../../../test/fixtures/stock-agents/', import.meta.url);
+  const same = (a: string, b: string): boolean => fs.existsSync(a) && fs.readFileSync(a).equals(fs.readFileSync(new URL(b, fixtures)));
+  if (!(same(installed[0] ?? '', 'hto-mapfuncs') && same(installed[1] ?? '', 'IPaddr.ocf') && same(installed[2] ?? '', 'IPaddr2.ocf'))) {
+    // CI installs Debian 12's heartbeat and resource-agents (.ci/run), whose files these are.
+    assert.ok(!isCi(), `Debian 12's hto-mapfuncs and OCF IPaddr/IPaddr2 are not installed as recorded (${installed.join(', ')})`);
+    t.skip('Debian 12\'s heartbeat and resource-agents are not installed here');
+    return;
+  }
+  const dir = configDir('stock-agents', { haresources: 'alpha 198.51.100.10/24/lo IPaddr2::198.51.100.11/24/lo\n' });
+  fs.mkdirSync(path.join(dir, 'resource.d'));
+  for (const name of ['IPaddr', 'IPaddr2']) fs.copyFileSync(new URL(`${name}.wrapper`, fixtures), path.join(dir, 'resource.d', name));
+  for (const name of ['IPaddr', 'IPaddr2']) fs.chmodSync(path.join(dir, 'resource.d', name), 0o755);
+  let r = heartbeat('--check-config', '--config-dir', dir, '--node-name', 'alpha');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /haresources:1:1: info HA_RES_NATIVE_STOCK: \S+\/resource\.d\/IPaddr: Debian's stock IPaddr \(Debian 12/);
+  assert.match(r.stdout, /haresources:1:1: info HA_RES_NATIVE_STOCK: \S+\/resource\.d\/IPaddr2: Debian's stock IPaddr2 \(Debian 12/);
+  const off = spawnSync(process.execPath, [cliPath('heartbeat'), '--check-config', '--config-dir', dir, '--node-name', 'alpha'], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, HBTS_NATIVE: 'off' } });
+  assert.equal(off.status, 0, off.stderr);
+  assert.equal(off.stdout.match(/info HA_RES_NATIVE_OFF: /g)?.length, 2, off.stdout);
+  fs.appendFileSync(path.join(dir, 'resource.d', 'IPaddr2'), '# local change\n');
+  r = heartbeat('--check-config', '--config-dir', dir, '--node-name', 'alpha');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /info HA_RES_STOCK_MODIFIED: \S+\/resource\.d\/IPaddr2: not a recorded stock IPaddr2 \(a local or modified copy\): run as written/);
+  assert.match(r.stdout, /info HA_RES_NATIVE_STOCK: \S+\/resource\.d\/IPaddr: /);
+});
