@@ -54,12 +54,18 @@ function usageError(message: string): number {
   return EXIT_EINVAL;
 }
 
+/** ha.cf `env HBTS_NATIVE=off` (the daemon's scripts see it as HA_HBTS_NATIVE): the same as the environment variable. */
+function haNativeSetting(env: ReadonlyMap<string, string>): { HBTS_NATIVE?: string } {
+  const v = env.get('HBTS_NATIVE');
+  return v === undefined ? {} : { HBTS_NATIVE: v };
+}
+
 function checkConfig(args: ParsedArgs): number {
   const loaded = loadConfig({ configDir: args.common.configDir, nodeName: args.common.nodeName });
   const configDir = args.common.configDir;
   const stock = loaded.config === undefined
     ? []
-    : stockScriptDiagnostics(loaded.config.resourceGroups, path.join(configDir, 'haresources'), (s) => resolveScriptPath(configDir, s), SHIPPED_RESOURCE_DIR, process.env);
+    : stockScriptDiagnostics(loaded.config.resourceGroups, path.join(configDir, 'haresources'), (s) => resolveScriptPath(configDir, s), SHIPPED_RESOURCE_DIR, { ...process.env, ...haNativeSetting(loaded.config.env) });
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...stock]);
   const good = !hasErrors(diagnostics) && loaded.config !== undefined;
   if (args.long.has('json')) {

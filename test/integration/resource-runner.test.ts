@@ -12,6 +12,7 @@ import type { OperationResult, RunOperationOptions } from '../../src/daemon/scri
 import { HEARTBEAT_FAILED_STOP_ARGV } from '../../src/resources/failure-policy.js';
 import type { ResourceGroup } from '../../src/config/model.js';
 import { parseHaresources } from '../../src/config/haresources.js';
+import { repoRoot as repoRootDir } from '../helpers/paths.js';
 
 function setup(t: { after: (f: () => void) => void }, scripts: Record<string, string>): { dir: string; journal: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-rsc-'));
@@ -324,4 +325,38 @@ test('issue 18: without the start-up check (nothing known), every start is prece
   const r = runner(dir, 'alpha one::a\n', []);
   assert.equal(await r.acquire('local'), true);
   assert.deepEqual(fs.readFileSync(journal, 'utf8').trim().split('\n'), ['status one a', 'start one a']);
+});
+
+test('issue 18: a stock IPaddr2 in resource.d runs as our IPaddr2 with HBTS_STOCK_AGENT; ha.cf `env HBTS_NATIVE=off` (HA_HBTS_NATIVE) runs it as written (spawner injected)', async (t) => {
+  const fixtures = new URL('../../../test/fixtures/stock-agents/', import.meta.url);
+  const same = (a: string, b: string): boolean => fs.existsSync(a) && fs.readFileSync(a).equals(fs.readFileSync(new URL(b, fixtures)));
+  if (!(same('/etc/ha.d/resource.d/hto-mapfuncs', 'hto-mapfuncs') && same('/usr/lib/ocf/resource.d/heartbeat/IPaddr2', 'IPaddr2.ocf'))) {
+    assert.ok(process.env['CI'] !== 'true', 'CI installs Debian 12\'s heartbeat and resource-agents, whose files the fixtures are');
+    t.skip('Debian 12\'s hto-mapfuncs and OCF IPaddr2 are not installed here');
+    return;
+  }
+  const { dir } = setup(t, {});
+  const wrapper = path.join(dir, 'resource.d', 'IPaddr2');
+  fs.copyFileSync(new URL('IPaddr2.wrapper', fixtures), wrapper);
+  fs.chmodSync(wrapper, 0o755);
+  const seen: { argv0: string; agent: string | undefined }[] = [];
+  const fake = (o: RunOperationOptions): Promise<OperationResult> => {
+    seen.push({ argv0: o.argv[0] ?? '', agent: o.env['HBTS_STOCK_AGENT'] });
+    return Promise.resolve({
+      argv: o.argv, exitCode: 0, signal: null, timedOut: false, spawnError: undefined, stdout: 'stopped', stderr: '',
+      stdoutTruncated: false, stderrTruncated: false, pid: undefined, startedAtMs: 0, durationMs: 0,
+      termSentAfterMs: undefined, killSentAfterMs: undefined, pipesLeftOpen: false,
+    });
+  };
+  const logs: string[] = [];
+  assert.equal(await runner(dir, 'alpha IPaddr2::198.51.100.10/24/eth0\n', logs, { runOperation: fake }).acquire('local'), true);
+  assert.equal(seen.length, 2); // status, start
+  for (const s of seen) assert.deepEqual(s, { argv0: path.join(repoRootDir, 'resource.d', 'IPaddr2'), agent: 'IPaddr2' });
+  assert.equal(logs.filter((l) => l.includes("Debian's stock IPaddr2")).length, 1, logs.join('\n'));
+  assert.ok(logs.includes(`Running ${wrapper} 198.51.100.10/24/eth0 start`), logs.join('\n')); // Heartbeat's line names the script
+  seen.length = 0;
+  const off = runner(dir, 'alpha IPaddr2::198.51.100.10/24/eth0\n', [], { runOperation: fake, env: { PATH: '/usr/bin:/bin', HA_HBTS_NATIVE: 'off' } });
+  assert.equal(await off.acquire('local'), true);
+  assert.equal(seen.length, 2);
+  for (const s of seen) assert.deepEqual(s, { argv0: wrapper, agent: undefined });
 });

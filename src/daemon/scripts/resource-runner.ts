@@ -105,7 +105,10 @@ export class ResourceRunner {
     const retryMax = o.env['HA_STOPRETRYMAX'];
     const fromEnv = failurePolicyFromEnv(new Map(retryMax === undefined ? [] : [['STOPRETRYMAX', retryMax]]));
     this.policy = { ...fromEnv, stopRetryDelayMs: o.stopRetryDelayMs ?? DEFAULT_FAILURE_POLICY.stopRetryDelayMs };
-    this.native = new StockNative(SHIPPED_RESOURCE_DIR, o.env, (level, text) => o.log(level, text));
+    // HBTS_NATIVE is read from the daemon's own environment (the scripts get Heartbeat's, not ours), or from
+    // the scripts' (ha.cf `env HBTS_NATIVE=off` gives HA_HBTS_NATIVE).
+    const nativeSetting = o.env['HBTS_NATIVE'] ?? o.env['HA_HBTS_NATIVE'] ?? process.env['HBTS_NATIVE'];
+    this.native = new StockNative(SHIPPED_RESOURCE_DIR, { ...o.env, ...(nativeSetting === undefined ? {} : { HBTS_NATIVE: nativeSetting }) }, (level, text) => o.log(level, text));
     // Said at start, not discovered at the worst moment.
     const program = o.failedStopArgv[0];
     if (program === undefined || !isExecutableFile(program)) {
