@@ -21,10 +21,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { LogLevel } from '../core/log-level.js';
 import type { Message } from '../wire/message.js';
 import { getString } from '../wire/message.js';
 import { ApiFrameSplitter, decodeApiBody, encodeApiMessage } from './framing.js';
-import { clientStatusMessage, handleApiMessage, NEW_SESSION, type ApiAction, type ApiClientRecord, type ApiLogLevel, type ApiPeerCredentials, type ApiSession } from './handler.js';
+import { clientStatusMessage, handleApiMessage, NEW_SESSION, type ApiAction, type ApiClientRecord, type ApiPeerCredentials, type ApiSession } from './handler.js';
 import { F, LEAVE_STATUS } from './protocol.js';
 import type { ApiView } from './view.js';
 
@@ -36,7 +37,7 @@ export interface ApiServerOptions {
   /** Socket path, e.g. /var/run/heartbeat/register. A stale socket file there is replaced. */
   readonly path: string;
   readonly view: ApiView;
-  readonly log: (level: ApiLogLevel, text: string) => void;
+  readonly log: (level: LogLevel, text: string) => void;
   /** Messages for the cluster (query-cstatus, hbapi-clstat join/leave, named clients' messages). */
   readonly onClusterSend?: (message: Message, from: ApiClientRecord | undefined) => void;
   /**
@@ -103,7 +104,7 @@ export class ApiServer {
         resolve();
       });
     });
-    server.on('error', (e) => opts.log('error', `api: socket ${opts.path}: ${e.message}`));
+    server.on('error', (e) => opts.log('err', `api: socket ${opts.path}: ${e.message}`));
     fs.chmodSync(opts.path, opts.socketMode ?? 0o777);
     return api;
   }
@@ -256,7 +257,7 @@ export class ApiServer {
         return;
       case 'log':
         this.opts.log(a.level, a.text.startsWith('api') ? a.text : `api: ${a.text}`);
-        if (a.level === 'error' || a.level === 'warn') this.complain(c);
+        if (a.level === 'err' || a.level === 'warn') this.complain(c);
         return;
       case 'close':
         c.closing = true;
@@ -347,7 +348,7 @@ export class ApiServer {
     try {
       f();
     } catch (e) {
-      this.opts.log('error', `api: ${what}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+      this.opts.log('err', `api: ${what}: internal error: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

@@ -22,7 +22,7 @@ import { daemonApiView } from './api-view.js';
 import { clientStatusAnswer, deliveryFor } from './api-delivery.js';
 import type { ClientChildren } from './client-children.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState } from '../resources/rc-notify.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../logging/logger.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { formatHostcache, loadOrCreateUuid, nextGeneration, readHostcache, writeHostcache } from './state-files.js';
 
@@ -149,7 +149,7 @@ export class Daemon {
     this.apiOpening = ApiServer.listen({
       path: o.path,
       view,
-      log: (level, text) => this.o.logger.log(level === 'error' ? 'err' : level, text),
+      log: (level, text) => this.o.logger.log(level, text),
       onClusterSend: (m) => this.clientMessage(m),
       peerCredentials: (socket) => credentials.read(socket),
       authorize: (client) => {

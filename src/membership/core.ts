@@ -32,7 +32,9 @@ import { LogLimiter } from './rate-limit.js';
 import { onFrame, onPingReply, type CommState, type MembershipContext } from './receive.js';
 import { Rng } from './rng.js';
 import { SeqTracker } from './seq-tracker.js';
-import type { Action, DropReason, LogLevel, MembershipEvent, NodeStatus, Now, SendReason, StepResult } from './types.js';
+import type { Now } from '../core/clock.js';
+import type { LogLevel } from '../core/log-level.js';
+import type { Action, DropReason, MembershipEvent, NodeStatus, SendReason, StepResult } from './types.js';
 import { XmitHistory } from './xmit-history.js';
 
 /** heartbeat 3.0.6 runs check_for_timeouts every 250 ms; we wake exactly when a deadline passes instead. */

@@ -9,7 +9,9 @@ import type { PeerState } from './peer-state.js';
 import { planRexmitAnswer } from './rexmit-answer.js';
 import type { Rng } from './rng.js';
 import { firstRexmitDelay } from './seq-tracker.js';
-import type { Action, DropReason, LogLevel, NodeStatus, Now, SendReason } from './types.js';
+import type { Now } from '../core/clock.js';
+import type { LogLevel } from '../core/log-level.js';
+import type { Action, DropReason, NodeStatus, SendReason } from './types.js';
 import type { XmitHistory } from './xmit-history.js';
 
 /** A peer's advertised `dt` outside this range is ignored (keeps a hostile value from disabling detection). */

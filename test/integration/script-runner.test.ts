@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseResourceSpec } from '../../src/config/haresources.js';
-import type { LogLevel } from '../../src/membership/types.js';
+import type { LogLevel } from '../../src/core/log-level.js';
 import { operationArgv, operationLogPrefix, resolveScript } from '../../src/resources/operations.js';
 import { outcomeOf } from '../../src/resources/failure-policy.js';
 import {
