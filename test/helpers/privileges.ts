@@ -16,6 +16,19 @@ function haveCommand(cmd: string): boolean {
 }
 
 /**
+ * Returns true when the test may go on. `missing` names what the test needs and this machine lacks (a package,
+ * a user, a file): outside CI the test is skipped with that note; with CI=true it fails loudly instead, since CI
+ * installs everything (.ci/run) and a skipped check there is a check that was never made.
+ */
+export function requirePrerequisites(t: TestContext, missing: readonly string[]): boolean {
+  if (missing.length === 0) return true;
+  const why = `needs ${missing.join(', ')}`;
+  if (isCi()) throw new Error(`${why}: CI=true, so this test must run (install it in .ci/run)`);
+  t.skip(why);
+  return false;
+}
+
+/**
  * Returns true when the test may go on. Missing prerequisites skip the test outside CI and throw
  * (a failure, never a skip) when CI=true.
  */
@@ -23,9 +36,5 @@ export function requireRootAndCommands(t: TestContext, commands: readonly string
   const missing: string[] = [];
   if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root');
   for (const c of ['ip', 'unshare', 'nsenter', ...commands]) if (!haveCommand(c)) missing.push(c);
-  if (missing.length === 0) return true;
-  const why = `needs ${missing.join(', ')}`;
-  if (isCi()) throw new Error(`${why}: CI=true, so this test must run (install it in .ci/run)`);
-  t.skip(why);
-  return false;
+  return requirePrerequisites(t, missing);
 }

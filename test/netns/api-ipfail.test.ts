@@ -20,7 +20,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createLab, killPid, type Lab, type StartedProcess } from '../helpers/netns.js';
-import { requireRootAndCommands } from '../helpers/privileges.js';
+import { requirePrerequisites, requireRootAndCommands } from '../helpers/privileges.js';
 import { REAL_CL_STATUS, readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
 import { untilHeldBy } from '../helpers/vip.js';
 import { cutPing, IPFAIL_VIP as VIP, PING_NODE as PING, REAL_IPFAIL as IPFAIL, restorePing, startIpfailNode, untilIpfailsTalk, writeIpfailNode } from '../helpers/ipfail-pair.js';
@@ -50,15 +50,9 @@ type Kind = 'ours' | 'real';
 
 async function scenario(t: TestContext, kinds: { readonly alpha: 'ours'; readonly bravo: Kind }): Promise<void> {
   if (!requireRootAndCommands(t, ['nsenter', 'ping', 'nft'])) return;
-  if (!fs.existsSync(IPFAIL)) {
-    t.skip(`${IPFAIL} is not installed`);
-    return;
-  }
   const hacluster = lookupUser(fs.readFileSync('/etc/passwd', 'latin1'), 'hacluster');
-  if (hacluster === undefined) {
-    t.skip('no user hacluster');
-    return;
-  }
+  const missing = [...(fs.existsSync(IPFAIL) ? [] : [`${IPFAIL} (Debian package heartbeat)`]), ...(hacluster === undefined ? ['the user hacluster'] : [])];
+  if (!requirePrerequisites(t, missing) || hacluster === undefined) return;
   const keep = process.env['HBTS_KEEP'] === '1';
   const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: kinds.bravo === 'real' ? 'ipfmix' : 'ipfail', keepFiles: keep });
   if (keep) t.diagnostic(`lab files kept in ${lab.root}`);

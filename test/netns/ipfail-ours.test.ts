@@ -19,7 +19,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createLab } from '../helpers/netns.js';
-import { requireRootAndCommands } from '../helpers/privileges.js';
+import { requirePrerequisites, requireRootAndCommands } from '../helpers/privileges.js';
 import { readLog, waitForLog } from '../helpers/real-heartbeat.js';
 import { untilHeldBy, vipHolders } from '../helpers/vip.js';
 import {
@@ -53,10 +53,8 @@ async function stays(lab: Parameters<typeof vipHolders>[0], ms: number): Promise
 
 async function scenario(t: TestContext, label: string, nodes: { readonly alpha: IpfailNode; readonly bravo: IpfailNode }): Promise<void> {
   if (!requireRootAndCommands(t, ['nsenter', 'ping', 'nft'])) return;
-  if (Object.values(nodes).some((n) => n.ipfail === 'real' || n.daemon === 'real') && !fs.existsSync(REAL_IPFAIL)) {
-    t.skip(`${REAL_IPFAIL} is not installed`);
-    return;
-  }
+  const needsReal = Object.values(nodes).some((n) => n.ipfail === 'real' || n.daemon === 'real');
+  if (!requirePrerequisites(t, needsReal && !fs.existsSync(REAL_IPFAIL) ? [`${REAL_IPFAIL} (Debian package heartbeat)`] : [])) return;
   const keep = process.env['HBTS_KEEP'] === '1';
   const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label, keepFiles: keep });
   if (keep) t.diagnostic(`lab files kept in ${lab.root}`);
