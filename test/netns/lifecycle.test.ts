@@ -82,7 +82,7 @@ test('background start, -s, SIGHUP (broken then valid ha.cf), -k with hand-over;
   const status = await ourHeartbeatCommand(lab, 'alpha', ['-s']);
   assert.equal(status.exitCode, 0);
   assert.equal(status.stdout, `heartbeat OK [pid ${pid} et al] is running on alpha [alpha]...\n`);
-  await untilHeldBy(lab, VIP, 'alpha', 15_000, []);
+  await untilHeldBy(lab, VIP, 'alpha', 15_000);
   await waitForLog(lab, 'alpha', (l) => /Resource group IPaddr2::[^ ]+ acquired/.test(l) || /mach_down takeover complete|Initial resource acquisition complete/.test(l), 'acquisition', 10_000);
 
   // From here on the address must never leave alpha, and bravo must not miss alpha, until -k.
@@ -155,7 +155,7 @@ test('background start, -s, SIGHUP (broken then valid ha.cf), -k with hand-over;
 
   // -k: a graceful stop, bravo takes over at once; -k returns once the daemon is gone.
   const stopAt = Date.now();
-  const [stop, handover] = await Promise.all([ourHeartbeatCommand(lab, 'alpha', ['-k'], 60_000), untilHeldBy(lab, VIP, 'bravo', 20_000, [])]);
+  const [stop, handover] = await Promise.all([ourHeartbeatCommand(lab, 'alpha', ['-k'], 60_000), untilHeldBy(lab, VIP, 'bravo', 20_000)]);
   assert.equal(stop.exitCode, 0, stop.stderr);
   process.stdout.write(`# -k returned after ${Date.now() - stopAt} ms; bravo held ${VIP} after ${handover} ms\n`);
   assert.ok(!(await lab.pidsIn('alpha')).includes(pid), 'the daemon is gone when -k returns');
