@@ -155,12 +155,14 @@ export async function waitForReaped(pid: number, timeoutMs: number): Promise<boo
 
 /**
  * Power loss of a node: SIGKILL every process in its namespace but the lab's anchor (a daemon and its
- * children, its scripts, its Apache), wait until they are reaped, and remove the address it may hold.
+ * children, its scripts, its Apache), remove the address it may hold at once — a machine that loses power takes
+ * its address with it — and then wait until the processes are reaped. (Removing the address only after the
+ * reaping, which takes seconds on a loaded machine, left it on the dead node while the peer took over.)
  */
 export async function powerLoss(lab: Lab, node: string, vip: string): Promise<void> {
   const anchor = lab.node(node).anchorPid;
   const pids = (await lab.pidsIn(node)).filter((p) => p !== anchor);
   for (const p of pids) killPid(p, 'SIGKILL');
+  await lab.exec(node, ['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0'], { timeoutMs: 5000 });
   for (const p of pids) await waitForReaped(p, 10_000);
-  await lab.exec(node, ['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0']);
 }
