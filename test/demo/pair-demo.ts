@@ -252,9 +252,9 @@ export async function runPairDemo(): Promise<number> {
     v.say(`${bold('failback')}: alpha restarted and serves ${VIP} again ${secs(failbackMs)} after its restart; client's longest gap ${secs(longestGap(c.samples(), at))}`);
     await new Promise((r) => setTimeout(r, 1000));
     v.stop();
-    watcher.assertNeverBoth(); // throws if the VIP was on both nodes at once, or if the watcher sampled too rarely
+    const watched = await watcher.assertNeverBoth(); // throws if the VIP was on both nodes at once, or if the watcher sampled too rarely
     const all = c.samples();
-    console.log(`client: ${all.filter((s) => s.node !== '').length} of ${all.length} requests answered (one every 100 ms); the VIP was never on both nodes`);
+    console.log(`client: ${all.filter((s) => s.node !== '').length} of ${all.length} requests answered (one every 100 ms); the VIP was never on both nodes (watched from the power loss on: ${watched})`);
     await cleanup();
     console.log(`${bold('done')} in ${secs(Date.now() - started)}.`);
     return 0;

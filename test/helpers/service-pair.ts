@@ -87,8 +87,7 @@ export class ServicePair {
   /** Final checks: never two holders, never a stray page; every heartbeat-ts node's log free of trouble. */
   async finish(): Promise<void> {
     await this.client.stop();
-    this.say(`VIP watcher: ${this.watcher.summary()}`);
-    this.watcher.assertNeverBoth();
+    this.say(`VIP watcher: ${await this.watcher.assertNeverBoth()}`);
     assert.deepEqual(strayAnswers(this.client.samples()), []);
     for (const [node, kind] of Object.entries(this.kinds)) {
       if (kind !== 'ours') continue;

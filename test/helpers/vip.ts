@@ -1,7 +1,7 @@
 // Who holds a floating address in a lab, sampled in every node's namespace; waiting for a process to be reaped.
 import type { TestContext } from 'node:test';
-import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { assertNeverBoth, HoldWatcher, type HoldWatchResult, type Probe } from './hold-watch.js';
 import { killPid, type Lab } from './netns.js';
 import { readLog, tail } from './real-heartbeat.js';
 
@@ -46,100 +46,45 @@ export async function untilHeldBy(lab: Lab, vip: string, node: string, timeoutMs
   }
 }
 
-/** How often a VipWatcher reads both nodes. */
-export const VIP_WATCH_PERIOD_MS = 10;
-/** A watcher whose samples were further apart than this on average (timers late on a loaded machine) fails. */
-export const VIP_WATCH_MAX_MEAN_GAP_MS = 20;
-
 /**
- * Watches, from its creation to stop(), whether `vip` is ever on both nodes of a pair: both namespaces read every
- * VIP_WATCH_PERIOD_MS (holdsVip). The first node is read before and after the second, and a sample counts as a
- * double only when the first held the address both times: a hand-over between two reads (one node lets go, the
- * other takes it) is not one. assertNeverBoth() also fails a watcher that took no samples or sampled too rarely.
+ * Watches, from its creation to assertNeverBoth(), whether `vip` is ever on both nodes of a pair: a worker thread
+ * reads both namespaces' FIB every 10 ms (hold-watch.ts), first node before and after the second so that a
+ * hand-over between two reads is not taken for a double. assertNeverBoth() also fails a watcher that took no
+ * samples, sampled less often than every 20 ms on average, or stopped early.
  */
 export class VipWatcher {
-  samples = 0;
-  /** The longest time between two samples. */
-  maxGapMs = 0;
-  readonly doubles: string[] = [];
-  /** Each change of holders, with its time since the watcher started. */
-  readonly changes: string[] = [];
-  private readonly t0 = Date.now();
-  private firstAt: number | undefined;
-  private lastAt: number | undefined;
-  private last = '';
-  private timer: NodeJS.Timeout | undefined;
+  private readonly watcher: HoldWatcher;
 
   constructor(
-    private readonly lab: Lab,
+    lab: Lab,
     private readonly vip: string,
-    private readonly nodes: readonly [string, string] = ['alpha', 'bravo'],
+    nodes: readonly [string, string] = ['alpha', 'bravo'],
   ) {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), VIP_WATCH_PERIOD_MS);
-    this.timer.unref(); // never what keeps a failed test's process alive
+    const probe = (n: string): Probe => {
+      const anchor = lab.node(n).anchorPid;
+      if (anchor === undefined) throw new Error(`node ${n} has no anchor`);
+      return { kind: 'fib', file: `/proc/${anchor}/net/fib_trie`, address: vip };
+    };
+    this.watcher = new HoldWatcher(nodes, { [vip]: [probe(nodes[0]), probe(nodes[1])] });
   }
 
-  private sample(): void {
-    const [a, b] = this.nodes;
-    let a1: boolean;
-    let b1: boolean;
-    let a2: boolean;
-    try {
-      a1 = holdsVip(this.lab, a, this.vip);
-      b1 = holdsVip(this.lab, b, this.vip);
-      a2 = holdsVip(this.lab, a, this.vip);
-    } catch {
-      this.halt(); // the lab is being torn down
-      return;
-    }
-    const now = Date.now();
-    if (this.lastAt !== undefined) this.maxGapMs = Math.max(this.maxGapMs, now - this.lastAt);
-    this.firstAt ??= now;
-    this.lastAt = now;
-    this.samples += 1;
-    const at = now - this.t0;
-    if (a1 && a2 && b1) this.doubles.push(`${at} ms: ${a}+${b}`);
-    const h = [...(a2 ? [a] : []), ...(b1 ? [b] : [])].join('+') || 'none';
-    if (h !== this.last) this.changes.push(`${at} ms: ${h}`);
-    this.last = h;
+  /** Stops watching; idempotent. */
+  stop(): Promise<HoldWatchResult> {
+    return this.watcher.stop();
   }
 
-  private halt(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Stops watching (after one last sample); idempotent. */
-  stop(): void {
-    if (this.timer === undefined) return;
-    this.halt();
-    this.sample();
-  }
-
-  /** The mean time between samples (ms), Infinity before two. */
-  get meanGapMs(): number {
-    if (this.samples < 2 || this.firstAt === undefined || this.lastAt === undefined) return Number.POSITIVE_INFINITY;
-    return (this.lastAt - this.firstAt) / (this.samples - 1);
-  }
-
-  summary(): string {
-    return `${this.samples} samples (every ${this.meanGapMs.toFixed(1)} ms on average, longest gap ${this.maxGapMs} ms), holders ${this.changes.join(' → ')}; doubles: ${this.doubles.length}`;
-  }
-
-  /** Stops, then: samples were taken, often enough, and none saw the address on both nodes. */
-  assertNeverBoth(): void {
-    this.stop();
-    assert.ok(this.samples >= 2, `the ${this.vip} watcher took ${this.samples} samples: it watched nothing`);
-    assert.ok(this.meanGapMs <= VIP_WATCH_MAX_MEAN_GAP_MS, `the ${this.vip} watcher sampled too rarely: ${this.summary()}`);
-    assert.deepEqual(this.doubles, [], `the address was never on both nodes (${this.summary()})`);
+  /** Stops, then checks (hold-watch.ts assertNeverBoth); resolves with the summary line. */
+  async assertNeverBoth(): Promise<string> {
+    return assertNeverBoth(await this.watcher.stop(), `the address ${this.vip}`);
   }
 }
 
 /** A VipWatcher stopped when the test ends (whatever happens); the test calls assertNeverBoth() itself. */
 export function watchVip(t: TestContext, lab: Lab, vip: string, nodes: readonly [string, string] = ['alpha', 'bravo']): VipWatcher {
   const w = new VipWatcher(lab, vip, nodes);
-  t.after(() => w.stop());
+  t.after(async () => {
+    await w.stop().catch(() => undefined);
+  });
   return w;
 }
 

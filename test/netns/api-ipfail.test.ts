@@ -134,8 +134,7 @@ async function scenario(t: TestContext, kinds: { readonly alpha: 'ours'; readonl
   const shutdown = l.lastIndexOf('Heartbeat shutdown in progress.');
   assert.ok(l.indexOf('killing ', shutdown) > shutdown, 'ipfail stopped during the shutdown');
   await bravoProc?.stop(20_000);
-  watcher.assertNeverBoth();
-  process.stdout.write(`# VIP watcher: ${watcher.summary()}\n`);
+  process.stdout.write(`# VIP watcher: ${await watcher.assertNeverBoth()}\n`);
 }
 
 test('the real ipfail, respawned by heartbeat-ts, moves the group off the node that lost its ping node and back', { timeout: 150_000 }, async (t) => {

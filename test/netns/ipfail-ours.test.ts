@@ -111,8 +111,7 @@ async function scenario(t: TestContext, label: string, nodes: { readonly alpha: 
   say('cut on both → nothing moved; back on both → nothing moved');
 
   for (const p of procs) await p?.stop(20_000);
-  watcher.assertNeverBoth();
-  process.stdout.write(`# VIP watcher: ${watcher.summary()}\n`);
+  process.stdout.write(`# VIP watcher: ${await watcher.assertNeverBoth()}\n`);
 }
 
 const ours: IpfailNode = { daemon: 'ours', ipfail: 'ours' };

@@ -93,8 +93,8 @@ function lines(log: string, re: RegExp, from = 0): string[] {
   return log.slice(from).split('\n').filter((l) => re.test(l)).map((l) => l.replace(/^.*?: \[\d+\]: /, ''));
 }
 
-function report(what: string, p: Pair, extra: readonly string[]): void {
-  process.stdout.write(`# ${what}: ${p.watcher.summary()}\n`);
+function report(what: string, watched: string, extra: readonly string[]): void {
+  process.stdout.write(`# ${what}: ${watched}\n`);
   for (const l of extra) process.stdout.write(`#   ${l}\n`);
 }
 
@@ -119,8 +119,8 @@ test('a start that fails: the group is given up (address released), and 30 s lat
   await waitForLog(lab, 'alpha', (l) => l.includes('Other node completed standby takeover of local resources.'), 'standby complete', 10_000);
   assert.ok(fs.existsSync(path.join(lab.node('bravo').varLibDir, 'fake.running')), 'bravo started fake too');
   assert.equal(fs.existsSync(failedStopMarker(lab, 'alpha')), false, 'no stop failed');
-  p.watcher.assertNeverBoth();
-  report('start fails on alpha', p, [
+  const watched = await p.watcher.assertNeverBoth();
+  report('start fails on alpha', watched, [
     ...lines(a, /Giving up|hb_standby|wants to go standby/),
     `address released ${released} ms after the give-up line was seen; on bravo ${moved} ms later (${sinceFailure} ms after the release)`,
   ]);
@@ -161,8 +161,8 @@ test('a stop that fails during a clean stop: retried, then the failed-stop comma
   const b = readLog(lab, 'bravo').slice(bravoFrom);
   assert.doesNotMatch(b, /Received shutdown notice from 'alpha'/);
   assert.match(b, /node alpha: is dead/);
-  p.watcher.assertNeverBoth();
-  report('stop fails on alpha during a clean stop', p, [
+  const watched = await p.watcher.assertNeverBoth();
+  report('stop fails on alpha during a clean stop', watched, [
     ...lines(a, /Retrying|STOP failure|failed to stop|failed-stop command|Killing heartbeat/),
     `alpha exited ${exitedMs} ms after SIGTERM (status ${exit.exitCode}); bravo held ${VIP} ${took} ms after that`,
     ...lines(b, /is dead|gave up resources|Resources being acquired/),
@@ -190,8 +190,8 @@ test('a start that hangs past --script-timeout: SIGTERM, then SIGKILL to its pro
     assert.ok(deadOrZombie(pid), `pid ${pid} of the hanging script survived SIGKILL`);
   }
   const released = await untilNobodyHolds(lab, 10_000);
-  p.watcher.assertNeverBoth();
-  report('start hangs on alpha (--script-timeout 1)', p, [
+  const watched = await p.watcher.assertNeverBoth();
+  report('start hangs on alpha (--script-timeout 1)', watched, [
     ...lines(a, /fake: (timed out|still running|start timed out)|Giving up resources due/),
     `script and child (pids ${pids.join(', ')}) killed; address released ${released} ms after the give-up line; ${Date.now() - t0} ms in all`,
   ]);
@@ -214,8 +214,8 @@ test('a missing script: a line naming the resource and the directories searched,
   assert.match(done, /ERROR: Resource script for nosuchscript probably not LSB-compliant\./);
   const released = await untilNobodyHolds(lab, 10_000);
   assert.equal(fs.existsSync(failedStopMarker(lab, 'alpha')), false, 'a script that is not there is not running: no failed-stop command');
-  p.watcher.assertNeverBoth();
-  report('missing script on alpha', p, [
+  const watched = await p.watcher.assertNeverBoth();
+  report('missing script on alpha', watched, [
     `${missing.length} "Cannot locate" lines, first: ${missing[0] ?? ''}`,
     ...lines(readLog(lab, 'alpha'), /Giving up resources due|not LSB|narrowly/),
     `address released ${released} ms after the give-up line`,

@@ -78,8 +78,7 @@ test('ours ↔ ours: the floating address follows the home node (cold start, pow
   await stopping;
   assert.match(readLog(lab, 'bravo'), /Received shutdown notice from 'alpha'\./);
   process.stdout.write(`# clean stop of alpha → bravo holds ${VIP} after ${handover} ms\n`);
-  watcher.assertNeverBoth();
-  process.stdout.write(`# VIP watcher: ${watcher.summary()}\n`);
+  process.stdout.write(`# VIP watcher: ${await watcher.assertNeverBoth()}\n`);
   await bravo.stop(10_000);
   assert.deepEqual(await vipHolders(lab, VIP), [], 'a clean stop releases the address');
 });
