@@ -16,106 +16,22 @@
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { getBinary, getString, makeMessage, stringField, type Field, type Message } from '../wire/message.js';
+import { getBinary, getString, makeMessage, stringField, type Message } from '../wire/message.js';
 import { ApiFrameSplitter, decodeApiBody, encodeApiMessage } from './framing.js';
-import { API_MORE, API_OK, F, T_APICLISTAT, T_APIREQ, T_APIRESP, T_RCSTATUS, HBTS_STATUS_FIELD, HBTS_STATUS_REQUEST } from './protocol.js';
+import { API_MORE, API_OK, F, T_APIREQ, T_APIRESP, T_RCSTATUS, HBTS_STATUS_FIELD, HBTS_STATUS_REQUEST } from './protocol.js';
 import type { ApiExtendedStatus } from './view.js';
+import { badRequest, HeartbeatClientError } from './client-errors.js';
+import { toEvent } from './client-events.js';
+import { atoi, sameReq, signonInfoOf } from './client-replies.js';
+import { openSocket } from './client-socket.js';
+import { DEFAULT_CLIENT_STATUS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RUN_DIR, REGISTER_SOCKET_NAME, type ConnectOptions, type HeartbeatEvent, type LinkEntry, type MessageFields, type NodeEntry, type SignonInfo } from './client-types.js';
 
-/** Heartbeat's run directory (API_REGSOCK is `<run-dir>/register`). */
-export const DEFAULT_RUN_DIR = '/var/run/heartbeat';
-export const REGISTER_SOCKET_NAME = 'register';
-/** Per request, unless ConnectOptions.timeoutMs says otherwise (cl_status gives up after 5 s in all). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
-/** cl_status's default wait for a `clientstatus` answer. */
-export const DEFAULT_CLIENT_STATUS_TIMEOUT_MS = 500;
+export { HeartbeatClientError, type HeartbeatClientErrorCode } from './client-errors.js';
+export { toEvent } from './client-events.js';
+export { DEFAULT_CLIENT_STATUS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RUN_DIR, REGISTER_SOCKET_NAME } from './client-types.js';
+export type { ConnectOptions, HeartbeatEvent, LinkEntry, MessageFields, NodeEntry, SignonInfo } from './client-types.js';
+
 const MAX_HELD_EVENTS = 1000;
-
-export type HeartbeatClientErrorCode =
-  /** No socket, or nobody listening on it. */
-  | 'not-running'
-  /** The socket exists but this user may not open it. */
-  | 'permission-denied'
-  /** The daemon answered signon with a refusal (`reason` holds its `info`, e.g. "incorrect/false credentials"). */
-  | 'refused'
-  /** The daemon did not answer in time. */
-  | 'timeout'
-  /** The connection ended (daemon stopped, or it dropped us). */
-  | 'closed'
-  /** The daemon answered `result=badreq`/`fail` (`reason` holds its `info`, e.g. "EINVAL"), or the request is not allowed. */
-  | 'bad-request'
-  /** The daemon's answer lacked what the protocol requires. */
-  | 'protocol';
-
-export class HeartbeatClientError extends Error {
-  override readonly name = 'HeartbeatClientError';
-  constructor(
-    readonly code: HeartbeatClientErrorCode,
-    message: string,
-    /** The daemon's `info` field, when it gave one. */
-    readonly reason?: string,
-    /** The reply (signon refusal, badreq) that caused this error, if any. */
-    readonly reply?: Message,
-  ) {
-    super(message);
-  }
-}
-
-export interface ConnectOptions {
-  /** Directory holding the `register` socket; default /var/run/heartbeat. */
-  readonly runDir?: string;
-  /** The socket itself; overrides runDir. */
-  readonly socketPath?: string;
-  /** A named client (`ipfail`); absent: a casual client whose id is its pid (like cl_status). */
-  readonly clientId?: string;
-  /** Per-request timeout, signon included. Default 5000 ms. */
-  readonly timeoutMs?: number;
-  /** Claimed pid, uid, gid (default: this process's pid, euid, egid). Only tests should change them. */
-  readonly pid?: number;
-  readonly uid?: number;
-  readonly gid?: number;
-}
-
-/** What the signon reply says. */
-export interface SignonInfo {
-  /** The daemon's node name (`node`); requests carry it as `dest`. */
-  readonly localNode: string;
-  readonly deadtimeMs: number;
-  readonly keepaliveMs: number;
-  /** syslog facility number, or -1 when absent. */
-  readonly logFacility: number;
-  /** e.g. `3.0.6 (node: 958e…)`; undefined from servers older than 3.0.6. */
-  readonly hbversion: string | undefined;
-  /** e.g. `off`; undefined from servers older than 3.0.6. */
-  readonly pacemaker: string | undefined;
-}
-
-export interface NodeEntry {
-  readonly name: string;
-  /** `normal`, `ping`, … (3.0.6 servers send it with the node list). */
-  readonly type: string | undefined;
-  /** `active`, `dead`, `ping`, `up`, `init`, … */
-  readonly status: string | undefined;
-}
-
-export interface LinkEntry {
-  readonly name: string;
-  /** `up` or `dead`. */
-  readonly status: string | undefined;
-}
-
-/** Something the daemon delivered that was not a reply (api_heartbeat_monitor). Every kind keeps the whole message. */
-export type HeartbeatEvent =
-  /** `t=status` / `t=NS_st`: a node's status (also a ping node answering: status `ping`). */
-  | { readonly kind: 'node-status'; readonly node: string; readonly status: string; readonly message: Message }
-  /** `t=ifstat`: a link to a node went up or dead. */
-  | { readonly kind: 'link-status'; readonly node: string; readonly link: string; readonly status: string; readonly message: Message }
-  /** `t=hbapi-clstat` (join/leave of a named client) or `t=respond-cstatus` (online/offline answer). */
-  | { readonly kind: 'client-status'; readonly node: string | undefined; readonly clientId: string; readonly status: string; readonly message: Message }
-  /** Anything else: other clients' messages (`num_ping_nodes`, …), `resource`, `ask_resources`, … */
-  | { readonly kind: 'message'; readonly type: string | undefined; readonly message: Message };
-
-/** Fields for a cluster message: ready fields, or [name, value] string pairs. */
-export type MessageFields = Message | ReadonlyArray<Field | readonly [string, string]>;
 
 interface Pending {
   readonly reqType: string;
@@ -408,27 +324,8 @@ export class HeartbeatClient {
   private async doSignon(uid: number, gid: number): Promise<void> {
     const [reply] = await this.single('signon', [[F.uid, String(uid)], [F.gid, String(gid)]], { allowFailure: true });
     if (reply === undefined) throw new HeartbeatClientError('protocol', 'empty signon reply');
-    const result = getString(reply, F.apiResult);
-    const deadtime = hex(getString(reply, F.deadtime));
-    const keepalive = hex(getString(reply, F.keepalive));
-    const node = getString(reply, F.node);
-    if (result !== API_OK) {
-      const reason = getString(reply, F.comment);
-      throw new HeartbeatClientError('refused', `heartbeat at ${this.socketPath} refused signon of ${this.casual ? 'a casual client' : `client ${this.clientId}`}${reason === undefined ? '' : `: ${reason}`}`, reason, reply);
-    }
-    if (deadtime === undefined) throw new HeartbeatClientError('protocol', "hb_api_signon: Can't get deadtime");
-    if (keepalive === undefined) throw new HeartbeatClientError('protocol', "hb_api_signon: Can't get keepalive time");
-    if (node === undefined) throw new HeartbeatClientError('protocol', "hb_api_signon: Can't get local node name");
-    const lf = /^\s*[+-]?\d+/.exec(getString(reply, F.logFacility) ?? '');
-    this.dest = node;
-    this.info = {
-      localNode: node,
-      deadtimeMs: deadtime,
-      keepaliveMs: keepalive,
-      logFacility: lf === null ? -1 : Number.parseInt(lf[0], 10),
-      hbversion: getString(reply, F.hbversion),
-      pacemaker: getString(reply, F.pacemaker),
-    };
+    this.info = signonInfoOf(reply, `heartbeat at ${this.socketPath} refused signon of ${this.casual ? 'a casual client' : `client ${this.clientId}`}`);
+    this.dest = this.info.localNode;
     this.signedOn = true;
   }
 
@@ -601,74 +498,3 @@ export function connectHeartbeat(opts: ConnectOptions = {}): Promise<HeartbeatCl
   return HeartbeatClient.connect(opts);
 }
 
-/** Sorts a delivered message into an event (client_lib.c CallbackCall: node, interface and client status). */
-export function toEvent(m: Message): HeartbeatEvent {
-  const t = getString(m, F.type);
-  const st = getString(m, F.status);
-  if ((t === 'status' || t === 'NS_st') && st !== undefined) {
-    const node = getString(m, F.orig);
-    if (node !== undefined) return { kind: 'node-status', node, status: st, message: m };
-  }
-  if (t === 'ifstat' && st !== undefined) {
-    const node = getString(m, F.node);
-    const link = getString(m, F.ifName);
-    if (node !== undefined && link !== undefined) return { kind: 'link-status', node, link, status: st, message: m };
-  }
-  if (t === T_APICLISTAT && st !== undefined) {
-    const id = getString(m, F.fromId);
-    if (id !== undefined) return { kind: 'client-status', node: getString(m, F.orig), clientId: id, status: st, message: m };
-  }
-  if (t === T_RCSTATUS) {
-    const id = getString(m, F.clientName);
-    const cs = getString(m, F.clientStatus);
-    if (id !== undefined && cs !== undefined) return { kind: 'client-status', node: getString(m, F.orig), clientId: id, status: cs, message: m };
-  }
-  return { kind: 'message', type: t, message: m };
-}
-
-function sameReq(m: Message, reqType: string): boolean {
-  const r = getString(m, F.apiReq);
-  return r === undefined || r === reqType;
-}
-
-function badRequest(reqType: string, reply: Message | undefined): HeartbeatClientError {
-  const reason = reply === undefined ? undefined : getString(reply, F.comment);
-  const result = reply === undefined ? undefined : getString(reply, F.apiResult);
-  return new HeartbeatClientError('bad-request', `heartbeat refused ${reqType}${result === undefined ? '' : ` (result ${result}${reason === undefined ? '' : `, ${reason}`})`}`, reason, reply);
-}
-
-function hex(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const m = /^\s*(?:0[xX])?([0-9a-fA-F]+)/.exec(s);
-  return m === null ? undefined : Number.parseInt(m[1] ?? '', 16);
-}
-
-function atoi(s: string): number {
-  const m = /^\s*[+-]?\d+/.exec(s);
-  return m === null ? 0 : Number.parseInt(m[0], 10);
-}
-
-/** Connects to the Unix socket; the error says whether heartbeat is running and what to do. */
-function openSocket(socketPath: string, timeoutMs: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.createConnection({ path: socketPath });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new HeartbeatClientError('timeout', `cannot connect to heartbeat at ${socketPath}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    s.once('connect', () => {
-      clearTimeout(timer);
-      s.removeAllListeners('error');
-      resolve(s);
-    });
-    s.once('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      s.destroy();
-      if (e.code === 'EACCES' || e.code === 'EPERM') {
-        reject(new HeartbeatClientError('permission-denied', `cannot connect to heartbeat at ${socketPath}: permission denied (root or group haclient may)`));
-      } else {
-        reject(new HeartbeatClientError('not-running', `cannot connect to heartbeat at ${socketPath}: is it running? (${e.code ?? e.message})`));
-      }
-    });
-  });
-}

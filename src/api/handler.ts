@@ -11,6 +11,7 @@
  * library and cl_status read them positionally in places (nodelist/iflist: one reply per entry).
  */
 import { Buffer } from 'node:buffer';
+import type { LogLevel } from '../core/log-level.js';
 import { binaryField, getBinary, getString, makeMessage, stringField, type Field, type Message } from '../wire/message.js';
 import {
   ALLTREATMENTS,
@@ -58,13 +59,12 @@ export type ApiSession =
 
 export const NEW_SESSION: ApiSession = { phase: 'registering' };
 
-export type ApiLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type ApiAction =
   | { readonly kind: 'reply'; readonly message: Message }
   /** A message for the cluster (query-cstatus, hbapi-clstat, a named client's own message): the daemon sends it. */
   | { readonly kind: 'cluster-send'; readonly message: Message }
-  | { readonly kind: 'log'; readonly level: ApiLogLevel; readonly text: string; readonly problem?: 'refused-signon' }
+  | { readonly kind: 'log'; readonly level: LogLevel; readonly text: string; readonly problem?: 'refused-signon' }
   /** Drop the connection after the preceding actions; `reason` is Heartbeat's removereason. */
   | { readonly kind: 'close'; readonly reason: string };
 
@@ -144,12 +144,12 @@ function register(m: Message, ctx: ApiContext): ApiStep {
   const t = getString(m, F.type);
   const reqType = getString(m, F.apiReq);
   if (t !== T_APIREQ || reqType !== 'signon') {
-    return { session: registering, actions: [log('error', `api_process_registration_msg: bad message (t=${t ?? '-'} reqtype=${reqType ?? '-'})`)], usedClientGeneration: true };
+    return { session: registering, actions: [log('err', `api_process_registration_msg: bad message (t=${t ?? '-'} reqtype=${reqType ?? '-'})`)], usedClientGeneration: true };
   }
   const fromId = getString(m, F.fromId);
   const cpid = getString(m, F.pid);
   if (fromId === undefined && cpid === undefined) {
-    return { session: registering, actions: [log('error', 'api_process_registration_msg: no fromid in msg')], usedClientGeneration: true };
+    return { session: registering, actions: [log('err', 'api_process_registration_msg: no fromid in msg')], usedClientGeneration: true };
   }
   const pid = cAtoi(cpid);
   const actions: ApiAction[] = [];
@@ -233,7 +233,7 @@ function request(holder: { client: ApiClientRecord }, m: Message, ctx: ApiContex
   const inbound = classifyInbound(m);
   switch (inbound.kind) {
     case 'untyped':
-      return [log('error', 'api_process_request: bad message type')];
+      return [log('err', 'api_process_request: bad message type')];
     case 'cluster-message': {
       if (client.casual) return [log('info', 'api_process_request: general message from casual client!'), { kind: 'close', reason: 'badclient' }];
       const fields = [...m.fields];
@@ -243,7 +243,7 @@ function request(holder: { client: ApiClientRecord }, m: Message, ctx: ApiContex
       return [{ kind: 'cluster-send', message: { fields } }];
     }
     case 'request-incomplete':
-      return [log('error', 'api_process_request: no fromid/pid/reqtype in message.')];
+      return [log('err', 'api_process_request: no fromid/pid/reqtype in message.')];
     case 'request':
       break;
   }
@@ -252,13 +252,13 @@ function request(holder: { client: ApiClientRecord }, m: Message, ctx: ApiContex
   const sameClient = owner !== undefined && owner.pid === client.pid && owner.clientId === client.clientId;
   const viaSelf = (fromId !== undefined && fromId === client.clientId) || (pid !== undefined && cAtoi(pid) === client.pid);
   if (!sameClient && !(owner === undefined && viaSelf)) {
-    return [log('error', owner === undefined ? 'api_process_request: msg from non-client' : 'Client mismatch! (impersonation?)')];
+    return [log('err', owner === undefined ? 'api_process_request: msg from non-client' : 'Client mismatch! (impersonation?)')];
   }
   const fields = response(reqType);
   const actions: ApiAction[] = [];
   const h = dispatch(reqType, m, fields, holder, ctx, actions);
   if (h === undefined) {
-    actions.push(log('error', `Unknown API request [${reqType}]`));
+    actions.push(log('err', `Unknown API request [${reqType}]`));
     actions.push({ kind: 'reply', message: { fields: [...fields, str(F.apiResult, API_BADREQ)] } });
     return actions;
   }
@@ -270,7 +270,7 @@ function request(holder: { client: ApiClientRecord }, m: Message, ctx: ApiContex
       actions.push({ kind: 'reply', message: { fields: h.fields } });
       break;
     case 'badreq': {
-      actions.push(log('error', `api_process_request: bad request [${reqType}]`));
+      actions.push(log('err', `api_process_request: bad request [${reqType}]`));
       const out = [...h.fields, str(F.apiResult, API_BADREQ)];
       if (h.reason !== undefined) out.push(str(F.comment, h.reason));
       actions.push({ kind: 'reply', message: { fields: out } });
@@ -403,7 +403,7 @@ function dispatch(reqType: string, m: Message, fields: Field[], holder: { client
       const u = getBinary(m, F.queryUuid);
       if (u === undefined || u.length !== 16) return bad('no query node name found');
       const n = view.nodes().find((x) => x.uuid !== undefined && Buffer.compare(Buffer.from(x.uuid), Buffer.from(u)) === 0);
-      if (n === undefined) actions.push(log('error', 'api_get_nodename: nodename not found in map table'));
+      if (n === undefined) actions.push(log('err', 'api_get_nodename: nodename not found in map table'));
       else mod(fields, str(F.queryName, n.name));
       return ret;
     }
@@ -415,7 +415,7 @@ function dispatch(reqType: string, m: Message, fields: Field[], holder: { client
     }
     case 'set_sendqlen': {
       const len = cScanLong(getString(m, F.sendQLen));
-      if (len === undefined || len <= 0) actions.push(log('error', `api_set_sendqlen: invalid length value(${len ?? '?'})`));
+      if (len === undefined || len <= 0) actions.push(log('err', `api_set_sendqlen: invalid length value(${len ?? '?'})`));
       else actions.push(log('info', `the send queue length from heartbeat to client ${client.clientId} is set to ${len}`));
       return { kind: 'ign' };
     }
@@ -424,6 +424,6 @@ function dispatch(reqType: string, m: Message, fields: Field[], holder: { client
   }
 }
 
-function log(level: ApiLogLevel, text: string): ApiAction {
+function log(level: LogLevel, text: string): ApiAction {
   return { kind: 'log', level, text };
 }

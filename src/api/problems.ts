@@ -8,7 +8,7 @@
  * counts since start are in `hbctl status` and the metrics (heartbeat_api_problems_total).
  */
 import { LogLimiter } from '../membership/rate-limit.js';
-import type { ApiLogLevel } from './handler.js';
+import type { LogLevel } from '../core/log-level.js';
 
 export const API_PROBLEM_KINDS = ['bad-frame', 'refused-signon', 'bad-request', 'dropped-client'] as const;
 export type ApiProblemKind = (typeof API_PROBLEM_KINDS)[number];
@@ -37,13 +37,13 @@ export class ApiProblems {
   private period = zeroApiProblemCounts();
   private suppressed = 0;
 
-  constructor(private readonly log: (level: ApiLogLevel, text: string) => void) {}
+  constructor(private readonly log: (level: LogLevel, text: string) => void) {}
 
   /**
    * One problem: counted; logged unless its kind is over its rate. `counted` false: a second line about a
    * problem counted elsewhere (apiauth's reason for a refusal the handler reports too), rate-limited alike.
    */
-  report(kind: ApiProblemKind, level: ApiLogLevel, text: string, nowMs: number, counted = true): void {
+  report(kind: ApiProblemKind, level: LogLevel, text: string, nowMs: number, counted = true): void {
     if (counted) {
       this.total[kind] += 1;
       this.period[kind] += 1;

@@ -24,10 +24,11 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { LogLevel } from '../core/log-level.js';
 import type { Message } from '../wire/message.js';
 import { getString } from '../wire/message.js';
 import { ApiFrameSplitter, decodeApiBody, encodeApiMessage } from './framing.js';
-import { clientStatusMessage, handleApiMessage, NEW_SESSION, type ApiAction, type ApiClientRecord, type ApiLogLevel, type ApiPeerCredentials, type ApiSession } from './handler.js';
+import { clientStatusMessage, handleApiMessage, NEW_SESSION, type ApiAction, type ApiClientRecord, type ApiPeerCredentials, type ApiSession } from './handler.js';
 import { ApiProblems, API_PROBLEM_SUMMARY_MS, type ApiProblemCounts, type ApiProblemKind } from './problems.js';
 import { F, LEAVE_STATUS } from './protocol.js';
 import type { ApiView } from './view.js';
@@ -40,7 +41,7 @@ export interface ApiServerOptions {
   /** Socket path, e.g. /var/run/heartbeat/register. A stale socket file there is replaced. */
   readonly path: string;
   readonly view: ApiView;
-  readonly log: (level: ApiLogLevel, text: string) => void;
+  readonly log: (level: LogLevel, text: string) => void;
   /** Messages for the cluster (query-cstatus, hbapi-clstat join/leave, named clients' messages). */
   readonly onClusterSend?: (message: Message, from: ApiClientRecord | undefined) => void;
   /**
@@ -101,7 +102,7 @@ export class ApiServer {
   }
 
   /** A problem line about a client: counted (unless `counted` is false) and logged at a bounded rate. */
-  problem(kind: ApiProblemKind, level: ApiLogLevel, text: string, counted = true): void {
+  problem(kind: ApiProblemKind, level: LogLevel, text: string, counted = true): void {
     this.problems.report(kind, level, text, performance.now(), counted);
   }
 
@@ -123,7 +124,7 @@ export class ApiServer {
         resolve();
       });
     });
-    server.on('error', (e) => opts.log('error', `api: socket ${opts.path}: ${e.message}`));
+    server.on('error', (e) => opts.log('err', `api: socket ${opts.path}: ${e.message}`));
     fs.chmodSync(opts.path, opts.socketMode ?? 0o777);
     return api;
   }
@@ -288,7 +289,7 @@ export class ApiServer {
         return;
       case 'log': {
         const text = a.text.startsWith('api') ? a.text : `api: ${a.text}`;
-        if (a.level !== 'error' && a.level !== 'warn') {
+        if (a.level !== 'err' && a.level !== 'warn') {
           this.opts.log(a.level, text);
           return;
         }
@@ -385,7 +386,7 @@ export class ApiServer {
     try {
       f();
     } catch (e) {
-      this.opts.log('error', `api: ${what}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+      this.opts.log('err', `api: ${what}: internal error: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

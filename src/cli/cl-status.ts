@@ -16,15 +16,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { HeartbeatClient, HeartbeatClientError, type LinkEntry, type NodeEntry } from '../api/client.js';
-import { logTimestamp } from '../daemon/log.js';
+import { runNodeQuery } from './cl-status-node-queries.js';
+import {
+  attempt,
+  cAtoi,
+  clLog,
+  DEFAULT_TIMEOUT_MS,
+  NORMAL_FAIL,
+  OK,
+  PARAMETER_ERROR,
+  simpleOpts,
+  TIMEOUT,
+  UNKNOWN_ERROR,
+  type ClStatusEnv,
+  type Session,
+} from './cl-status-session.js';
+import { getopt } from './glibc-getopt.js';
 
-const OK = 0;
-const NORMAL_FAIL = 1;
-const PARAMETER_ERROR = 11;
-const TIMEOUT = 12;
-const UNKNOWN_ERROR = 13;
-/** cl_status's alarm(): the whole run. */
-const DEFAULT_TIMEOUT_MS = 5000;
+export type { ClStatusEnv, ClStatusIo } from './cl-status-session.js';
 
 export const CL_STATUS_HELP = `Usage: cl_status <sub-command> [<options>] [<parameters>]
 
@@ -63,95 +72,17 @@ hbparameter -p <parameter-name>
 \tAs for the valid parameter names, please refer to the man page.
 `;
 
-export interface ClStatusIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export interface ClStatusEnv {
-  readonly io: ClStatusIo;
-  /** Where the daemon's socket is (default /var/run/heartbeat/register). */
-  readonly socketPath?: string;
-  readonly hostname: string;
-  readonly pid: number;
-  readonly now: () => Date;
-  /** POSIXLY_CORRECT: getopt stops at the first non-option. */
-  readonly posixlyCorrect: boolean;
-}
-
-/* ------------------------------------------------------------------ getopt */
-
-interface GetoptItem {
-  readonly c: string;
-  readonly arg?: string;
-}
-
-/** glibc getopt(3) over `args` (args[0] is the program name it reports), short options only, permuting. */
-export function getopt(args: readonly string[], optstring: string, posixlyCorrect: boolean, err: (line: string) => void): { readonly items: Generator<GetoptItem>; readonly positionals: () => string[] } {
-  const prog = args[0] ?? '';
-  const positionals: string[] = [];
-  function* run(): Generator<GetoptItem> {
-    for (let i = 1; i < args.length; i++) {
-      const a = args[i] ?? '';
-      if (a === '--') {
-        positionals.push(...args.slice(i + 1));
-        return;
-      }
-      if (!a.startsWith('-') || a === '-') {
-        if (posixlyCorrect) {
-          positionals.push(...args.slice(i));
-          return;
-        }
-        positionals.push(a);
-        continue;
-      }
-      for (let j = 1; j < a.length; j++) {
-        const c = a[j] ?? '';
-        const k = optstring.indexOf(c);
-        if (k < 0 || c === ':') {
-          err(`${prog}: invalid option -- '${c}'\n`);
-          yield { c: '?' };
-          continue;
-        }
-        if (optstring[k + 1] !== ':') {
-          yield { c };
-          continue;
-        }
-        if (j + 1 < a.length) {
-          yield { c, arg: a.slice(j + 1) };
-        } else if (i + 1 < args.length) {
-          i++;
-          yield { c, arg: args[i] ?? '' };
-        } else {
-          err(`${prog}: option requires an argument -- '${c}'\n`);
-          yield { c: '?' };
-        }
-        break;
-      }
-    }
-  }
-  return { items: run(), positionals: () => positionals };
-}
-
 /* ------------------------------------------------------------------ the program */
-
-interface Session {
-  readonly env: ClStatusEnv;
-  readonly hb: HeartbeatClient | undefined;
-  /** The C library's error buffer (APIError) after the last call. */
-  errmsg: string;
-  human: boolean;
-}
 
 type Command = (s: Session, args: readonly string[]) => Promise<number>;
 
 const COMMANDS: readonly { readonly name: string; readonly run: Command; readonly needsSignon: boolean }[] = [
   { name: 'hbstatus', run: hbstatus, needsSignon: false },
   { name: 'listnodes', run: listnodes, needsSignon: true },
-  { name: 'nodestatus', run: nodestatus, needsSignon: true },
-  { name: 'nodeweight', run: nodeweight, needsSignon: true },
-  { name: 'nodesite', run: nodesite, needsSignon: true },
-  { name: 'nodetype', run: nodetype, needsSignon: true },
+  { name: 'nodestatus', run: (s, a) => runNodeQuery('nodestatus', s, a), needsSignon: true },
+  { name: 'nodeweight', run: (s, a) => runNodeQuery('nodeweight', s, a), needsSignon: true },
+  { name: 'nodesite', run: (s, a) => runNodeQuery('nodesite', s, a), needsSignon: true },
+  { name: 'nodetype', run: (s, a) => runNodeQuery('nodetype', s, a), needsSignon: true },
   { name: 'listhblinks', run: listhblinks, needsSignon: true },
   { name: 'hblinkstatus', run: hblinkstatus, needsSignon: true },
   { name: 'clientstatus', run: clientstatus, needsSignon: true },
@@ -159,11 +90,6 @@ const COMMANDS: readonly { readonly name: string; readonly run: Command; readonl
   { name: 'hbparameter', run: hbparameter, needsSignon: true },
   { name: 'test', run: testCommand, needsSignon: true },
 ];
-
-/** cl_log(LOG_ERR, …) with stderr enabled. */
-function clLog(env: ClStatusEnv, text: string): void {
-  env.io.err(`${logTimestamp(env.now())} ${env.hostname} cl_status: [${env.pid}]: ERROR: ${text}\n`);
-}
 
 /** Runs cl_status with argv (without node and script); returns the exit status. */
 export async function runClStatus(argv: readonly string[], env: ClStatusEnv): Promise<number> {
@@ -222,32 +148,6 @@ function deadtimeOf(e: HeartbeatClientError): number {
   if (f === undefined || f.type !== 0) return 0;
   const m = /^\s*([0-9a-fA-F]+)/.exec(Buffer.from(f.value).toString('latin1'));
   return m === null ? 0 : Number.parseInt(m[1] ?? '0', 16);
-}
-
-/** The C library's answer to a failed call, as far as cl_status prints it: null. */
-async function attempt<T>(s: Session, f: (hb: HeartbeatClient) => Promise<T>, reasonOnFailure: (e: HeartbeatClientError) => string = () => ''): Promise<T | undefined> {
-  s.errmsg = '';
-  if (s.hb === undefined) return undefined;
-  try {
-    return await f(s.hb);
-  } catch (e) {
-    if (!(e instanceof HeartbeatClientError)) throw e;
-    s.errmsg = reasonOnFailure(e);
-    return undefined;
-  }
-}
-
-/** general_simple_opt_deal: only -m; anything else logs and fails. */
-function simpleOpts(s: Session, args: readonly string[], optstring = 'm'): string[] | undefined {
-  const g = getopt(args, optstring, s.env.posixlyCorrect, (l) => s.env.io.err(l));
-  for (const o of g.items) {
-    if (o.c === 'm') s.human = true;
-    else {
-      clLog(s.env, `Error: getopt returnedcharacter ${o.c}.`);
-      return undefined;
-    }
-  }
-  return g.positionals();
 }
 
 async function hbstatusNotSignedOn(s: Session, args: readonly string[], deadtimeMs: number): Promise<number> {
@@ -356,74 +256,6 @@ async function listNodes(s: Session, normalOnly: boolean, pingOnly: boolean, ver
 /** node_type during a walk: the node list's own answer (3.0.6 caches it), else a request. */
 async function typeOf(s: Session, n: NodeEntry): Promise<string | undefined> {
   return n.type ?? (await attempt(s, (hb) => hb.nodeType(n.name)));
-}
-
-async function nodestatus(s: Session, args: readonly string[]): Promise<number> {
-  const pos = simpleOpts(s, args);
-  if (pos === undefined) return PARAMETER_ERROR;
-  const node = pos[0];
-  if (node === undefined) {
-    s.env.io.err('Not enough parameters.\n');
-    return PARAMETER_ERROR;
-  }
-  const status = await attempt(s, (hb) => hb.nodeStatus(node));
-  if (status === undefined) {
-    s.env.io.err('Error. May be due to incorrect node name\n');
-    return PARAMETER_ERROR;
-  }
-  s.env.io.out(s.human ? `The cluster node ${node} is ${status}\n` : `${status}\n`);
-  return status === 'active' || status === 'up' || status === 'ping' ? OK : NORMAL_FAIL;
-}
-
-async function nodeweight(s: Session, args: readonly string[]): Promise<number> {
-  const pos = simpleOpts(s, args);
-  if (pos === undefined) return PARAMETER_ERROR;
-  const node = pos[0];
-  if (node === undefined) {
-    s.env.io.err('Not enough parameters.\n');
-    return PARAMETER_ERROR;
-  }
-  const weight = (await attempt(s, (hb) => hb.nodeWeight(node))) ?? -1;
-  if (weight === -1) {
-    s.env.io.err('Error. Maybe due to incorrect node name.\n');
-    return PARAMETER_ERROR;
-  }
-  s.env.io.out(s.human ? `The weight of the cluster node ${node} is ${weight}\n` : `${weight}\n`);
-  return OK;
-}
-
-async function nodesite(s: Session, args: readonly string[]): Promise<number> {
-  const pos = simpleOpts(s, args);
-  if (pos === undefined) return PARAMETER_ERROR;
-  const node = pos[0];
-  if (node === undefined) {
-    s.env.io.err('Not enough parameters.\n');
-    return PARAMETER_ERROR;
-  }
-  const site = await attempt(s, (hb) => hb.nodeSite(node));
-  if (site === undefined) {
-    s.env.io.err('Error. May be due to incorrect node name\n');
-    return PARAMETER_ERROR;
-  }
-  s.env.io.out(s.human ? `The site of the cluster node ${node} is ${site}\n` : `${site}\n`);
-  return OK;
-}
-
-async function nodetype(s: Session, args: readonly string[]): Promise<number> {
-  const pos = simpleOpts(s, args);
-  if (pos === undefined) return PARAMETER_ERROR;
-  const node = pos[0];
-  if (node === undefined) {
-    s.env.io.err('No enough parameter.\n');
-    return PARAMETER_ERROR;
-  }
-  const type = await attempt(s, (hb) => hb.nodeType(node));
-  if (type === undefined) {
-    s.env.io.err('Error. May be due to incorrect node name\n');
-    return PARAMETER_ERROR;
-  }
-  s.env.io.out(s.human ? `The node ${node}'s type: ${type}\n` : `${type}\n`);
-  return OK;
 }
 
 async function listhblinks(s: Session, args: readonly string[]): Promise<number> {
@@ -571,11 +403,6 @@ async function testCommand(s: Session): Promise<number> {
   const rsc = await attempt(s, (hb) => hb.resourceState());
   s.env.io.out(`Dead time: ${info?.deadtimeMs ?? 0}\n keeplive time: ${info?.keepaliveMs ?? 0}\n mynodeid: ${info?.localNode ?? '(null)'}\n rsc: ${rsc ?? '(null)'}\n`);
   return OK;
-}
-
-function cAtoi(s: string): number {
-  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
-  return m === null ? 0 : Number.parseInt(m[1] ?? '0', 10);
 }
 
 /* ------------------------------------------------------------------ entry */

@@ -18,9 +18,9 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { HeartbeatClient, HeartbeatClientError, type HeartbeatEvent } from '../api/client.js';
 import { KEEPIT } from '../api/protocol.js';
-import { Logger } from '../daemon/log.js';
+import { Logger } from '../logging/logger.js';
 import { F_PROBED, IpfailCore, type IpfailAction, type IpfailEvent, type ResourceHold, type Snapshot, type TimerName } from '../ipfail/core.js';
-import type { LogLevel } from '../membership/types.js';
+import type { LogLevel } from '../core/log-level.js';
 import { getString } from '../wire/message.js';
 
 /** The probe's wait for each echo reply. */

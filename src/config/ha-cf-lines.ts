@@ -1,6 +1,6 @@
 // ha.cf media and whole-line directives: bcast/serial/ping per value; ucast, mcast, ping_group, respawn, apiauth… per line.
 import { q } from './diag.js';
-import type { Ctx } from './ha-cf.js';
+import type { Ctx } from './ha-cf-state.js';
 import { BUILTIN_IPFAIL, CLASSIC_IPFAIL_PATHS } from './directives.js';
 import { ipv6Bytes, isLinkLocalIpv6, mcast6GroupProblem, ucast6PeerProblem } from './ipv6.js';
 import type { Medium } from './model.js';

@@ -2,13 +2,16 @@
 import type { Diagnostic } from '../core/diagnostic.js';
 import { DiagnosticSink, q } from './diag.js';
 import type { HostFacts } from './host-facts.js';
-import type { ApiAuth, AutoFailback, Medium, Node, RespawnChild, StonithDevice } from './model.js';
+import type { ApiAuth } from './model.js';
 import { atoi, cspanOf, DELIMS, isPlainInt, readLines, spanOf, tokens, WHITESPACE } from './source-lines.js';
 import { parseTime } from './time-value.js';
 import { LEGAL_DIRECTIVES, MEDIA_PER_TOKEN, WHOLE_LINE } from './directives.js';
 export { BUILTIN_IPFAIL, CLASSIC_IPFAIL_PATHS } from './directives.js';
-// The whole-line and media handlers live in ha-cf-lines.ts; they share Ctx.
+// The whole-line and media handlers live in ha-cf-lines.ts; they share Ctx (ha-cf-state.ts).
 import { MEDIA_TOKEN_HANDLERS, WHOLE_LINE_HANDLERS } from './ha-cf-lines.js';
+import { newState, type At, type Ctx, type HaCfState } from './ha-cf-state.js';
+
+export type { At, HaCfState } from './ha-cf-state.js';
 
 export const MAXNODE = 100;
 export const MAXMEDIA = 64;
@@ -24,48 +27,6 @@ export const DEFAULT_APIAUTH: readonly ApiAuth[] = [
   { client: 'anon', uids: ['root'], gids: ['haclient'] },
 ];
 
-/** Where a value came from, for pinpointed messages. */
-export interface At {
-  readonly line: number;
-  readonly column: number;
-}
-
-/** What parsing ha.cf produced, before the whole-file checks (check.ts). */
-export interface HaCfState {
-  readonly values: Map<string, string>;
-  readonly where: Map<string, At>;
-  /** Directives with a value that was refused (their cross-checks would only repeat the error). */
-  readonly failed: Set<string>;
-  readonly nodes: Node[];
-  readonly media: Medium[];
-  keepaliveMs: number;
-  deadtimeMs: number;
-  /** -1: not set (defaults are derived in check.ts, as in init_config). */
-  warntimeMs: number;
-  initdeadMs: number;
-  deadpingMs: number;
-  udpPort: number | undefined;
-  baud: number | undefined;
-  autoFailback: AutoFailback;
-  niceFailback: boolean;
-  autojoin: 'none' | 'other' | 'any';
-  pacemakerSeen: boolean;
-  /** Lines after which a medium was declared (for udpport/baud ordering). */
-  mediaSeenAt: At | undefined;
-  readonly respawn: RespawnChild[];
-  readonly apiAuth: Map<string, ApiAuth>;
-  readonly env: Map<string, string>;
-  hopfudge: number;
-  debugLevel: number;
-  watchdog: string | undefined;
-  /** The last stonith/stonith_host line for this node (Heartbeat keeps the last). */
-  stonith: StonithDevice | undefined;
-  useLogd: boolean | undefined;
-  facility: string | undefined;
-  logFile: string | undefined;
-  debugFile: string | undefined;
-}
-
 export interface HaCfResult {
   readonly state: HaCfState;
   readonly diagnostics: Diagnostic[];
@@ -80,27 +41,6 @@ export function parseBoolean(v: string): boolean | undefined {
   if (BOOL_TRUE.includes(l)) return true;
   if (BOOL_FALSE.includes(l)) return false;
   return undefined;
-}
-
-function newState(): HaCfState {
-  return {
-    values: new Map(), where: new Map(), failed: new Set(), nodes: [], media: [],
-    keepaliveMs: 1000, deadtimeMs: 30000, warntimeMs: -1, initdeadMs: -1, deadpingMs: -1,
-    udpPort: undefined, baud: undefined, autoFailback: 'legacy', niceFailback: false, autojoin: 'none',
-    pacemakerSeen: false, mediaSeenAt: undefined, respawn: [], apiAuth: new Map(), env: new Map(),
-    hopfudge: 1, debugLevel: 0, watchdog: undefined, stonith: undefined, useLogd: undefined, facility: undefined,
-    logFile: undefined, debugFile: undefined,
-  };
-}
-
-/** Everything a directive handler needs: where it is, the state, the sink, the host, this node's name. */
-interface Ctx {
-  readonly s: HaCfState;
-  readonly d: DiagnosticSink;
-  readonly host: HostFacts;
-  readonly localNode: string;
-  readonly at: At;
-  readonly directive: string;
 }
 
 type OptionHandler = (value: string, c: Ctx) => boolean;
@@ -331,10 +271,11 @@ const OPTIONS: Record<string, OptionHandler> = {
   record_pengine_inputs: withNote(boolOption(() => undefined), PCMK_ONLY),
   enable_config_writes: withNote(boolOption(() => undefined), PCMK_ONLY),
   memreserve: withNote(intOption(1, 2147483647, () => undefined, 'KiB, more than 0'), 'Node.js manages its own memory'),
-  quorum_server: withNote((v, c) => ((c.s.values.set('cluster', v)), true), 'quorum servers belong to Pacemaker clusters'),
+  // heartbeat 3.0.6 set_quorum_server copies the value into config->cluster as well, a field only Pacemaker's quorum
+  // client reads; the `cluster` parameter (getparm, cl_status hbparameter) keeps the cluster directive's value or
+  // linux-ha. So only `quorum_server` itself is recorded.
+  quorum_server: withNote(() => true, 'quorum servers belong to Pacemaker clusters'),
 };
-
-export type { Ctx };
 
 /** Parses ha.cf text; `localNode` is this node's lower-cased name (stonith_host lines for other hosts are skipped). */
 export function parseHaCf(text: string, file: string, host: HostFacts, localNode: string): HaCfResult {

@@ -5,7 +5,7 @@ import type { Action } from '../membership/types.js';
 import type { PeerAgreement } from '../node/config-agreement.js';
 import type { FenceResult, ResourceEngine } from '../resources/protocol.js';
 import type { ClientChildren } from './children/client-children.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../logging/logger.js';
 import type { RcNotifierOptions } from './scripts/rc-notifier.js';
 import type { ResourceRunner } from './scripts/resource-runner.js';
 

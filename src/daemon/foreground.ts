@@ -7,7 +7,7 @@ import { COMPATIBLE_WITH, VERSION } from '../core/version.js';
 import { Daemon } from './daemon.js';
 import { StateFileError } from './files/state-files.js';
 import { loadConfig } from './load-config.js';
-import { Logger, syslogFacilityOf } from './log.js';
+import { Logger, syslogFacilityOf } from '../logging/logger.js';
 import { planMedia } from './media-factory.js';
 import { PingNodes } from './ping-nodes.js';
 import { ControlFifo } from './files/control-fifo.js';
@@ -21,7 +21,7 @@ import { ClientChildren, runRebootCommand } from './children/client-children.js'
 import { Watchdog } from './files/watchdog.js';
 import { Stonith, stonithStartupProblem } from './scripts/stonith.js';
 import { lookupUser } from './children/respawn.js';
-import type { LogLevel } from '../membership/types.js';
+import type { LogLevel } from '../core/log-level.js';
 import { LSB, lockPidFile, openReadinessPipe, terminalLogLine, unlockPidFile } from './lifecycle.js';
 import { reloadConfig } from './reload-apply.js';
 import { Metrics, serveMetrics, type MetricsServer } from './metrics.js';

@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { formatLogLine } from './log.js';
+import { formatLogLine } from '../core/log-format.js';
 
 /** LSB exit codes Heartbeat uses (lsb_exitcodes.h). */
 export const LSB = {

@@ -1,6 +1,6 @@
 // The open media of a node: each opened (and retried while it cannot open), written to, closed, replaced.
 import type { MediumAdapter, OutboundFrame } from '../media/medium.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface MediaSetOptions {
   readonly logger: Logger;

@@ -4,7 +4,7 @@ import { formatDiagnostic, hasErrors, sortDiagnostics } from '../core/diagnostic
 import type { ClusterConfig } from '../config/model.js';
 import type { Daemon } from './daemon.js';
 import { loadConfig } from './load-config.js';
-import { syslogFacilityOf, type Logger } from './log.js';
+import { syslogFacilityOf, type Logger } from '../logging/logger.js';
 import { planMedia } from './media-factory.js';
 import { canonical, effectiveAfterReload, planReload, type ReloadKind } from '../node/reload.js';
 

@@ -47,7 +47,7 @@
  * `quick: false` otherwise reproduces the original's timing (tests pair one of each).
  */
 import { assertNever } from '../core/assert-never.js';
-import type { LogLevel } from '../membership/types.js';
+import type { LogLevel } from '../core/log-level.js';
 
 export const T_NUM_PING_NODES = 'num_ping_nodes';
 export const T_YOU_ARE_DEAD = 'you_are_dead';

@@ -12,8 +12,6 @@
 // Real Heartbeat's read child spins at ~70,000 log lines/s on a hung-up tty (read returns 0 forever). Here an
 // end of file or read error closes the device, one problem line is reported per outage (and per kind at most
 // every 10 s), and every re-open waits on a timer first.
-import { Buffer } from 'node:buffer';
-import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { HbError } from '../core/errors.js';
 import { encodeClassic } from '../wire/index.js';
@@ -27,6 +25,11 @@ import {
   SerialFrameReader,
   STABLE_OPEN_MS,
 } from './serial-stream.js';
+import type { OpenSerialDevice, SerialDevice, SerialOpenRequest } from './serial-device.js';
+import { openSerialPort } from './serial-port.js';
+
+export type { OpenSerialDevice, SerialDevice, SerialDeviceEvents, SerialOpenRequest } from './serial-device.js';
+export { openSerialPort } from './serial-port.js';
 
 /**
  * Output queue bound. A burst (a takeover sends dozens of messages at once) fits; what overflows it is a line
@@ -35,34 +38,6 @@ import {
  */
 export const MAX_QUEUED_FRAMES = 256;
 export const MAX_QUEUED_BYTES = 512 * 1024;
-
-/** What SerialMedium asks of the device opener: Heartbeat's ttysetup, 8N1 with RTS/CTS. */
-export interface SerialOpenRequest {
-  readonly path: string;
-  readonly baudRate: number;
-  readonly dataBits: 8;
-  readonly stopBits: 1;
-  readonly parity: 'none';
-  readonly rtscts: true;
-  /** An exclusive flock(2) on the device (Heartbeat uses UUCP lock files; both keep two daemons off one line). */
-  readonly lock: true;
-}
-
-/** How an open device reports back; `lost` at most once, after which the device does nothing more. */
-export interface SerialDeviceEvents {
-  data(bytes: Uint8Array): void;
-  lost(cause: string): void;
-}
-
-/** An open device. The medium has at most one write in flight. */
-export interface SerialDevice {
-  /** Resolves once every byte is handed to the OS; may wait as long as flow control holds the line. */
-  write(bytes: Uint8Array): Promise<void>;
-  /** Idempotent; never rejects. */
-  close(): Promise<void>;
-}
-
-export type OpenSerialDevice = (request: SerialOpenRequest, events: SerialDeviceEvents) => Promise<SerialDevice>;
 
 /** Time for the medium: a monotonic clock and one-shot timers (tests pass a manual clock). */
 export interface SerialTimers {
@@ -345,218 +320,5 @@ export class SerialMedium implements MediumAdapter {
   /** MediumListener callbacks never run inside send(). */
   private deferProblem(kind: string, text: string): void {
     queueMicrotask(() => this.problems.report(kind, text));
-  }
-}
-
-// ─── The real device: serialport's native binding for open/termios/lock, our own non-blocking I/O ───────────
-//
-// serialport's stream (and its binding's read()) retries immediately when read() returns 0, which is exactly
-// what a hung-up tty returns forever: it would spin like Heartbeat does. So we take only the open file
-// descriptor and the poller from the binding and do the reads and writes ourselves.
-
-const UV_READABLE = 1;
-const UV_WRITABLE = 2;
-/** Readable wake-ups in a row that find nothing to read before we call the device broken (never seen; a guard). */
-const MAX_EMPTY_WAKEUPS = 100;
-
-interface PollerLike {
-  on(event: 'readable' | 'writable', cb: (err: Error | null) => void): unknown;
-  poll(flags: number): void;
-}
-interface UnixPortLike {
-  readonly fd: number | null;
-  readonly poller: PollerLike;
-  close(): Promise<void>;
-}
-interface BindingLike {
-  open(options: Record<string, unknown>): Promise<unknown>;
-}
-
-let bindingPromise: Promise<BindingLike> | null = null;
-
-function loadBinding(device: string): Promise<BindingLike> {
-  bindingPromise ??= import('serialport').then((m) => m.SerialPort.binding as unknown as BindingLike);
-  return bindingPromise.catch((e: unknown) => {
-    bindingPromise = null;
-    throw new HbError('HB_MEDIUM_START', `serial ${device}: the serialport module does not load: ${errorText(e)}`, { cause: e });
-  });
-}
-
-function isUnixPort(p: unknown): p is UnixPortLike {
-  const port = p as Partial<UnixPortLike> | null;
-  return typeof port?.fd === 'number' && typeof port.poller?.poll === 'function' && typeof port.close === 'function';
-}
-
-/** Opens a tty with serialport's binding (termios: raw, 8N1, CRTSCTS, VMIN 1; O_NONBLOCK; flock). */
-export async function openSerialPort(request: SerialOpenRequest, events: SerialDeviceEvents): Promise<SerialDevice> {
-  const binding = await loadBinding(request.path);
-  const port = await binding.open({ ...request, hupcl: true, vmin: 1, vtime: 0 });
-  if (!isUnixPort(port)) {
-    await (port as { close?: () => Promise<void> } | null)?.close?.().catch(() => undefined);
-    throw new HbError('HB_MEDIUM_START', `serial ${request.path}: serial links need a Unix tty (no file descriptor on this platform)`);
-  }
-  return new UnixSerialDevice(port, port.fd as number, events);
-}
-
-/** libuv reports any POLLERR as EBADF; on a tty that is a hang-up (pty master closed) or a device error. */
-function pollErrorCause(err: Error): string {
-  return `hung up or failed (poll: ${errorText(err)})`;
-}
-
-function isRetryable(e: NodeJS.ErrnoException): boolean {
-  return e.code === 'EAGAIN' || e.code === 'EWOULDBLOCK' || e.code === 'EINTR';
-}
-
-class UnixSerialDevice implements SerialDevice {
-  private readonly buf = Buffer.allocUnsafe(4096);
-  private closed = false;
-  private lostReported = false;
-  private waitRead = false;
-  private writeWaiter: ((err: Error | null) => void) | null = null;
-  private emptyWakeups = 0;
-  /** fs operations in flight: the fd is closed only after they finish (no read on a reused fd number). */
-  private inFlight = 0;
-  private idle: (() => void) | null = null;
-  private closing: Promise<void> | null = null;
-
-  constructor(
-    private readonly port: UnixPortLike,
-    private readonly fd: number,
-    private readonly events: SerialDeviceEvents,
-  ) {
-    port.poller.on('readable', (err) => this.onReadable(err));
-    port.poller.on('writable', (err) => this.onWritable(err));
-    this.read();
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => this.writeFrom(bytes, 0, resolve, reject));
-  }
-
-  close(): Promise<void> {
-    if (this.closing !== null) return this.closing;
-    this.closed = true;
-    this.closing = (async () => {
-      if (this.inFlight > 0) await new Promise<void>((r) => (this.idle = r));
-      this.writeWaiter?.(new Error('device closed'));
-      this.writeWaiter = null;
-      try {
-        await this.port.close(); // stops the poller (its waiters get a "canceled" error we ignore), closes the fd
-      } catch {
-        /* already closed */
-      }
-    })();
-    return this.closing;
-  }
-
-  private begin(): void {
-    this.inFlight++;
-  }
-
-  /** Ends an fs operation; true when the device is still in use. */
-  private end(): boolean {
-    this.inFlight--;
-    if (this.inFlight === 0 && this.idle !== null) {
-      this.idle();
-      this.idle = null;
-    }
-    return !this.closed;
-  }
-
-  private lose(cause: string): void {
-    if (this.closed || this.lostReported) return;
-    this.lostReported = true;
-    void this.close();
-    this.events.lost(cause);
-  }
-
-  /** The poller watches exactly what someone waits for (its native poll() replaces the watched set). */
-  private arm(): void {
-    if (this.closed) return;
-    const flags = (this.waitRead ? UV_READABLE : 0) | (this.writeWaiter !== null ? UV_WRITABLE : 0);
-    if (flags === 0) return;
-    try {
-      this.port.poller.poll(flags);
-    } catch (e) {
-      this.lose(`poll failed: ${errorText(e)}`);
-    }
-  }
-
-  private read(): void {
-    if (this.closed) return;
-    this.begin();
-    fs.read(this.fd, this.buf, 0, this.buf.length, null, (err, n) => {
-      if (!this.end()) return;
-      if (err !== null) {
-        if (isRetryable(err)) {
-          this.waitRead = true;
-          this.arm();
-        } else {
-          this.lose(errorText(err));
-        }
-        return;
-      }
-      if (n === 0) {
-        // A hung-up tty (the other end of a pty closed, the tty was vhangup'ed): read() returns 0 forever.
-        this.lose('hung up: end of file');
-        return;
-      }
-      this.emptyWakeups = 0;
-      this.events.data(Buffer.from(this.buf.subarray(0, n)));
-      this.read(); // drain until EAGAIN; each turn consumes bytes, so this is bounded by the line rate
-    });
-  }
-
-  private onReadable(err: Error | null): void {
-    if (this.closed || !this.waitRead) return;
-    if (err !== null) {
-      this.lose(pollErrorCause(err));
-      return;
-    }
-    this.waitRead = false;
-    if (++this.emptyWakeups > MAX_EMPTY_WAKEUPS) {
-      this.lose('the device keeps signalling input but has none');
-      return;
-    }
-    this.read();
-  }
-
-  private onWritable(err: Error | null): void {
-    const waiter = this.writeWaiter;
-    if (this.closed || waiter === null) return;
-    this.writeWaiter = null;
-    waiter(err);
-    this.arm();
-  }
-
-  private writeFrom(bytes: Uint8Array, offset: number, resolve: () => void, reject: (e: Error) => void): void {
-    if (this.closed) {
-      reject(new Error('device closed'));
-      return;
-    }
-    this.begin();
-    fs.write(this.fd, bytes, offset, bytes.length - offset, null, (err, written) => {
-      if (!this.end()) {
-        reject(new Error('device closed'));
-        return;
-      }
-      if (err !== null) {
-        if (isRetryable(err)) {
-          this.writeWaiter = (pollErr) => {
-            if (pollErr !== null) {
-              this.lose(pollErrorCause(pollErr));
-              reject(pollErr);
-            } else this.writeFrom(bytes, offset, resolve, reject);
-          };
-          this.arm();
-          return;
-        }
-        if (isVanishedError(errorText(err))) this.lose(errorText(err));
-        reject(err);
-        return;
-      }
-      if (offset + written < bytes.length) this.writeFrom(bytes, offset + written, resolve, reject);
-      else resolve();
-    });
   }
 }

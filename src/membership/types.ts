@@ -1,17 +1,10 @@
 // The membership core's inputs and outputs: events in, actions out, both plain data (no sockets, no timers).
+import type { LogLevel } from '../core/log-level.js';
 import type { Message } from '../wire/index.js';
 
 /** heartbeat 3.0.6 `include/heartbeat.h` node status words (spec §6.5). */
 export type NodeStatus = 'init' | 'up' | 'active' | 'dead' | 'ping';
 export type LinkStatus = 'up' | 'dead';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'err' | 'crit';
-
-/** The two clocks: monotonic milliseconds for every timer, wall seconds only for the wire `ts` field. */
-export interface Now {
-  readonly monoMs: number;
-  readonly wallSec: number;
-}
-
 export type MembershipEvent =
   /** Begin: send `init`, then `up`, and start the timers. */
   | { readonly kind: 'start' }

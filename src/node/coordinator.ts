@@ -40,7 +40,9 @@
 import type { Node as NodeConfig } from '../config/model.js';
 import { assertNever } from '../core/assert-never.js';
 import type { Membership } from '../membership/core.js';
-import type { Action, LogLevel, MembershipEvent, Now } from '../membership/types.js';
+import type { Action, MembershipEvent } from '../membership/types.js';
+import type { LogLevel } from '../core/log-level.js';
+import type { Now } from '../core/clock.js';
 import { parseHoldSet, type FenceResult, type HoldSet, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState, type RcSource } from '../resources/rc-notify.js';
 import { getString, type Message } from '../wire/index.js';

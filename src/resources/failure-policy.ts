@@ -28,6 +28,7 @@
  */
 import type { Resource, ResourceGroup } from '../config/model.js';
 import { assertNever } from '../core/assert-never.js';
+import type { LogLevel } from '../core/log-level.js';
 import { judgeStatus, stopPlan, type PlanStep, type StatusVerdict } from './operations.js';
 
 export interface FailurePolicy {
@@ -63,9 +64,8 @@ export const DEFAULT_FAILURE_POLICY: FailurePolicy = {
   standbySet: 'group-home',
 };
 
-export type PolicyLogLevel = 'info' | 'warn' | 'err' | 'crit';
 export interface PolicyLog {
-  readonly level: PolicyLogLevel;
+  readonly level: Exclude<LogLevel, 'debug'>;
   readonly text: string;
 }
 

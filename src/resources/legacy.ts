@@ -20,7 +20,8 @@
  * groups we started and have not stopped are the same set, without running a script per request).
  */
 import { assertNever } from '../core/assert-never.js';
-import { Fencing, type ResourceAction, type ResourceEngine, type ResourceEvent } from './protocol.js';
+import type { ResourceAction, ResourceEngine, ResourceEvent } from './engine.js';
+import { Fencing } from './fencing.js';
 
 export interface LegacyOptions {
   readonly localNode: string;

@@ -27,15 +27,17 @@
  * Only one activity (acquire or release of a set of groups) runs at a time; its end is an event.
  */
 import { assertNever } from '../core/assert-never.js';
+import type { LogLevel } from '../core/log-level.js';
+import type { ResourceAction, ResourceEngine, ResourceEvent } from './engine.js';
+import { Fencing } from './fencing.js';
+import { BITS, FOREIGN, LOCAL, mirror, parseHoldSet, toSet, type HoldSet } from './hold-set.js';
 
-export type HoldSet = 'none' | 'local' | 'foreign' | 'all';
+export type { ResourceAction, ResourceEngine, ResourceEvent } from './engine.js';
+export { Fencing, STONITH_RETRY_MS, type FenceResult } from './fencing.js';
+export { mirror, parseHoldSet, type HoldSet } from './hold-set.js';
+
 export type RscState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | 'stable' | 'shutdown';
 type StandbyRole = 'none' | 'asked' | 'releasing' | 'released' | 'responding' | 'acquiring';
-
-const LOCAL = 1;
-const FOREIGN = 2;
-const BITS: Record<HoldSet, number> = { none: 0, local: LOCAL, foreign: FOREIGN, all: LOCAL | FOREIGN };
-const SET_OF = ['none', 'local', 'foreign', 'all'] as const;
 
 /** heartbeat 3.0.6: 10 s for the peer's `other` reply to a standby request. */
 export const STANDBY_REPLY_TIMEOUT_MS = 10_000;
@@ -51,25 +53,6 @@ export const STARTING_FIELD = 'hbts_starting';
 export const RQSTDELAY_MS = 10_000;
 /** heartbeat 3.0.6 acquireresourcegroup: `(sleep 30; hb_standby …) &` after a failed start. */
 export const FAILED_START_STANDBY_MS = 30_000;
-/** heartbeat 3.0.6 StonithProcessDied: a reset that failed is tried again 5 s later, for ever. */
-export const STONITH_RETRY_MS = 5000;
-
-/** A reset's outcome as the `stonith` message reports it (T_STONITH_OK, T_STONITH_BADHOST, T_STONITH_BAD). */
-export type FenceResult = 'OK' | 'badhost' | 'bad';
-
-function toSet(bits: number): HoldSet {
-  return SET_OF[bits & 3] ?? 'none';
-}
-
-/** The same groups seen from the other node: its local are our foreign. */
-export function mirror(s: HoldSet): HoldSet {
-  return s === 'local' ? 'foreign' : s === 'foreign' ? 'local' : s;
-}
-
-export function parseHoldSet(v: string | undefined): HoldSet | undefined {
-  return v === 'none' || v === 'local' || v === 'foreign' || v === 'all' ? v : undefined;
-}
-
 export interface ResourceOptions {
   readonly localNode: string;
   readonly peer: string;
@@ -81,118 +64,10 @@ export interface ResourceOptions {
   readonly stonith?: boolean;
 }
 
-export type ResourceEvent =
-  /** `peerActive`: the peer's last status was `active` (Heartbeat's upcount; legacy mode asks only an active peer). */
-  | { readonly kind: 'comm-up'; readonly peerAlive: boolean; readonly peerActive?: boolean }
-  | { readonly kind: 'peer-message'; readonly type: string; readonly fields: ReadonlyMap<string, string> }
-  | { readonly kind: 'peer-dead' }
-  /** The peer came back with a new generation: what it held and its stability are unknown again. */
-  | { readonly kind: 'peer-restarted' }
-  | { readonly kind: 'activity-done'; readonly ok: boolean }
-  /** The reset asked for by a `fence` action has ended. */
-  | { readonly kind: 'fence-done'; readonly node: string; readonly result: FenceResult }
-  | { readonly kind: 'standby-request'; readonly set: HoldSet }
-  | { readonly kind: 'shutdown-request' }
-  | { readonly kind: 'tick' };
-
-export type ResourceAction =
-  | { readonly kind: 'send'; readonly fields: readonly (readonly [string, string])[] }
-  | { readonly kind: 'acquire'; readonly set: HoldSet; readonly reason: string }
-  | { readonly kind: 'release'; readonly set: HoldSet; readonly reason: string }
-  /** One group by its key (legacy mode: ip-request/ip-request-resp work group by group). */
-  | { readonly kind: 'acquire-group' | 'release-group'; readonly key: string; readonly reason: string }
-  | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'err' | 'crit'; readonly text: string }
-  /** Reset `node` through the STONITH device; its end is a `fence-done` event. */
-  | { readonly kind: 'fence'; readonly node: string }
-  /** Every group is released and `shutdone` sent: the daemon may stop heart-beating (after ~2 s). */
-  | { readonly kind: 'shutdown-complete' };
-
 interface Activity {
   readonly kind: 'acquire' | 'release';
   readonly set: HoldSet;
   readonly then: 'stable' | 'takeover' | 'standby-release' | 'standby-acquire' | 'shutdown';
-}
-
-/**
- * The "fence before acquire" step both protocols share (hb_rsc_recover_dead_resources, Initiate_Reset,
- * StonithProcessDied): one reset at a time, each result sent as `stonith node=… result=…`, a failed reset tried
- * again every STONITH_RETRY_MS and logged each time; `onReset` runs once a reset worked. Abandoned when the peer
- * is heard again (it restarted: it holds nothing) or we shut down.
- */
-export class Fencing {
-  private pending: { readonly node: string; tries: number; readonly then: () => void } | undefined;
-  private running = false;
-  private retryAtMs = Number.POSITIVE_INFINITY;
-
-  constructor(
-    private readonly send: (fields: readonly (readonly [string, string])[]) => void,
-    private readonly log: (level: 'info' | 'warn' | 'err' | 'crit', text: string) => void,
-    private readonly fence: (node: string) => void,
-  ) {}
-
-  get active(): boolean {
-    return this.pending !== undefined;
-  }
-
-  get nextWakeAtMs(): number {
-    return this.retryAtMs;
-  }
-
-  /** Starts resetting `node`; `then` (the takeover) runs after the first reset that works. */
-  begin(node: string, why: string, then: () => void): void {
-    this.log('warn', `${node} ${why}: it may still hold resources; resetting it through the STONITH device before taking them over`);
-    this.pending = { node, tries: 0, then };
-    this.retryAtMs = Number.POSITIVE_INFINITY;
-    if (!this.running) this.tryOnce();
-  }
-
-  private tryOnce(): void {
-    const p = this.pending;
-    if (p === undefined) return;
-    p.tries += 1;
-    this.running = true;
-    this.fence(p.node);
-  }
-
-  tick(nowMs: number): void {
-    if (nowMs < this.retryAtMs) return;
-    this.retryAtMs = Number.POSITIVE_INFINITY;
-    if (!this.running) this.tryOnce();
-  }
-
-  done(node: string, result: FenceResult, nowMs: number): void {
-    this.running = false;
-    // Initiate_Reset's child sends its result whatever it is, every try.
-    this.send([['t', 'stonith'], ['node', node], ['result', result]]);
-    const p = this.pending;
-    if (p === undefined || p.node !== node) {
-      this.log('info', `STONITH of ${node} ended (${result}) after it was no longer needed`);
-      return;
-    }
-    if (result === 'OK') {
-      this.pending = undefined;
-      this.log('info', `STONITH of ${node} succeeded (try ${p.tries}): taking over its resources`);
-      p.then();
-      return;
-    }
-    this.log('err', `STONITH of ${node} failed.  Retrying... (try ${p.tries}: ${result}; its resources are not taken over until a reset succeeds; next try in ${STONITH_RETRY_MS / 1000} s)`);
-    this.retryAtMs = nowMs + STONITH_RETRY_MS;
-  }
-
-  cancel(why: string): void {
-    const p = this.pending;
-    if (p === undefined) return;
-    this.log('warn', `STONITH of ${p.node} abandoned after ${p.tries} ${p.tries === 1 ? 'try' : 'tries'}: ${why}`);
-    this.pending = undefined;
-    this.retryAtMs = Number.POSITIVE_INFINITY;
-  }
-}
-
-/** What the daemon drives: the nice_failback protocol here, or the legacy one (legacy.ts). */
-export interface ResourceEngine {
-  handle(event: ResourceEvent, nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number };
-  /** heartbeat 3.0.6 hb_rsc_resource_state, what `cl_status rscstatus` prints: what we hold, or `transition`. */
-  rscStatus(): string;
 }
 
 export class ResourceProtocol implements ResourceEngine {
@@ -713,7 +588,7 @@ export class ResourceProtocol implements ResourceEngine {
     this.out.push({ kind: 'send', fields });
   }
 
-  private log(level: 'info' | 'warn' | 'err' | 'crit', text: string): void {
+  private log(level: Exclude<LogLevel, 'debug'>, text: string): void {
     this.out.push({ kind: 'log', level, text });
   }
 }

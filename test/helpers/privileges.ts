@@ -35,6 +35,19 @@ function haveCommand(cmd: string): boolean {
 const LAB_MOUNT_POINTS = ['/etc/ha.d', '/var/lib/heartbeat'];
 
 /**
+ * Returns true when the test may go on. `missing` names what the test needs and this machine lacks (a package,
+ * a user, a file): outside CI the test is skipped with that note; with CI=true it fails loudly instead, since CI
+ * installs everything (test/debian-packages.txt) and a skipped check there is a check that was never made.
+ */
+export function requirePrerequisites(t: TestContext, missing: readonly string[]): boolean {
+  if (missing.length === 0) return true;
+  const why = `needs ${missing.join(', ')}`;
+  if (isCi()) throw new Error(`${why}: CI=true, so this test must run (list its Debian package in test/debian-packages.txt)`);
+  t.skip(why);
+  return false;
+}
+
+/**
  * Returns true when the test may go on. Missing prerequisites skip the test outside CI and throw
  * (a failure, never a skip) when CI=true. `commands` are commands on PATH, absolute paths that must exist, or
  * `user:NAME` / `group:NAME` that must exist.
@@ -43,19 +56,10 @@ export function requireRootAndCommands(t: TestContext, commands: readonly string
   const missing: string[] = [];
   if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root');
   for (const c of ['ip', 'unshare', 'nsenter', ...LAB_MOUNT_POINTS, ...commands]) if (!haveCommand(c)) missing.push(c);
-  if (missing.length === 0) return true;
-  const why = `needs ${missing.join(', ')}`;
-  if (isCi()) throw new Error(`${why}: CI=true, so this test must run (list its Debian package in test/debian-packages.txt)`);
-  t.skip(why);
-  return false;
+  return requirePrerequisites(t, missing);
 }
 
 /** Like requireRootAndCommands, for tests that need commands but neither root nor namespaces. */
 export function requireCommands(t: TestContext, commands: readonly string[]): boolean {
-  const missing = commands.filter((c) => !haveCommand(c));
-  if (missing.length === 0) return true;
-  const why = `needs ${missing.join(', ')}`;
-  if (isCi()) throw new Error(`${why}: CI=true, so this test must run (list its Debian package in test/debian-packages.txt)`);
-  t.skip(why);
-  return false;
+  return requirePrerequisites(t, commands.filter((c) => !haveCommand(c)));
 }

@@ -6,13 +6,14 @@ import type { Lab } from './netns.js';
 import type { StartedProcess } from './processes.js';
 import { startOurHeartbeat } from './our-heartbeat.js';
 import { REAL_HEARTBEAT, readLog, tail } from './real-heartbeat.js';
-import { powerLoss, untilHeldBy } from './vip.js';
+import { powerLoss, untilHeldBy, VipWatcher } from './vip.js';
 import { longestGap, servedBy, startClient, strayAnswers, type WebClient } from './web.js';
 
 export type Kind = 'ours' | 'real';
 
 export class ServicePair {
-  readonly doubles: string[] = [];
+  /** Whether the VIP is ever on both nodes, from the pair's creation to finish(). */
+  readonly watcher: VipWatcher;
   readonly client: WebClient;
   private readonly ours = new Map<string, StartedProcess>();
 
@@ -25,6 +26,7 @@ export class ServicePair {
     clientMaxMs = 240_000,
   ) {
     this.client = startClient(lab, vip, clientMaxMs);
+    this.watcher = new VipWatcher(lab, vip);
   }
 
   kind(node: string): Kind {
@@ -68,7 +70,7 @@ export class ServicePair {
    * prints the step with the times and the client's longest gap since sinceMs.
    */
   async expect(what: string, holder: string, sinceMs: number, timeoutMs = 30_000): Promise<void> {
-    const vipMs = await untilHeldBy(this.lab, this.vip, holder, timeoutMs, this.doubles);
+    const vipMs = await untilHeldBy(this.lab, this.vip, holder, timeoutMs);
     const servedMs = await servedBy(this.client, holder, sinceMs, timeoutMs, this.lab);
     this.say(`${what} → ${holder} holds the VIP (seen after ${vipMs} ms) and serves its page ${servedMs} ms after the step began; longest client gap ${longestGap(this.client.samples(), sinceMs)} ms`);
   }
@@ -77,7 +79,7 @@ export class ServicePair {
   async stays(holder: string, ms: number): Promise<void> {
     const since = Date.now();
     await new Promise((r) => setTimeout(r, ms));
-    await untilHeldBy(this.lab, this.vip, holder, 1000, this.doubles);
+    await untilHeldBy(this.lab, this.vip, holder, 1000);
     const other = this.client.samples().filter((s) => s.atMs >= since && s.node !== '' && s.node !== holder);
     assert.deepEqual(other, [], `the page came from another node than ${holder}`);
   }
@@ -85,7 +87,7 @@ export class ServicePair {
   /** Final checks: never two holders, never a stray page; every heartbeat-ts node's log free of trouble. */
   async finish(): Promise<void> {
     await this.client.stop();
-    assert.deepEqual(this.doubles, [], 'the address was never on both nodes');
+    this.say(`VIP watcher: ${await this.watcher.assertNeverBoth()}`);
     assert.deepEqual(strayAnswers(this.client.samples()), []);
     for (const [node, kind] of Object.entries(this.kinds)) {
       if (kind !== 'ours') continue;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { checkConfig } from '../../src/config/check.js';
 import { fakeHost } from '../../src/config/host-facts.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { Logger } from '../../src/daemon/log.js';
+import { Logger } from '../../src/logging/logger.js';
 import type { Action } from '../../src/membership/types.js';
 import type { ResourceAction, ResourceEngine, ResourceEvent } from '../../src/resources/protocol.js';
 import { makeMessage } from '../../src/wire/message.js';

@@ -9,10 +9,12 @@ import { checkConfig } from '../../src/config/check.js';
 import { fakeHost } from '../../src/config/host-facts.js';
 import type { ClusterConfig } from '../../src/config/model.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { formatLogLine, Logger } from '../../src/daemon/log.js';
+import { formatLogLine } from '../../src/core/log-format.js';
+import { Logger } from '../../src/logging/logger.js';
 import { nextGeneration, parseGeneration } from '../../src/daemon/files/state-files.js';
 import type { MediumAdapter, MediumListener, OutboundFrame } from '../../src/media/medium.js';
-import type { Action, LogLevel } from '../../src/membership/types.js';
+import type { LogLevel } from '../../src/core/log-level.js';
+import type { Action } from '../../src/membership/types.js';
 
 const HA_CF = 'keepalive 100ms\nwarntime 300ms\ndeadtime 500ms\ninitdead 1\nbcast eth0\nbcast eth1\nauto_failback on\nnode alpha\nnode bravo\n';
 const KEYS = 'auth 1\n1 sha1 Daemon-Key\n';

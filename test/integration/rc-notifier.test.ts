@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { LogLevel } from '../../src/membership/types.js';
+import type { LogLevel } from '../../src/core/log-level.js';
 import { RcNotifier, type RcNotifierOptions } from '../../src/daemon/scripts/rc-notifier.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState } from '../../src/resources/rc-notify.js';
 import { fixturesDir } from '../helpers/paths.js';
+import { requirePrerequisites } from '../helpers/privileges.js';
 import { isAlive } from '../helpers/processes.js';
 
 const ME = 'alpha';
@@ -300,7 +301,9 @@ test('close() drops what is queued and waits for the running one; exclusive() wr
   assert.equal(f.events().length, 2);
 });
 
-test('Debian\'s real /etc/ha.d/harc runs our rc.d scripts with the environment we give it', { skip: !fs.existsSync('/etc/ha.d/harc') || !fs.existsSync('/etc/ha.d/shellfuncs') }, async (t) => {
+test('Debian\'s real /etc/ha.d/harc runs our rc.d scripts with the environment we give it', async (t) => {
+  const absent = ['/etc/ha.d/harc', '/etc/ha.d/shellfuncs'].filter((p) => !fs.existsSync(p));
+  if (!requirePrerequisites(t, absent.map((p) => `${p} (Debian package heartbeat)`))) return;
   const f = fixture(t);
   fs.copyFileSync('/etc/ha.d/harc', path.join(f.dir, 'harc'));
   fs.chmodSync(path.join(f.dir, 'harc'), 0o755);

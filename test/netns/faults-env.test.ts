@@ -7,8 +7,9 @@
 //    re-read on every call): +1 hour, -1 hour, +1 day. Liveness runs on the monotonic clock, so nobody is
 //    declared dead, no "Late heartbeat", no resource moves.
 // 2. Disk full: alpha's /var/log on a full 64 KiB tmpfs (its own mount namespace): heartbeats go on, a
-//    failover still works, the write failure is reported once, CPU stays low. Then alpha restarts with
-//    /var/lib/heartbeat on a full tmpfs: it must fail cleanly, naming the file and the cause.
+//    failover still works, the write failure is reported once, no thread spins (the threads' runnable share of
+//    the time stays low). Then alpha restarts with /var/lib/heartbeat on a full tmpfs: it must fail cleanly,
+//    naming the file and the cause.
 // Each scenario ends by checking that exactly one node holds every resource group.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,6 +69,24 @@ function cpuSeconds(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Nanoseconds the process's threads spent running or waiting for a CPU (/proc/PID/task/TID/schedstat: on-CPU time
+ * and run-queue time). A thread in a loop that never sleeps is runnable all the time, however busy the machine is
+ * (it runs or it waits to run); CPU seconds alone would shrink under load and hide it.
+ */
+function runnableNs(pid: number): number {
+  let sum = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').trim().split(' ');
+      sum += Number(run) + Number(wait);
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return sum;
 }
 
 const FAULT_RE = /is dead|Late heartbeat|Dead node|Taking over resource group|Releasing resource group/;
@@ -149,15 +168,19 @@ test('disk full: log on a full tmpfs (heartbeats, failover, one report, low CPU)
   killPid(alpha.pid, 'SIGHUP');
   await sleep(1000);
   const cpu0 = cpuSeconds(alpha.pid);
+  const run0 = runnableNs(alpha.pid);
   const t0 = Date.now();
   await sleep(5000);
-  const cpu = (cpuSeconds(alpha.pid) - cpu0) / ((Date.now() - t0) / 1000);
+  const elapsedSec = (Date.now() - t0) / 1000;
+  const cpu = (cpuSeconds(alpha.pid) - cpu0) / elapsedSec;
+  const runnable = (runnableNs(alpha.pid) - run0) / 1e9 / elapsedSec;
   const reports = alpha.stderr.slice(errBefore).split('\n').filter((l) => /cannot write log file/.test(l));
-  note(`alpha over 5 s with its log on a full disk: CPU ${(cpu * 100).toFixed(1)} % of a core, "cannot write log file" reports ${reports.length}: ${reports.join(' | ')}`);
+  note(`alpha over 5 s with its log on a full disk: CPU ${(cpu * 100).toFixed(1)} % of a core, its threads runnable ${(runnable * 100).toFixed(1)} % of the time (running or waiting for a CPU), "cannot write log file" reports ${reports.length}: ${reports.join(' | ')}`);
   assert.ok(isAlive(alpha.pid), 'alpha alive with a full log disk');
   assert.equal(reports.length, 1, 'one report of the write failure');
   assert.match(reports[0] ?? '', /ha-log.*(ENOSPC|no space left)/i);
-  assert.ok(cpu < 0.25, `alpha CPU ${cpu}`);
+  // No thread spins on the failing writes: one that did would be runnable ≥ 100 % of the time on its own.
+  assert.ok(runnable < 0.6, `alpha's threads runnable ${(runnable * 100).toFixed(1)} % of the time (CPU ${(cpu * 100).toFixed(1)} %)`);
   const bSaw = faultLines(readLog(lab, 'bravo').slice(fromB));
   assert.deepEqual(bSaw, [], 'bravo saw alpha stay alive');
 

@@ -1,6 +1,6 @@
 // Issue #8 item 3: automated fault scenarios for a heartbeat-ts pair, fast bounded variants for CI. Each ends with
-// "exactly one node holds every resource group, none lost"; a sampler reads both nodes' holdings every 50 ms and
-// fails the scenario if a group is held by both for longer than MAX_OVERLAP_MS.
+// "exactly one node holds every resource group, none lost"; a sampler (a worker thread) reads both nodes' holdings
+// every 10 ms and fails the scenario if any sample finds a group held by both (or if it sampled too rarely).
 //
 // Resources: `hbts-res::ga` (home alpha) and `hbts-res::gb` (home bravo), the v1 script of
 // test/helpers/state-resource.ts (state in the node's private /run; a slow start on demand).
@@ -8,6 +8,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { assertNeverBoth, HoldWatcher, summary, type Probe } from '../helpers/hold-watch.js';
 import { createLab, killPid, type Lab, type StartedProcess } from '../helpers/netns.js';
 import { requireRootAndCommands } from '../helpers/privileges.js';
 import { startOurHeartbeat } from '../helpers/our-heartbeat.js';
@@ -19,13 +20,6 @@ const NODES = ['alpha', 'bravo'] as const;
 type NodeName = (typeof NODES)[number];
 const GROUPS = ['ga', 'gb'] as const;
 const HARESOURCES = 'alpha hbts-res::ga\nbravo hbts-res::gb\n';
-/**
- * A group may be seen on both nodes for at most this long. Auto failback stops a group on one node before the
- * other starts it, and a crashed node's state is wiped with its daemon (a power cut), so the expected overlap
- * is zero; one sample period (50 ms) of slack covers a sample taken between two file checks.
- */
-const MAX_OVERLAP_MS = 100;
-
 const say = (text: string): void => void process.stdout.write(`# ${text}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -47,47 +41,27 @@ async function until(what: string, cond: () => boolean, timeoutMs: number, lab: 
   return Date.now() - start;
 }
 
-/** Samples both nodes' holdings every 50 ms: the longest stretch any group was held by both nodes. */
-class OverlapSampler {
-  samples = 0;
-  maxOverlapMs = 0;
-  private readonly since = new Map<string, number>();
-  private readonly timer: NodeJS.Timeout;
-  constructor(private readonly lab: Lab) {
-    this.timer = setInterval(() => this.sample(), 50);
-    this.timer.unref();
-  }
-  private sample(): void {
-    this.samples += 1;
-    const a = holds(this.lab, 'alpha');
-    const b = holds(this.lab, 'bravo');
-    const now = Date.now();
-    for (const g of GROUPS) {
-      if (a.includes(g) && b.includes(g)) {
-        const s = this.since.get(g) ?? now;
-        this.since.set(g, s);
-        this.maxOverlapMs = Math.max(this.maxOverlapMs, now - s + 50);
-      } else {
-        this.since.delete(g);
-      }
-    }
-  }
-  stop(): void {
-    clearInterval(this.timer);
-    this.sample();
-  }
+/**
+ * Samples both nodes' holdings every 10 ms from a worker thread (hold-watch.ts: file checks through each node's
+ * anchor), alpha before and after bravo, and records every sample in which a group was held by both. Auto failback
+ * stops a group on one node before the other starts it, and a crashed node's state goes with it (a power cut),
+ * so there must be none.
+ */
+function overlapSampler(lab: Lab): HoldWatcher {
+  const probe = (n: NodeName, g: string): Probe => ({ kind: 'files', files: [`${stateResourceDir(lab, n)}/${g}.running`, `${stateResourceDir(lab, n)}/${g}.starting`] });
+  return new HoldWatcher(['alpha', 'bravo'], Object.fromEntries(GROUPS.map((g) => [g, [probe('alpha', g), probe('bravo', g)] as const])));
 }
 
 /** The end check: every group held by exactly one node, ga on alpha, gb on bravo; the sampler's figures. */
-async function assertSettled(lab: Lab, sampler: OverlapSampler, name: string): Promise<void> {
+async function assertSettled(lab: Lab, sampler: HoldWatcher, name: string): Promise<void> {
   const ms = await until(`${name}: ga on alpha only, gb on bravo only`, () => holds(lab, 'alpha').join() === 'ga' && holds(lab, 'bravo').join() === 'gb', 20_000, lab);
-  sampler.stop();
+  const watched = await sampler.stop();
   for (const g of GROUPS) {
     const owners = NODES.filter((n) => holds(lab, n).includes(g));
     assert.equal(owners.length, 1, `${g} held by ${owners.join(', ') || 'nobody'}`);
   }
-  say(`${name}: settled ${ms} ms after the last fault; end state alpha=[${holds(lab, 'alpha').join()}] bravo=[${holds(lab, 'bravo').join()}]; ${sampler.samples} samples, max overlap ${sampler.maxOverlapMs} ms`);
-  assert.ok(sampler.maxOverlapMs <= MAX_OVERLAP_MS, `${name}: a group was held by both nodes for ${sampler.maxOverlapMs} ms`);
+  say(`${name}: settled ${ms} ms after the last fault; end state alpha=[${holds(lab, 'alpha').join()}] bravo=[${holds(lab, 'bravo').join()}]; ${summary(watched)}`);
+  assertNeverBoth(watched, `${name}: every group`);
 }
 
 async function pairLab(t: TestContext, label: string, media: (node: NodeName, lab: Lab) => string[], bridge: boolean): Promise<Lab> {
@@ -172,7 +146,8 @@ test('fault scenarios: chaos relay, restart loop, kill mid-takeover', { concurre
       const relay = lab.start('bridge', [process.execPath, '-e', RELAY, lab.node('alpha').ip, lab.node('bravo').ip, String(runMs + 25_000)]);
       await relay.waitForOutput(/relay ready/, 5000);
       await startPair(lab);
-      const sampler = new OverlapSampler(lab);
+      const sampler = overlapSampler(lab);
+      await sampler.ready; // watching before the first fault
       const from = { alpha: readLog(lab, 'alpha').length, bravo: readLog(lab, 'bravo').length };
       const moved: string[] = [];
       const t0 = Date.now();
@@ -201,7 +176,8 @@ test('fault scenarios: chaos relay, restart loop, kill mid-takeover', { concurre
     t.test('a peer restarting in a loop: 5 crash-restarts of bravo, then ga on alpha, gb on bravo', async (t) => {
       const lab = await pairLab(t, 'floop', () => ['bcast eth0'], false);
       const procs = await startPair(lab);
-      const sampler = new OverlapSampler(lab);
+      const sampler = overlapSampler(lab);
+      await sampler.ready; // watching before the first fault
       const from = readLog(lab, 'alpha').length;
       let bravo = procs.bravo;
       const upMs: number[] = [];
@@ -236,19 +212,20 @@ test('fault scenarios: chaos relay, restart loop, kill mid-takeover', { concurre
       // The orphaned start script keeps running (its daemon is gone): the restarted daemon must not let it
       // bring gb up behind its back beside bravo's.
       const restartFrom = readLog(lab, 'alpha').length;
-      const sampler = new OverlapSampler(lab);
+      const sampler = overlapSampler(lab);
+      await sampler.ready; // watching before the first fault
       await startOurHeartbeat(lab, 'alpha', 15_000);
       const orphanAtRestart = fs.existsSync(`${stateResourceDir(lab, 'alpha')}/gb.starting`);
       await startOurHeartbeat(lab, 'bravo', 15_000);
       const ms = await until('mid-takeover: ga on alpha only, gb on bravo only', () => holds(lab, 'alpha').join() === 'ga' && holds(lab, 'bravo').join() === 'gb', 20_000, lab);
       await sleep(3000); // longer than the orphaned start had left to run: nothing comes back
-      sampler.stop();
+      const watched = await sampler.stop();
       const after = readLog(lab, 'alpha').slice(restartFrom);
       const lines = (re: RegExp): string[] => after.split('\n').filter((l) => re.test(l)).map((l) => l.replace(/^.*?\]: /, ''));
       const orphans = lines(/of a previous heartbeat|operations ended after/);
       const verify = lines(/should not be/);
       const released = lines(/found active at start-up/);
-      say(`mid-takeover: one owner per group ${ms} ms after the restarts; 3 s later alpha=[${holds(lab, 'alpha').join()}] bravo=[${holds(lab, 'bravo').join()}]; ${sampler.samples} samples since the restart, max overlap ${sampler.maxOverlapMs} ms`);
+      say(`mid-takeover: one owner per group ${ms} ms after the restarts; 3 s later alpha=[${holds(lab, 'alpha').join()}] bravo=[${holds(lab, 'bravo').join()}]; sampler since the restart: ${summary(watched)}`);
       say(`mid-takeover: the start script was still running when alpha's daemon restarted: ${orphanAtRestart}; alpha said: ${[...orphans, ...verify, ...released].join(' | ') || '(nothing)'}`);
       assert.match(midLog, /Resources being acquired from bravo|Taking over resource group hbts-res::gb|Acquiring resource group/);
       assert.ok(orphanAtRestart, 'the kill came while gb was starting');
@@ -256,7 +233,7 @@ test('fault scenarios: chaos relay, restart loop, kill mid-takeover', { concurre
       assert.ok(verify.some((l) => l.includes('Resource hbts-res::gb is active, and should not be!')), 'the start-up verify names the half-started gb');
       assert.ok(released.some((l) => /hbts-res::gb/.test(l)), 'the half-started gb is released');
       for (const g of GROUPS) assert.deepEqual(NODES.filter((n) => holds(lab, n).includes(g)), [g === 'ga' ? 'alpha' : 'bravo'], `${g}: one owner, at home`);
-      assert.ok(sampler.maxOverlapMs <= MAX_OVERLAP_MS, `a group was held by both nodes for ${sampler.maxOverlapMs} ms after the restarts`);
+      assertNeverBoth(watched, 'mid-takeover, after the restarts: every group');
     }),
   ]);
 });

@@ -3,8 +3,8 @@
 //   [alpha] heartbeat-ts, home of `alpha IPaddr2::198.51.100.100/24/eth0 <fake>` (auto_failback on)
 //   [bravo] heartbeat-ts
 // <fake> is a small shell script the test writes into the node's resource.d: its start fails, its stop fails,
-// its start hangs, or it does not exist. Throughout each case a watcher samples both namespaces every 50 ms and
-// records every sample with the address on both nodes. Every daemon gets a harmless --failed-stop-command
+// its start hangs, or it does not exist. Throughout each case a watcher (VipWatcher) samples both namespaces every
+// 10 ms and records every sample with the address on both nodes; it fails if it took no samples or too few. Every daemon gets a harmless --failed-stop-command
 // (startOurHeartbeat's marker): a stop that never succeeds must not reboot the machine running the tests.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { requireRootAndCommands } from '../helpers/privileges.js';
 import { failedStopMarker, startOurHeartbeat } from '../helpers/our-heartbeat.js';
 import { writePairConfig } from '../helpers/pair-config.js';
 import { countMatches, readLog, tail, waitForLog } from '../helpers/real-heartbeat.js';
-import { untilHeldBy, vipHolders } from '../helpers/vip.js';
+import { untilHeldBy, vipHolders, watchVip, type VipWatcher } from '../helpers/vip.js';
 
 const VIP = '198.51.100.100';
 const NODES = ['alpha', 'bravo'] as const;
@@ -45,51 +45,7 @@ const START_HANGS = GOOD.replace(
 
 interface Pair {
   readonly lab: Lab;
-  readonly watcher: Watcher;
-}
-
-/** Samples who holds VIP every 50 ms until stopped; remembers each change and every double. */
-class Watcher {
-  readonly doubles: string[] = [];
-  readonly changes: string[] = [];
-  samples = 0;
-  private stopped = false;
-  private readonly done: Promise<void>;
-  private readonly t0 = Date.now();
-
-  constructor(private readonly lab: Lab) {
-    this.done = this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      if (!(await this.sample())) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await this.sample(); // the state when the test stopped watching
-  }
-
-  private last = '';
-
-  private async sample(): Promise<boolean> {
-    let h: string;
-    try {
-      h = (await vipHolders(this.lab, VIP)).join('+') || 'none';
-    } catch {
-      return false; // the lab is being torn down
-    }
-    this.samples += 1;
-    const at = Date.now() - this.t0;
-    if (h.includes('+')) this.doubles.push(`${at} ms: ${h}`);
-    if (h !== this.last) this.changes.push(`${at} ms: ${h}`);
-    this.last = h;
-    return true;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
-  }
+  readonly watcher: VipWatcher;
 }
 
 /**
@@ -107,8 +63,7 @@ async function pair(t: TestContext, label: string, resource: string, scripts: Pa
     const body = scripts[n];
     if (body !== undefined) fs.writeFileSync(path.join(haDir, 'resource.d', resource), body, { mode: 0o755 });
   }
-  const watcher = new Watcher(lab);
-  t.after(() => watcher.stop());
+  const watcher = watchVip(t, lab, VIP);
   return { lab, watcher };
 }
 
@@ -138,8 +93,8 @@ function lines(log: string, re: RegExp, from = 0): string[] {
   return log.slice(from).split('\n').filter((l) => re.test(l)).map((l) => l.replace(/^.*?: \[\d+\]: /, ''));
 }
 
-function report(what: string, p: Pair, extra: readonly string[]): void {
-  process.stdout.write(`# ${what}: ${p.watcher.samples} samples, holders ${p.watcher.changes.join(' → ')}; doubles: ${p.watcher.doubles.length}\n`);
+function report(what: string, watched: string, extra: readonly string[]): void {
+  process.stdout.write(`# ${what}: ${watched}\n`);
   for (const l of extra) process.stdout.write(`#   ${l}\n`);
 }
 
@@ -157,16 +112,15 @@ test('a start that fails: the group is given up (address released), and 30 s lat
   assert.match(rel, /CRIT: Giving up resources: acquiring local failed; hb_standby local in 30 s/);
   const failedAt = Date.now();
   // ResourceManager's `(sleep 30; hb_standby …) &`: bravo gets its turn at the group.
-  const moved = await untilHeldBy(lab, VIP, 'bravo', 45_000, p.watcher.doubles);
+  const moved = await untilHeldBy(lab, VIP, 'bravo', 45_000);
   const sinceFailure = Date.now() - failedAt;
   const a = readLog(lab, 'alpha');
   assert.ok(a.includes('hb_standby local: 30 s after a failed start, the other node may try those resources'), tail(a, 30));
   await waitForLog(lab, 'alpha', (l) => l.includes('Other node completed standby takeover of local resources.'), 'standby complete', 10_000);
   assert.ok(fs.existsSync(path.join(lab.node('bravo').varLibDir, 'fake.running')), 'bravo started fake too');
   assert.equal(fs.existsSync(failedStopMarker(lab, 'alpha')), false, 'no stop failed');
-  await p.watcher.stop();
-  assert.deepEqual(p.watcher.doubles, [], 'the address was never on both nodes');
-  report('start fails on alpha', p, [
+  const watched = await p.watcher.assertNeverBoth();
+  report('start fails on alpha', watched, [
     ...lines(a, /Giving up|hb_standby|wants to go standby/),
     `address released ${released} ms after the give-up line was seen; on bravo ${moved} ms later (${sinceFailure} ms after the release)`,
   ]);
@@ -179,7 +133,7 @@ test('a stop that fails during a clean stop: retried, then the failed-stop comma
   const { lab } = p;
   const alpha = await startOurHeartbeat(lab, 'alpha');
   await startOurHeartbeat(lab, 'bravo');
-  await untilHeldBy(lab, VIP, 'alpha', 15_000, p.watcher.doubles);
+  await untilHeldBy(lab, VIP, 'alpha', 15_000);
   await waitForLog(lab, 'alpha', (l) => l.includes('Resource group IPaddr2::198.51.100.100/24/eth0 acquired'), 'acquisition', 10_000);
   const from = readLog(lab, 'alpha').length;
   const bravoFrom = readLog(lab, 'bravo').length;
@@ -203,13 +157,12 @@ test('a stop that fails during a clean stop: retried, then the failed-stop comma
   assert.match(a, /CRIT: Killing heartbeat ungracefully! \(fake would not stop\)/);
   assert.doesNotMatch(a, /Heartbeat shutdown complete/);
   // No shutdone: bravo learns of it by alpha's silence (deadtime 1 s), and only then takes the address.
-  const took = await untilHeldBy(lab, VIP, 'bravo', 10_000, p.watcher.doubles);
+  const took = await untilHeldBy(lab, VIP, 'bravo', 10_000);
   const b = readLog(lab, 'bravo').slice(bravoFrom);
   assert.doesNotMatch(b, /Received shutdown notice from 'alpha'/);
   assert.match(b, /node alpha: is dead/);
-  await p.watcher.stop();
-  assert.deepEqual(p.watcher.doubles, [], 'the address was never on both nodes');
-  report('stop fails on alpha during a clean stop', p, [
+  const watched = await p.watcher.assertNeverBoth();
+  report('stop fails on alpha during a clean stop', watched, [
     ...lines(a, /Retrying|STOP failure|failed to stop|failed-stop command|Killing heartbeat/),
     `alpha exited ${exitedMs} ms after SIGTERM (status ${exit.exitCode}); bravo held ${VIP} ${took} ms after that`,
     ...lines(b, /is dead|gave up resources|Resources being acquired/),
@@ -237,9 +190,8 @@ test('a start that hangs past --script-timeout: SIGTERM, then SIGKILL to its pro
     assert.ok(deadOrZombie(pid), `pid ${pid} of the hanging script survived SIGKILL`);
   }
   const released = await untilNobodyHolds(lab, 10_000);
-  await p.watcher.stop();
-  assert.deepEqual(p.watcher.doubles, [], 'the address was never on both nodes');
-  report('start hangs on alpha (--script-timeout 1)', p, [
+  const watched = await p.watcher.assertNeverBoth();
+  report('start hangs on alpha (--script-timeout 1)', watched, [
     ...lines(a, /fake: (timed out|still running|start timed out)|Giving up resources due/),
     `script and child (pids ${pids.join(', ')}) killed; address released ${released} ms after the give-up line; ${Date.now() - t0} ms in all`,
   ]);
@@ -262,9 +214,8 @@ test('a missing script: a line naming the resource and the directories searched,
   assert.match(done, /ERROR: Resource script for nosuchscript probably not LSB-compliant\./);
   const released = await untilNobodyHolds(lab, 10_000);
   assert.equal(fs.existsSync(failedStopMarker(lab, 'alpha')), false, 'a script that is not there is not running: no failed-stop command');
-  await p.watcher.stop();
-  assert.deepEqual(p.watcher.doubles, [], 'the address was never on both nodes');
-  report('missing script on alpha', p, [
+  const watched = await p.watcher.assertNeverBoth();
+  report('missing script on alpha', watched, [
     `${missing.length} "Cannot locate" lines, first: ${missing[0] ?? ''}`,
     ...lines(readLog(lab, 'alpha'), /Giving up resources due|not LSB|narrowly/),
     `address released ${released} ms after the give-up line`,

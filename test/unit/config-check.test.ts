@@ -274,3 +274,14 @@ test('a 5,000-line ha.cf is checked in linear time', () => {
   const r = check(big);
   assert.ok(r.config !== undefined || r.diagnostics.length > 0);
 });
+
+test('quorum_server is recorded as itself and leaves the cluster parameter alone (heartbeat 3.0.6 getparm cluster)', () => {
+  const withDefault = check(`${BASE}quorum_server 198.51.100.7\n`);
+  assert.equal(withDefault.config?.cluster, 'linux-ha');
+  assert.equal(withDefault.config?.values.get('quorum_server'), '198.51.100.7');
+  assert.equal(withDefault.config?.values.get('cluster'), undefined);
+  const named = check(`${BASE}cluster lab\nquorum_server 198.51.100.7\n`);
+  assert.equal(named.config?.cluster, 'lab');
+  assert.equal(named.config?.values.get('cluster'), 'lab');
+  assert.equal(named.config?.values.get('quorum_server'), '198.51.100.7');
+});

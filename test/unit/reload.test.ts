@@ -9,7 +9,7 @@ import { lockPidFile, parsePidFile, pidFileText, readPidFile, unlockPidFile } fr
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { facilityCode, syslogLine } from '../../src/daemon/syslog.js';
+import { facilityCode, syslogLine } from '../../src/logging/syslog.js';
 
 const HOST = fakeHost({ interfaces: ['lo', 'eth0', 'eth1'], files: { '/etc/passwd': 'file' }, users: ['root', 'hacluster'], groups: ['root', 'haclient'] });
 const BASE = [

@@ -3,160 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LegacyProtocol } from '../../src/resources/legacy.js';
-import type { ResourceAction, ResourceEvent } from '../../src/resources/protocol.js';
+import type { ResourceEvent } from '../../src/resources/protocol.js';
+import { legacySim, other, type Name } from '../helpers/resource-sim.js';
 
-type Name = 'alpha' | 'bravo';
-const other = (n: Name): Name => (n === 'alpha' ? 'bravo' : 'alpha');
 const KEYS: Record<Name, string[]> = { alpha: ['198.51.100.10', 'a2'], bravo: ['b1'] };
 const ALL_KEYS = [...KEYS.alpha, ...KEYS.bravo].sort();
 
-interface SimNode {
-  name: Name;
-  p: LegacyProtocol;
-  alive: boolean;
-  started: boolean;
-  activity: { kind: 'acquire' | 'release'; keys: string[]; endsAtMs: number } | undefined;
-  shutDown: boolean;
-  logs: string[];
-  sent: Map<string, string>[];
-}
-
-class LegacySim {
-  nowMs = 0;
-  runs: Record<Name, Set<string>> = { alpha: new Set(), bravo: new Set() };
-  nodes: Record<Name, SimNode>;
-  queue: { atMs: number; to: Name; type: string; fields: Map<string, string> }[] = [];
-  overlaps: string[] = [];
-
-  constructor(readonly opMs = 50, readonly latencyMs = 1) {
-    this.nodes = { alpha: this.fresh('alpha'), bravo: this.fresh('bravo') };
-  }
-
-  fresh(name: Name): SimNode {
-    return {
-      name,
-      p: new LegacyProtocol({ localNode: name, peer: other(name), localKeys: KEYS[name], foreignKeys: KEYS[other(name)] }),
-      alive: true,
-      started: false,
-      activity: undefined,
-      shutDown: false,
-      logs: [],
-      sent: [],
-    };
-  }
-
-  step(n: SimNode, e: ResourceEvent): void {
-    if (!n.alive) return;
-    const r = n.p.handle(e, this.nowMs);
-    assert.equal(r.nextWakeAtMs, Number.POSITIVE_INFINITY);
-    for (const a of r.actions) this.perform(n, a);
-  }
-
-  private perform(n: SimNode, a: ResourceAction): void {
-    switch (a.kind) {
-      case 'send': {
-        const fields = new Map(a.fields.map(([k, v]) => [k, v]));
-        n.sent.push(fields);
-        if (!this.nodes[other(n.name)].alive) return; // lost: nobody listens
-        this.queue.push({ atMs: this.nowMs + this.latencyMs, to: other(n.name), type: fields.get('t') ?? '', fields });
-        return;
-      }
-      case 'acquire-group':
-        assert.equal(n.activity, undefined, `${n.name}: two jobs at once`);
-        this.take(n.name, a.key);
-        n.activity = { kind: 'acquire', keys: [a.key], endsAtMs: this.nowMs + this.opMs };
-        return;
-      case 'release-group':
-        assert.equal(n.activity, undefined, `${n.name}: two jobs at once`);
-        n.activity = { kind: 'release', keys: [a.key], endsAtMs: this.nowMs + this.opMs };
-        return;
-      case 'release':
-        assert.equal(a.set, 'all');
-        assert.equal(n.activity, undefined, `${n.name}: two jobs at once`);
-        n.activity = { kind: 'release', keys: [...ALL_KEYS], endsAtMs: this.nowMs + this.opMs };
-        return;
-      case 'acquire':
-        assert.fail('legacy mode acquires group by group');
-        return;
-      case 'log':
-        n.logs.push(a.text);
-        return;
-      case 'shutdown-complete':
-        n.shutDown = true;
-        return;
-    }
-  }
-
-  /** Acquiring counts as running from its start; releasing until its end (the conservative reading). */
-  private take(n: Name, key: string): void {
-    this.runs[n].add(key);
-    if (this.runs[other(n)].has(key) && this.nodes[other(n)].alive) this.overlaps.push(`${key} on both at ${this.nowMs} ms`);
-  }
-
-  /** Comm-up as membership reports it: the peer is alive unless dead or gone, active once it is up itself. */
-  commUp(n: Name): void {
-    const peer = this.nodes[other(n)];
-    const peerAlive = peer.alive && !peer.shutDown;
-    this.nodes[n].started = true;
-    this.step(this.nodes[n], { kind: 'comm-up', peerAlive, peerActive: peerAlive && peer.started });
-  }
-
-  crash(n: Name, detectMs: number): void {
-    this.nodes[n].alive = false;
-    this.runs[n].clear();
-    this.queue = this.queue.filter((q) => q.to !== n);
-    this.runFor(detectMs);
-    this.step(this.nodes[other(n)], { kind: 'peer-dead' });
-  }
-
-  restart(n: Name): void {
-    // Messages of the old incarnation still in flight are dropped once the new generation is seen (membership
-    // rejects an older generation), as are those to it.
-    this.queue = this.queue.filter((q) => q.to !== other(n) && q.to !== n);
-    this.nodes[n] = this.fresh(n);
-    this.step(this.nodes[other(n)], { kind: 'peer-restarted' });
-    this.commUp(n);
-  }
-
-  runFor(ms: number): void {
-    const until = this.nowMs + ms;
-    for (let guard = 0; guard < 100_000; guard++) {
-      const times = [
-        ...this.queue.map((q) => q.atMs),
-        ...Object.values(this.nodes).flatMap((n) => (n.alive && n.activity !== undefined ? [n.activity.endsAtMs] : [])),
-      ];
-      const next = Math.min(...times);
-      if (next > until) {
-        this.nowMs = until;
-        return;
-      }
-      this.nowMs = Math.max(this.nowMs, next);
-      const due = this.queue.filter((q) => q.atMs <= this.nowMs);
-      this.queue = this.queue.filter((q) => q.atMs > this.nowMs);
-      for (const q of due) this.step(this.nodes[q.to], { kind: 'peer-message', type: q.type, fields: q.fields });
-      for (const n of Object.values(this.nodes)) {
-        if (n.alive && n.activity !== undefined && n.activity.endsAtMs <= this.nowMs) {
-          const act = n.activity;
-          n.activity = undefined;
-          if (act.kind === 'release') for (const k of act.keys) this.runs[n.name].delete(k);
-          this.step(n, { kind: 'activity-done', ok: true });
-        }
-      }
-    }
-    throw new Error('legacy simulation did not settle');
-  }
-
-  held(n: Name): string {
-    return [...this.runs[n]].sort().join(',') || 'none';
-  }
-
-  sentTypes(n: Name): string[] {
-    return this.nodes[n].sent.map((f) => f.get('t') ?? '');
-  }
-}
-
 test('cold start: the first node up takes its own groups at once; the second asks the first with ip-request', () => {
-  const sim = new LegacySim();
+  const sim = legacySim(KEYS);
   sim.commUp('alpha');
   sim.commUp('bravo');
   sim.runFor(1000);
@@ -171,7 +25,7 @@ test('cold start: the first node up takes its own groups at once; the second ask
 });
 
 test('crash of the owner: the survivor takes its groups; when it returns it asks for them and gets them back', () => {
-  const sim = new LegacySim();
+  const sim = legacySim(KEYS);
   sim.commUp('alpha');
   sim.commUp('bravo');
   sim.runFor(1000);
@@ -191,7 +45,7 @@ test('crash of the owner: the survivor takes its groups; when it returns it asks
 });
 
 test('clean shutdown: every group released, then shutdone; the peer takes over at once and needs no STONITH later', () => {
-  const sim = new LegacySim();
+  const sim = legacySim(KEYS);
   sim.commUp('alpha');
   sim.commUp('bravo');
   sim.runFor(1000);
@@ -210,7 +64,7 @@ test('clean shutdown: every group released, then shutdone; the peer takes over a
 });
 
 test('standby and hb_takeover are refused with Heartbeat\'s words; nothing moves', () => {
-  const sim = new LegacySim();
+  const sim = legacySim(KEYS);
   sim.commUp('alpha');
   sim.commUp('bravo');
   sim.runFor(1000);
@@ -224,7 +78,7 @@ test('standby and hb_takeover are refused with Heartbeat\'s words; nothing moves
 });
 
 test('a request for a group still being acquired is answered only after the acquisition, by releasing it', () => {
-  const sim = new LegacySim(500);
+  const sim = legacySim(KEYS, 500);
   sim.commUp('bravo');
   sim.nodes.alpha.alive = false;
   sim.step(sim.nodes.bravo, { kind: 'peer-dead' }); // bravo starts taking alpha's groups (500 ms each)
@@ -282,7 +136,7 @@ test('property: no sequence of crashes, restarts and shutdowns ever runs a group
   );
   fc.assert(
     fc.property(fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 300 }), (ops, opMs, gapMs) => {
-      const sim = new LegacySim(opMs);
+      const sim = legacySim(KEYS, opMs);
       sim.commUp('alpha');
       sim.runFor(gapMs);
       sim.commUp('bravo');
@@ -305,7 +159,7 @@ test('property: no sequence of crashes, restarts and shutdowns ever runs a group
       assert.deepEqual(sim.overlaps, []);
       const live = (['alpha', 'bravo'] as const).filter((n) => sim.nodes[n].alive && !sim.nodes[n].shutDown);
       if (live.length > 0) {
-        const all = live.flatMap((n) => [...sim.runs[n]]).sort();
+        const all = live.flatMap((n) => [...sim.holding[n]]).sort();
         const why = `runs: alpha ${sim.held('alpha')}, bravo ${sim.held('bravo')}; ops ${JSON.stringify(ops)}\nalpha: ${sim.nodes.alpha.logs.join(' | ')}\nbravo: ${sim.nodes.bravo.logs.join(' | ')}`;
         assert.deepEqual(all, ALL_KEYS, why);
         // Legacy mode: with both nodes up, every group is on its home node.

@@ -2,213 +2,71 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ResourceProtocol, mirror, type HoldSet, type ResourceAction, type ResourceEvent } from '../../src/resources/protocol.js';
-
-type Name = 'alpha' | 'bravo';
-const other = (n: Name): Name => (n === 'alpha' ? 'bravo' : 'alpha');
-
-/** Groups by home node; what each node actually runs. */
-interface World {
-  runs: Record<Name, Set<Name>>;
-}
-
-interface SimNode {
-  name: Name;
-  p: ResourceProtocol;
-  alive: boolean;
-  /** The activity in progress: groups (by home) it touches, and when it ends. */
-  activity: { kind: 'acquire' | 'release'; homes: Name[]; endsAtMs: number } | undefined;
-  shutDown: boolean;
-  logs: string[];
-}
-
-class ResSim {
-  nowMs = 0;
-  world: World = { runs: { alpha: new Set(), bravo: new Set() } };
-  nodes: Record<Name, SimNode>;
-  queue: { atMs: number; to: Name; type: string; fields: Map<string, string> }[] = [];
-  /** Worst overlap seen: a group run by both nodes at once. */
-  overlaps: string[] = [];
-  /** Nodes whose acquisitions fail: the runner gives the groups up again and reports ok: false. */
-  failStarts = new Set<Name>();
-
-  constructor(readonly autoFailback: boolean, readonly opMs = 50, readonly latencyMs = 1) {
-    this.nodes = { alpha: this.fresh('alpha'), bravo: this.fresh('bravo') };
-  }
-
-  fresh(name: Name): SimNode {
-    return {
-      name,
-      p: new ResourceProtocol({ localNode: name, peer: other(name), autoFailback: this.autoFailback, hasLocalGroups: true, hasForeignGroups: true }),
-      alive: true,
-      activity: undefined,
-      shutDown: false,
-      logs: [],
-    };
-  }
-
-  step(n: SimNode, e: ResourceEvent): void {
-    if (!n.alive) return;
-    const r = n.p.handle(e, this.nowMs);
-    for (const a of r.actions) this.perform(n, a);
-  }
-
-  private homes(n: Name, set: HoldSet): Name[] {
-    return set === 'all' ? ['alpha', 'bravo'] : set === 'local' ? [n] : set === 'foreign' ? [other(n)] : [];
-  }
-
-  private perform(n: SimNode, a: ResourceAction): void {
-    switch (a.kind) {
-      case 'send': {
-        const fields = new Map(a.fields.map(([k, v]) => [k, v]));
-        const type = fields.get('t') ?? '';
-        // A datagram to a node that is down is lost; it never reaches the node's next incarnation.
-        if (!this.nodes[other(n.name)].alive) return;
-        this.queue.push({ atMs: this.nowMs + this.latencyMs, to: other(n.name), type, fields });
-        return;
-      }
-      case 'acquire':
-      case 'release': {
-        const homes = this.homes(n.name, a.set);
-        if (a.kind === 'acquire') for (const h of homes) this.take(n.name, h);
-        n.activity = { kind: a.kind, homes, endsAtMs: this.nowMs + this.opMs };
-        return;
-      }
-      case 'log':
-        n.logs.push(a.text);
-        return;
-      case 'shutdown-complete':
-        n.shutDown = true;
-        return;
-    }
-  }
-
-  /** Acquiring counts as running from its start; releasing until its end (the conservative reading). */
-  private take(n: Name, home: Name): void {
-    this.world.runs[n].add(home);
-    if (this.world.runs[other(n)].has(home) && this.nodes[other(n)].alive) this.overlaps.push(`${home}'s group on both at ${this.nowMs} ms`);
-  }
-
-  commUp(n: Name, peerAlive: boolean): void {
-    this.step(this.nodes[n], { kind: 'comm-up', peerAlive });
-  }
-
-  /** Power loss: the node and everything it ran vanish; the other learns of the death after `detectMs`. */
-  crash(n: Name, detectMs: number): void {
-    this.nodes[n].alive = false;
-    this.world.runs[n].clear();
-    this.queue = this.queue.filter((q) => q.to !== n);
-    this.runFor(detectMs);
-    this.step(this.nodes[other(n)], { kind: 'peer-dead' });
-  }
-
-  /** A fresh process; at its comm-up the peer is alive or (declared) dead, as membership would report. */
-  restart(n: Name): void {
-    this.nodes[n] = this.fresh(n);
-    const peer = this.nodes[other(n)];
-    const peerAlive = peer.alive && !peer.shutDown;
-    this.step(peer, { kind: 'peer-restarted' });
-    this.commUp(n, peerAlive);
-  }
-
-  runFor(ms: number): void {
-    const until = this.nowMs + ms;
-    for (let guard = 0; guard < 100_000; guard++) {
-      const times = [
-        ...this.queue.map((q) => q.atMs),
-        ...Object.values(this.nodes).flatMap((n) => (n.alive && n.activity !== undefined ? [n.activity.endsAtMs] : [])),
-      ];
-      const wake = Object.values(this.nodes).map((n) => (n.alive ? n.p.handle({ kind: 'tick' }, this.nowMs).nextWakeAtMs : Infinity));
-      const next = Math.min(...times, ...wake);
-      if (next > until) {
-        this.nowMs = until;
-        return;
-      }
-      this.nowMs = Math.max(this.nowMs, next);
-      const due = this.queue.filter((q) => q.atMs <= this.nowMs);
-      this.queue = this.queue.filter((q) => q.atMs > this.nowMs);
-      for (const q of due) this.step(this.nodes[q.to], { kind: 'peer-message', type: q.type, fields: q.fields });
-      for (const n of Object.values(this.nodes)) {
-        if (n.alive && n.activity !== undefined && n.activity.endsAtMs <= this.nowMs) {
-          const act = n.activity;
-          n.activity = undefined;
-          const failed = act.kind === 'acquire' && this.failStarts.has(n.name);
-          if (act.kind === 'release' || failed) for (const h of act.homes) this.world.runs[n.name].delete(h);
-          this.step(n, { kind: 'activity-done', ok: !failed });
-        }
-        if (n.alive) this.step(n, { kind: 'tick' });
-      }
-    }
-    throw new Error('resource simulation did not settle');
-  }
-
-  runs(n: Name): string {
-    return [...this.world.runs[n]].sort().join(',') || 'none';
-  }
-}
+import { mirror, type HoldSet, type ResourceProtocol } from '../../src/resources/protocol.js';
+import { niceSim, other, type Name, type SimNode } from '../helpers/resource-sim.js';
 
 test('cold start of both nodes: each runs its own groups within a few operations, not after a fixed 10 s', () => {
-  const sim = new ResSim(true);
+  const sim = niceSim(true);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
-  assert.equal(sim.runs('alpha'), 'alpha');
-  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.equal(sim.held('alpha'), 'alpha');
+  assert.equal(sim.held('bravo'), 'bravo');
   assert.equal(sim.nodes.alpha.p.status.state, 'stable');
   assert.equal(sim.nodes.bravo.p.status.state, 'stable');
   assert.deepEqual(sim.overlaps, []);
 });
 
 test('alone at start: everything; the home node joins later and gets its groups back (auto_failback on)', () => {
-  const sim = new ResSim(true);
+  const sim = niceSim(true);
   sim.nodes.bravo.alive = false;
   sim.commUp('alpha', false);
   sim.runFor(500);
-  assert.equal(sim.runs('alpha'), 'alpha,bravo');
+  assert.equal(sim.held('alpha'), 'alpha,bravo');
   sim.restart('bravo');
   sim.runFor(2000);
-  assert.equal(sim.runs('alpha'), 'alpha');
-  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.equal(sim.held('alpha'), 'alpha');
+  assert.equal(sim.held('bravo'), 'bravo');
   assert.ok(sim.nodes.alpha.logs.includes('Other node completed standby takeover of foreign resources.'), sim.nodes.alpha.logs.join('\n'));
   assert.ok(sim.nodes.bravo.logs.includes('Standby resource acquisition done [foreign].'), sim.nodes.bravo.logs.join('\n'));
   assert.deepEqual(sim.overlaps, []);
 });
 
 test('auto_failback off: the returning home node leaves its groups where they are', () => {
-  const sim = new ResSim(false);
+  const sim = niceSim(false);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
   sim.crash('alpha', 1000);
   sim.runFor(500);
-  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(sim.held('bravo'), 'alpha,bravo');
   sim.restart('alpha');
   sim.runFor(3000);
-  assert.equal(sim.runs('alpha'), 'none');
-  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(sim.held('alpha'), 'none');
+  assert.equal(sim.held('bravo'), 'alpha,bravo');
   assert.ok(sim.nodes.alpha.logs.includes('Local Resource acquisition completed. (none)'));
   assert.deepEqual(sim.overlaps, []);
 });
 
 test('crash of the owner: the survivor takes over and says so; failback when it returns (auto_failback on)', () => {
-  const sim = new ResSim(true);
+  const sim = niceSim(true);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
   sim.crash('alpha', 1000);
   sim.runFor(500);
-  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(sim.held('bravo'), 'alpha,bravo');
   assert.ok(sim.nodes.bravo.logs.includes('Resources being acquired from alpha.'));
   assert.ok(sim.nodes.bravo.logs.includes('mach_down takeover complete.'));
   sim.restart('alpha');
   sim.runFor(3000);
-  assert.equal(sim.runs('alpha'), 'alpha');
-  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.equal(sim.held('alpha'), 'alpha');
+  assert.equal(sim.held('bravo'), 'bravo');
   assert.deepEqual(sim.overlaps, []);
 });
 
 test('hb_standby all on one node moves everything to the other; a second request while in flux is refused', () => {
-  const sim = new ResSim(true);
+  const sim = niceSim(true);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
@@ -216,14 +74,14 @@ test('hb_standby all on one node moves everything to the other; a second request
   sim.step(sim.nodes.alpha, { kind: 'standby-request', set: 'all' });
   assert.ok(sim.nodes.alpha.logs.some((l) => /standby request \(all\) ignored/.test(l)));
   sim.runFor(1000);
-  assert.equal(sim.runs('alpha'), 'none');
-  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(sim.held('alpha'), 'none');
+  assert.equal(sim.held('bravo'), 'alpha,bravo');
   assert.ok(sim.nodes.alpha.logs.includes('standby: bravo can take our all resources'));
   assert.deepEqual(sim.overlaps, []);
 });
 
 test('a standby request without an answer is cancelled after 10 s', () => {
-  const sim = new ResSim(true);
+  const sim = niceSim(true);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
@@ -231,19 +89,19 @@ test('a standby request without an answer is cancelled after 10 s', () => {
   sim.step(sim.nodes.alpha, { kind: 'standby-request', set: 'local' });
   sim.runFor(10_500);
   assert.ok(sim.nodes.alpha.logs.includes('No reply to standby request. Standby request cancelled.'));
-  assert.equal(sim.runs('alpha'), 'alpha');
+  assert.equal(sim.held('alpha'), 'alpha');
 });
 
 test('clean shutdown: resource none/shutdown, every group released, shutdone; the peer takes over at once', () => {
-  const sim = new ResSim(true);
+  const sim = niceSim(true);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
   sim.step(sim.nodes.alpha, { kind: 'shutdown-request' });
   sim.runFor(1000);
   assert.ok(sim.nodes.alpha.shutDown);
-  assert.equal(sim.runs('alpha'), 'none');
-  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(sim.held('alpha'), 'none');
+  assert.equal(sim.held('bravo'), 'alpha,bravo');
   assert.ok(sim.nodes.bravo.logs.includes("Received shutdown notice from 'alpha'."));
   // When alpha's heartbeats then stop, bravo needs no STONITH: alpha gave everything up.
   sim.nodes.alpha.alive = false;
@@ -269,7 +127,7 @@ test('property: no sequence of crashes, restarts, standby requests and shutdowns
   );
   fc.assert(
     fc.property(fc.boolean(), fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 200 }), (auto, ops, opMs) => {
-      const sim = new ResSim(auto, opMs);
+      const sim = niceSim(auto, opMs);
       sim.commUp('alpha', true);
       sim.commUp('bravo', true);
       sim.runFor(300);
@@ -293,8 +151,8 @@ test('property: no sequence of crashes, restarts, standby requests and shutdowns
       // Settled with both alive and running: every group runs exactly once.
       const live = (['alpha', 'bravo'] as const).filter((n) => sim.nodes[n].alive && !sim.nodes[n].shutDown);
       if (live.length > 0) {
-        const all = live.flatMap((n) => [...sim.world.runs[n]]).sort();
-        assert.deepEqual(all, ['alpha', 'bravo'], `runs: alpha ${sim.runs('alpha')}, bravo ${sim.runs('bravo')}; ops ${JSON.stringify(ops)}\nalpha: ${JSON.stringify(sim.nodes.alpha.p.status)} ${sim.nodes.alpha.logs.join(' | ')}\nbravo: ${JSON.stringify(sim.nodes.bravo.p.status)} ${sim.nodes.bravo.logs.join(' | ')}`);
+        const all = live.flatMap((n) => [...sim.holding[n]]).sort();
+        assert.deepEqual(all, ['alpha', 'bravo'], `runs: alpha ${sim.held('alpha')}, bravo ${sim.held('bravo')}; ops ${JSON.stringify(ops)}\nalpha: ${JSON.stringify(sim.nodes.alpha.p.status)} ${sim.nodes.alpha.logs.join(' | ')}\nbravo: ${JSON.stringify(sim.nodes.bravo.p.status)} ${sim.nodes.bravo.logs.join(' | ')}`);
       }
     }),
     { numRuns: Number(process.env["HBTS_PROPERTY_RUNS"] ?? "2000"), verbose: 1 },
@@ -302,25 +160,25 @@ test('property: no sequence of crashes, restarts, standby requests and shutdowns
 });
 
 test('a peer\'s hb_takeover makes us go standby for the complementary set (its local are our foreign)', () => {
-  const sim = new ResSim(false);
+  const sim = niceSim(false);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
   // bravo asks for its own groups' counterpart: hb_takeover all from bravo → alpha gives everything.
   sim.step(sim.nodes.alpha, { kind: 'peer-message', type: 'hb_takeover', fields: new Map([['t', 'hb_takeover'], ['rsc_hold', 'all']]) });
   sim.runFor(1000);
-  assert.equal(sim.runs('alpha'), 'none');
-  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(sim.held('alpha'), 'none');
+  assert.equal(sim.held('bravo'), 'alpha,bravo');
   // alpha takes its home group back: hb_takeover local from alpha → bravo goes standby for its foreign.
   sim.step(sim.nodes.bravo, { kind: 'peer-message', type: 'hb_takeover', fields: new Map([['t', 'hb_takeover'], ['rsc_hold', 'local']]) });
   sim.runFor(1000);
-  assert.equal(sim.runs('alpha'), 'alpha');
-  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.equal(sim.held('alpha'), 'alpha');
+  assert.equal(sim.held('bravo'), 'bravo');
   assert.deepEqual(sim.overlaps, []);
 });
 
 test('regression: a standby exchange cut by the responder\'s death, then its restart, leaves every group running once', () => {
-  const sim = new ResSim(false, 1);
+  const sim = niceSim(false, 1);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(300);
@@ -330,12 +188,12 @@ test('regression: a standby exchange cut by the responder\'s death, then its res
   sim.restart('bravo');
   sim.runFor(15_000);
   assert.deepEqual(sim.overlaps, []);
-  const all = [...sim.world.runs.alpha, ...sim.world.runs.bravo].sort();
-  assert.deepEqual(all, ['alpha', 'bravo'], `alpha ${sim.runs('alpha')} ${JSON.stringify(sim.nodes.alpha.p.status)} | ${sim.nodes.alpha.logs.join(' / ')}\nbravo ${sim.runs('bravo')} ${JSON.stringify(sim.nodes.bravo.p.status)} | ${sim.nodes.bravo.logs.join(' / ')}`);
+  const all = [...sim.holding.alpha, ...sim.holding.bravo].sort();
+  assert.deepEqual(all, ['alpha', 'bravo'], `alpha ${sim.held('alpha')} ${JSON.stringify(sim.nodes.alpha.p.status)} | ${sim.nodes.alpha.logs.join(' / ')}\nbravo ${sim.held('bravo')} ${JSON.stringify(sim.nodes.bravo.p.status)} | ${sim.nodes.bravo.logs.join(' / ')}`);
 });
 
 test('regression: a shutdown, the other node\'s crash and both restarting leave every group running once', () => {
-  const sim = new ResSim(false, 3);
+  const sim = niceSim(false, 3);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(300);
@@ -350,41 +208,41 @@ test('regression: a shutdown, the other node\'s crash and both restarting leave 
   }
   sim.runFor(15_000);
   assert.deepEqual(sim.overlaps, []);
-  const all = [...sim.world.runs.alpha, ...sim.world.runs.bravo].sort();
-  assert.deepEqual(all, ['alpha', 'bravo'], `alpha ${sim.runs('alpha')} ${JSON.stringify(sim.nodes.alpha.p.status)} | ${sim.nodes.alpha.logs.join(' / ')}\nbravo ${sim.runs('bravo')} ${JSON.stringify(sim.nodes.bravo.p.status)} | ${sim.nodes.bravo.logs.join(' / ')}`);
+  const all = [...sim.holding.alpha, ...sim.holding.bravo].sort();
+  assert.deepEqual(all, ['alpha', 'bravo'], `alpha ${sim.held('alpha')} ${JSON.stringify(sim.nodes.alpha.p.status)} | ${sim.nodes.alpha.logs.join(' / ')}\nbravo ${sim.held('bravo')} ${JSON.stringify(sim.nodes.bravo.p.status)} | ${sim.nodes.bravo.logs.join(' / ')}`);
 });
 
 test('issue #5: a failed start gives the group up, still claimed; 30 s later hb_standby hands it to the other node (ResourceManager `(sleep 30; hb_standby …) &`)', () => {
-  const sim = new ResSim(true);
+  const sim = niceSim(true);
   sim.failStarts.add('alpha');
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
   const alpha = sim.nodes.alpha;
-  assert.equal(sim.runs('alpha'), 'none', 'the runner gave the group up');
-  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.equal(sim.held('alpha'), 'none', 'the runner gave the group up');
+  assert.equal(sim.held('bravo'), 'bravo');
   assert.ok(alpha.logs.includes('Giving up resources: acquiring local failed; hb_standby local in 30 s'), alpha.logs.join(' | '));
   // Claimed meanwhile, as by Heartbeat (which never learns of the failure): bravo must not start it behind our back.
   assert.equal(alpha.p.status.holds, 'local');
   assert.equal(sim.nodes.bravo.p.status.peerHolds, 'foreign'); // bravo's view: alpha holds bravo's foreign group
   sim.failStarts.delete('alpha');
   sim.runFor(29_000); // 29.5 s: not yet
-  assert.equal(sim.runs('bravo'), 'bravo');
+  assert.equal(sim.held('bravo'), 'bravo');
   assert.ok(!alpha.logs.some((l) => l.startsWith('alpha wants to go standby')));
   sim.runFor(1500); // 31 s
   assert.ok(alpha.logs.includes('hb_standby local: 30 s after a failed start, the other node may try those resources'), alpha.logs.join(' | '));
   assert.ok(alpha.logs.includes('alpha wants to go standby [local]'));
   assert.ok(alpha.logs.includes('Other node completed standby takeover of local resources.'));
-  assert.equal(sim.runs('alpha'), 'none');
-  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(sim.held('alpha'), 'none');
+  assert.equal(sim.held('bravo'), 'alpha,bravo');
   sim.runFor(120_000); // one standby only, no failback back and forth
-  assert.equal(sim.runs('bravo'), 'alpha,bravo');
+  assert.equal(sim.held('bravo'), 'alpha,bravo');
   assert.equal(alpha.logs.filter((l) => l.startsWith('alpha wants to go standby')).length, 1);
   assert.deepEqual(sim.overlaps, []);
 });
 
 test('issue #5: after a failed takeover with the other node dead, the standby 30 s later is refused as hb_standby would be', () => {
-  const sim = new ResSim(true);
+  const sim = niceSim(true);
   sim.commUp('alpha', true);
   sim.commUp('bravo', true);
   sim.runFor(500);
@@ -393,7 +251,7 @@ test('issue #5: after a failed takeover with the other node dead, the standby 30
   sim.runFor(500);
   const alpha = sim.nodes.alpha;
   assert.ok(alpha.logs.includes('Giving up resources: acquiring foreign failed; hb_standby foreign in 30 s'), alpha.logs.join(' | '));
-  assert.equal(sim.runs('alpha'), 'alpha');
+  assert.equal(sim.held('alpha'), 'alpha');
   sim.runFor(31_000);
   assert.ok(alpha.logs.includes('standby request (foreign) ignored: the other node is dead'), alpha.logs.join(' | '));
   assert.equal(alpha.p.status.holds, 'all', 'still claimed: nobody else may start it');
@@ -409,7 +267,7 @@ test('issue #5 property: with starts failing on either node at random, no group 
   );
   fc.assert(
     fc.property(fc.boolean(), fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 200 }), (auto, ops, opMs) => {
-      const sim = new ResSim(auto, opMs);
+      const sim = niceSim(auto, opMs);
       sim.commUp('alpha', true);
       sim.commUp('bravo', true);
       for (const o of ops) {
@@ -431,18 +289,18 @@ test('issue #5 property: with starts failing on either node at random, no group 
 });
 
 // Issue 24: harnesses wait for Heartbeat's start-up line; every way of starting announces it exactly once.
-function announcements(n: SimNode): string[] {
+function announcements(n: SimNode<ResourceProtocol>): string[] {
   return n.logs.filter((l) => l.startsWith('Initial resource acquisition complete'));
 }
 
 test('Initial resource acquisition complete: once per start, with 3.0.6\'s reason for each way of starting', () => {
-  const both = new ResSim(true);
+  const both = niceSim(true);
   both.commUp('alpha', true);
   both.commUp('bravo', true);
   both.runFor(500);
   for (const n of ['alpha', 'bravo'] as const) assert.deepEqual(announcements(both.nodes[n]), ['Initial resource acquisition complete (T_RESOURCES(us))'], both.nodes[n].logs.join('\n'));
 
-  const alone = new ResSim(true);
+  const alone = niceSim(true);
   alone.nodes.bravo.alive = false;
   alone.commUp('alpha', false);
   alone.runFor(500);
@@ -455,7 +313,7 @@ test('Initial resource acquisition complete: once per start, with 3.0.6\'s reaso
   assert.deepEqual(announcements(alone.nodes.alpha), ['Initial resource acquisition complete (mach_down)'], 'not again on the node that was up');
 
   // auto_failback off: the returning node leaves its groups where they are.
-  const off = new ResSim(false);
+  const off = niceSim(false);
   off.nodes.bravo.alive = false;
   off.commUp('alpha', false);
   off.runFor(500);

@@ -6,7 +6,7 @@ import type { NodeCoordinator } from '../../node/coordinator.js';
 import type { Message } from '../../wire/index.js';
 import { checkApiAuth, loadApiAuth } from './api-auth.js';
 import { daemonApiView, type ApiViewSources } from './api-view.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../logging/logger.js';
 
 export interface ApiSocketOptions {
   readonly path: string;
@@ -26,7 +26,7 @@ export function listenApi(o: ApiSocketOptions): Promise<ApiServer> {
   const listening = ApiServer.listen({
     path: o.path,
     view: daemonApiView(o.sources),
-    log: (level, text) => o.logger.log(level === 'error' ? 'err' : level, text),
+    log: (level, text) => o.logger.log(level, text),
     onClusterSend: o.onClusterSend,
     peerCredentials: (socket) => credentials.read(socket),
     authorize: (client) => {

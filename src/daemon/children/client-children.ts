@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { BUILTIN_IPFAIL } from '../../config/directives.js';
 import type { RespawnChild } from '../../config/model.js';
-import type { LogLevel } from '../../membership/types.js';
+import type { LogLevel } from '../../core/log-level.js';
 import { runOperation, SANE_PATH } from '../scripts/script-runner.js';
 import { decideAfterExit, killLine, lookupUser, newHistory, startedLine, startingLine, type ChildHistory, type RunAs } from './respawn.js';
 

@@ -15,7 +15,7 @@
  *
  * The spawning itself (uid/gid, process groups, signals) is client-children.ts; nothing here touches a process.
  */
-import type { LogLevel } from '../../membership/types.js';
+import type { LogLevel } from '../../core/log-level.js';
 
 /** A run shorter than this counts towards "respawning too fast" (ManagedChildDied: minticks = 30 s). */
 export const SHORT_RUN_MS = 30_000;

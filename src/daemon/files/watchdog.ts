@@ -14,7 +14,7 @@
  * (logged) instead of stalling the daemon.
  */
 import fs from 'node:fs';
-import type { LogLevel } from '../../membership/types.js';
+import type { LogLevel } from '../../core/log-level.js';
 
 export const WATCHDOG_TICKLE = Buffer.from([0]);
 export const WATCHDOG_MAGIC_CLOSE = Buffer.from('V', 'latin1');

@@ -20,7 +20,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogLevel } from '../../membership/types.js';
+import type { LogLevel } from '../../core/log-level.js';
 import {
   describeRcDirectory,
   heartbeatQueues,

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Resource, ResourceGroup } from '../../config/model.js';
-import type { LogLevel } from '../../membership/types.js';
+import type { LogLevel } from '../../core/log-level.js';
 import { explainStatus } from '../../resources/operations.js';
 import {
   DEFAULT_FAILURE_POLICY,

@@ -20,7 +20,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import type { LogLevel } from '../../membership/types.js';
+import type { LogLevel } from '../../core/log-level.js';
 import { initialOperation, stepOperation, type OperationCommand, type OperationInput, type OperationTimer } from './operation-machine.js';
 
 export const DEFAULT_KILL_GRACE_MS = 5000;

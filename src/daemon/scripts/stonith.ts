@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import type { StonithDevice } from '../../config/model.js';
-import type { LogLevel } from '../../membership/types.js';
+import type { LogLevel } from '../../core/log-level.js';
 import type { FenceResult } from '../../resources/protocol.js';
 import { runOperation, SANE_PATH, type OperationResult } from './script-runner.js';
 

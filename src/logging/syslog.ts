@@ -7,7 +7,7 @@
 // gone, lines are dropped and counted instead of queued without limit; a child that exits is restarted
 // with a back-off. `--socket-errors=off`: logger keeps running, and reconnects, while no receiver listens.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { LogLevel } from '../membership/types.js';
+import type { LogLevel } from '../core/log-level.js';
 
 /** syslog(3) facility codes (<sys/syslog.h>), by the names ha.cf `logfacility` accepts. */
 const FACILITY_CODES: Readonly<Record<string, number>> = {
