@@ -156,9 +156,10 @@ test('LVS director: ldirectord after the VIP builds the virtual service, quiesce
   const anchor = lab.node('alpha').anchorPid;
   const pids = (await lab.pidsIn('alpha')).filter((p) => p !== anchor);
   for (const p of pids) killPid(p, 'SIGKILL');
-  fs.rmSync(tableFile(lab, 'alpha'), { force: true }); // the kernel's table goes with the machine
-  for (const p of pids) await waitForReaped(p, 10_000);
+  // The address and the kernel's table go at once, with the machine (reaping can take a second under load).
   await lab.exec('alpha', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+  fs.rmSync(tableFile(lab, 'alpha'), { force: true });
+  for (const p of pids) await waitForReaped(p, 10_000);
   alpha.kill('SIGKILL');
   const takeover = await untilHeldBy(lab, VIP, 'bravo', 15_000);
   const rebuilt = await untilWeights(lab, 'bravo', both, 20_000);

@@ -72,10 +72,12 @@ async function powerLoss(lab: Lab, node: string, device: string, drbdState: stri
   const anchor = lab.node(node).anchorPid;
   const pids = (await lab.pidsIn(node)).filter((p) => p !== anchor);
   for (const p of pids) killPid(p, 'SIGKILL');
+  // The address and the mount go at once, as with the machine; reaping the killed processes can take a second
+  // on a loaded host, and the peer may take over meanwhile.
+  await lab.exec(node, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
   fs.rmSync(path.join(drbdState, `${node}.role`), { force: true }); // its DRBD is gone: the peer sees it disconnected
   if (mountedIn(lab, node, device)) await lab.exec(node, ['umount', '-l', SHARED_MOUNT], { timeoutMs: 5000 });
   for (const p of pids) await waitForReaped(p, 10_000);
-  await lab.exec(node, ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
 }
 
 function drbdRole(drbdState: string, node: string): string {
