@@ -85,6 +85,26 @@ export interface ApiExtendedStatus {
   }[];
   /** API problems since the socket opened, by kind (bad-frame, refused-signon, bad-request, dropped-client). */
   readonly apiProblems?: Readonly<Record<string, number>>;
+  /** The service monitor's resources (issue 17); absent without a monitors file or from older daemons. */
+  readonly monitors?: readonly ApiMonitoredResource[];
+}
+
+export interface ApiMonitoredResource {
+  readonly resource: string;
+  readonly group: string;
+  /** idle (group not held here), watching, restarting, handing-over, backoff. */
+  readonly phase: string;
+  /** Epoch ms the last check began; null: none yet. */
+  readonly lastCheckMs: number | null;
+  readonly lastDurationMs: number | null;
+  readonly lastResult: 'ok' | 'failed' | null;
+  readonly lastDetail: string | null;
+  readonly consecutiveFailures: number;
+  readonly restarts: number;
+  readonly checks: number;
+  readonly failures: number;
+  /** Its group is marked failed on this node (until hbctl cleanup). */
+  readonly failed: boolean;
 }
 
 export interface ApiExtendedNode {

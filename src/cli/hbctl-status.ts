@@ -59,6 +59,8 @@ export interface StatusReport {
   readonly configAgreement: NonNullable<ApiExtendedStatus['configAgreement']> | null;
   /** heartbeat-ts: API client problems since the socket opened, by kind; null for the real Heartbeat. */
   readonly apiProblems?: Readonly<Record<string, number>> | null;
+  /** The service monitor's resources (heartbeat-ts with a monitors file; null otherwise). */
+  readonly monitors: NonNullable<ApiExtendedStatus['monitors']> | null;
 }
 
 interface Options {
@@ -133,6 +135,7 @@ export async function collect(hb: HeartbeatClient, now: () => number = Date.now)
       config: ext.config,
       configAgreement: ext.configAgreement ?? null,
       apiProblems: ext.apiProblems ?? null,
+      monitors: ext.monitors ?? null,
     };
   }
   const nodes = await hb.nodes();
@@ -160,6 +163,7 @@ export async function collect(hb: HeartbeatClient, now: () => number = Date.now)
     resources: state === undefined ? null : { state, groups: null },
     config,
     configAgreement: null,
+    monitors: null,
   };
 }
 
@@ -225,6 +229,14 @@ export function renderStatus(r: StatusReport): string {
   if (r.apiProblems !== undefined && r.apiProblems !== null) {
     lines.push('');
     lines.push(`API problems: ${Object.entries(r.apiProblems).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  }
+  if (r.monitors !== null && r.monitors.length > 0) {
+    lines.push('');
+    lines.push('Monitored resources (<config-dir>/monitors; "hbctl cleanup" clears failures):');
+    lines.push(table([['RESOURCE', 'GROUP', 'STATE', 'LAST CHECK', 'TOOK', 'RESULT', 'FAILS', 'RESTARTS', 'FAILED HERE'], ...r.monitors.map((m) => [
+      m.resource, m.group, m.phase, m.lastCheckMs === null ? 'never' : `${formatAge(r.nowMs - m.lastCheckMs)} ago`, m.lastDurationMs === null ? '-' : `${m.lastDurationMs} ms`,
+      m.lastResult === null ? '-' : m.lastResult === 'ok' ? 'ok' : `failed: ${m.lastDetail ?? ''}`, String(m.consecutiveFailures), String(m.restarts), m.failed ? 'YES' : 'no',
+    ])]).trimEnd());
   }
   lines.push('');
   lines.push('Config:');

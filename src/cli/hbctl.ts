@@ -6,6 +6,7 @@ import { runStatus } from './hbctl-status.js';
 import { runTestLinks } from './hbctl-test-links.js';
 import { runToPacemaker } from './hbctl-to-pacemaker.js';
 import { runPropagate } from './hbctl-propagate.js';
+import { runCleanup } from './hbctl-cleanup.js';
 import { EXIT_OK, EXIT_USAGE, type Io, processIo } from './hbctl-io.js';
 
 export const HBCTL_USAGE = `Usage: hbctl <command> [options]
@@ -19,6 +20,7 @@ Commands:
   test-links    before going live: test every ha.cf medium both ways with the other nodes (run on each node)
   to-pacemaker  convert ha.cf, haresources, authkeys into corosync.conf and a Pacemaker CIB (crmsh, pcs, NOTES)
   propagate     copy ha.cf, haresources, authkeys and monitors to the other nodes (scp), as ha_propagate did
+  cleanup       forget the service monitor's failures of a resource (or all) and its group's failed mark
 
   hbctl --help            this text
   hbctl --version         print the version
@@ -44,6 +46,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   if (command === 'test-links') return runTestLinks(rest, io);
   if (command === 'to-pacemaker') return runToPacemaker(rest, io);
   if (command === 'propagate') return runPropagate(rest, io);
+  if (command === 'cleanup') return runCleanup(rest, io);
   io.err(command === undefined ? 'hbctl: missing command\n\n' : `hbctl: unknown command "${command}"\n\n`);
   io.err(HBCTL_USAGE);
   return EXIT_USAGE;

@@ -7,6 +7,7 @@ import { parseBoolean, parseHaCf, type At } from './ha-cf.js';
 import { parseHaresources, type NodeKind } from './haresources.js';
 import type { HostFacts } from './host-facts.js';
 import type { ClusterConfig, ResourceGroup } from './model.js';
+import { checkMonitors } from './monitors.js';
 
 export interface ConfigFile {
   /** The path to name in diagnostics. */
@@ -20,6 +21,8 @@ export interface ConfigFiles {
   readonly haCf: ConfigFile;
   readonly haresources: ConfigFile;
   readonly authkeys: ConfigFile & { readonly mode: number | undefined };
+  /** heartbeat-ts only, optional: absent = no monitors file (nothing is checked). */
+  readonly monitors?: ConfigFile;
 }
 
 export interface CheckResult {
@@ -130,6 +133,17 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
     diagnostics.push(...a.diagnostics);
   }
 
+  let monitors: ClusterConfig['monitors'];
+  if (files.monitors !== undefined) {
+    if (files.monitors.text === undefined) {
+      diagnostics.push({ file: files.monitors.path, line: 0, column: 0, code: 'HA_MON_UNREADABLE', severity: 'error', message: `cannot read monitors: ${files.monitors.error ?? 'unreadable'}` });
+    } else {
+      const m = checkMonitors(files.monitors.text, files.monitors.path, new Set(groups.flatMap((g) => g.resources.map((r) => r.spec))));
+      monitors = m.monitors;
+      diagnostics.push(...m.diagnostics);
+    }
+  }
+
   if (hasErrors(diagnostics) || authKeys === undefined) return { config: undefined, diagnostics };
   const v = (k: string, dflt: string): string => s.values.get(k) ?? dflt;
   const watchdogAt = s.where.get('watchdog');
@@ -169,6 +183,7 @@ export function checkConfig(files: ConfigFiles, nodeName: string, host: HostFact
     env: s.env,
     values: s.values,
     resourceGroups: groups,
+    ...(monitors === undefined ? {} : { monitors }),
     authKeys,
   };
   return { config, diagnostics };

@@ -51,6 +51,13 @@ export const CONFIG_CODES = {
   HA_AUTH_KEY_NOT_FOUND: 'the "auth N" index has no method line after it',
   HA_AUTH_WEAK: 'crc signs nothing: anyone on the network can forge messages',
   HA_AUTH_IGNORED_TEXT: 'text after the key, ignored as Heartbeat ignores it',
+  // monitors (heartbeat-ts only; optional)
+  HA_MON_UNREADABLE: 'monitors exists but cannot be read',
+  HA_MON_UNKNOWN_RESOURCE: 'a monitors line naming a resource that is not in haresources (ignored)',
+  HA_MON_BAD_TIME: 'an interval, timeout or forget that is not a time value above zero',
+  HA_MON_BAD_VALUE: 'a fall or restarts that is not a whole number in range, or a check= with an unterminated quote',
+  HA_MON_UNKNOWN_KEY: 'an option other than interval, timeout, fall, restarts, forget, check',
+  HA_MON_DUPLICATE: 'a second monitors line for the same resource',
 } as const;
 
 export type ConfigCode = keyof typeof CONFIG_CODES;

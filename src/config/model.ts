@@ -1,4 +1,5 @@
 // The checked configuration of a node: ha.cf, haresources and authkeys as one typed value.
+import type { MonitorSpec } from './monitors.js';
 import type { AuthKeys } from '../core/auth-keys.js';
 
 export type AutoFailback = 'on' | 'off' | 'legacy';
@@ -83,6 +84,8 @@ export interface ResourceGroup {
 }
 
 export interface ClusterConfig {
+  /** heartbeat-ts's <config-dir>/monitors (src/config/monitors.ts): absent without the file. */
+  readonly monitors?: readonly MonitorSpec[];
   readonly localNode: string;
   readonly nodes: readonly Node[];
   readonly media: readonly Medium[];

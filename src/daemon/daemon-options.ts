@@ -36,6 +36,8 @@ export interface DaemonOptions {
   readonly onFrame?: (medium: string) => void;
   /** ha.cf `watchdog`: tickled on every status we send (watchdog.ts). */
   readonly watchdog?: { tickle(): void };
+  /** The service monitor (issue 17): the groups marked failed read from the state dir at start-up. */
+  readonly monitor?: { readonly failed: readonly string[]; readonly onChange?: () => void };
   /** ha.cf `stonith`/`stonith_host`: resets a dead peer before its groups are taken (stonith.ts). */
   readonly stonith?: { reset(node: string): Promise<FenceResult>; checkStatus(): Promise<boolean> };
 }

@@ -23,6 +23,8 @@ import { membershipSnapshot, type MetricsSnapshot } from './metrics.js';
 import { RcNotifier } from './scripts/rc-notifier.js';
 import { configFacts, type ConfigFacts } from '../config/config-digest.js';
 import { formatHostcache, newMembership, writeHostcache } from './files/state-files.js';
+import { MONITOR_FAILED_FILE, monitoredGroups, writeMonitorFailed } from './files/monitor-failed.js';
+import { Monitor } from '../resources/monitor.js';
 
 export type { ReloadedMembership } from '../node/coordinator.js';
 export type { DaemonOptions } from './daemon-options.js';
@@ -47,6 +49,7 @@ export class Daemon {
   private api: ApiServer | undefined;
   private apiOpening: Promise<void> | undefined;
   private hostcacheWrite: Promise<void> = Promise.resolve();
+  private monitorWrite: Promise<void> = Promise.resolve();
   private shutdownDone: (() => void) | undefined;
   private readonly startedWallMs = Date.now();
   readonly sentFrames = { total: 0 };
@@ -55,11 +58,18 @@ export class Daemon {
     this.monoMs = o.monoMs ?? (() => Math.floor(performance.now()));
     this.wallSec = o.wallSec ?? (() => Math.floor(Date.now() / 1000));
     const r = o.resources;
+    const monitor = r === undefined || o.config.monitors === undefined ? undefined : new Monitor({
+      groups: monitoredGroups(o.config),
+      specs: o.config.monitors,
+      failed: o.monitor?.failed ?? [],
+      autoFailback: o.config.autoFailback,
+    });
     this.node = new NodeCoordinator({
       localNode: o.config.localNode,
       nodes: o.config.nodes,
       createMembership: (reloaded) => newMembership(this.o.config, o.stateDir, reloaded),
-      ...(r === undefined ? {} : { resources: { create: r.create, peer: r.peer, runner: r.runner !== undefined } }),
+      ...(r === undefined ? {} : { resources: { create: r.create, peer: r.peer, runner: r.runner !== undefined, groups: monitoredGroups(o.config) } }),
+      ...(monitor === undefined ? {} : { monitor }),
       stonith: o.stonith !== undefined,
       clientOnline: (cn) => this.api?.clients().some((c) => c.clientId === cn) ?? false,
       configFacts: configFacts(o.config),
@@ -165,7 +175,35 @@ export class Daemon {
       case 'shutdown-complete':
         this.shutdownDone?.();
         return;
+      case 'monitor-check': {
+        const runner = this.o.resources?.runner;
+        if (runner === undefined) return;
+        void runner.check(e.resource, e.argv, e.timeoutMs).then((c) => {
+          this.post({ kind: 'monitor', event: { kind: 'check-done', resource: e.resource, id: e.id, ok: c.ok, durationMs: c.durationMs, detail: c.detail } });
+          this.o.monitor?.onChange?.();
+        });
+        return;
+      }
+      case 'monitor-restart': {
+        const runner = this.o.resources?.runner;
+        if (runner === undefined) return;
+        void runner.restartFrom(e.group, e.from).then((ok) => {
+          this.post({ kind: 'monitor', event: { kind: 'restart-done', group: e.group, ok } });
+          this.o.monitor?.onChange?.();
+        });
+        return;
+      }
+      case 'write-monitor-failed':
+        this.monitorWrite = this.monitorWrite
+          .then(() => writeMonitorFailed(this.o.stateDir, e.failed))
+          .catch((err: unknown) => this.o.logger.log('err', `cannot write ${this.o.stateDir}/${MONITOR_FAILED_FILE}: ${(err as Error).message}`));
+        return;
     }
+  }
+
+  /** The monitored resources, for hbctl status and metrics; undefined without a monitors file. */
+  monitorView(): ReturnType<Monitor['view']> | undefined {
+    return this.node.monitor?.view();
   }
 
   /** heartbeat 3.0.6 creates the API socket at comm-up; cl_status and API clients connect from then on. */
@@ -240,7 +278,9 @@ export class Daemon {
   /** The present state for the metrics endpoint: nodes, links, last-heard ages, drop counts. */
   metricsSnapshot(): MetricsSnapshot {
     const snapshot = membershipSnapshot(this.node.membership, this.o.config.localNode, this.monoMs());
-    return this.api === undefined ? snapshot : { ...snapshot, apiProblems: this.api.problemCounts() };
+    const withApi = this.api === undefined ? snapshot : { ...snapshot, apiProblems: this.api.problemCounts() };
+    const monitors = this.node.monitor?.view();
+    return monitors === undefined ? withApi : { ...withApi, monitors };
   }
 
   /** SIGHUP (reload-apply.ts): new timing values and keys, applied to the running membership; resources untouched. */

@@ -1,4 +1,5 @@
 // `heartbeat -f`: load the configuration, open the media, run the node until SIGTERM/SIGINT.
+import { MONITOR_FAILED_FILE, readMonitorFailed } from './files/monitor-failed.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -144,10 +145,16 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
               process.exit(EXIT_GENERIC);
             }),
         });
+  // The service monitor (issue 17): its file's warnings (a line naming no resource) in the log too, once; the
+  // groups still marked failed from before this start.
+  for (const d of diagnostics) if (d.code.startsWith('HA_MON_')) logger.log('warn', `monitor: ${formatDiagnostic(d)}`);
+  const monitorFailed = config.monitors === undefined ? [] : readMonitorFailed(o.stateDir, (t) => logger.log('warn', `monitor: ${t}`));
+  if (monitorFailed.length > 0) logger.log('warn', `monitor: resource group(s) ${monitorFailed.join(', ')} marked failed on this node before this start (${o.stateDir}/${MONITOR_FAILED_FILE}): not taken back until "hbctl cleanup"`);
   let daemon: Daemon;
   try {
     daemon = new Daemon({
       config, stateDir: o.stateDir, media: plan.adapters, logger, notifications, api, ...(children === undefined ? {} : { children }), ...rsc,
+      ...(config.monitors === undefined ? {} : { monitor: { failed: monitorFailed } }),
       ...(watchdog === undefined ? {} : { watchdog }), ...(stonith === undefined ? {} : { stonith }),
       ...(metrics === undefined ? {} : { onAction: (a) => metrics.action(a), onFrame: (medium) => metrics.frame(medium), onConfigAgreement: (a) => metrics.configAgreement(a) }),
     });

@@ -34,6 +34,13 @@ export function readFile(file: string): ConfigFile & { mode: number | undefined 
   }
 }
 
+/** heartbeat-ts's optional monitors file: absent when it does not exist (today's behaviour), else read. */
+function optionalMonitors(file: string): { monitors?: ConfigFile } {
+  if (!fs.existsSync(file)) return {};
+  const { mode: _mode, ...f } = readFile(file);
+  return { monitors: f };
+}
+
 /** Heartbeat's local node name: the first line of <configDir>/nodeinfo, else `uname -n`; lower-cased. */
 export function defaultNodeName(configDir: string): string {
   try {
@@ -89,7 +96,7 @@ export function loadConfig(options: LoadConfigOptions, host: HostFacts = realHos
   const nodeName = (options.nodeName ?? defaultNodeName(options.configDir)).toLowerCase();
   const file = (name: string): string => path.join(options.configDir, name);
   const result = checkConfig(
-    { haCf: readFile(file('ha.cf')), haresources: readFile(file('haresources')), authkeys: readFile(file('authkeys')) },
+    { haCf: readFile(file('ha.cf')), haresources: readFile(file('haresources')), authkeys: readFile(file('authkeys')), ...optionalMonitors(file('monitors')) },
     nodeName,
     host,
   );

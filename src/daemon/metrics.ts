@@ -11,6 +11,7 @@ import type { Membership } from '../membership/core.js';
 import type { Action } from '../membership/types.js';
 import { getString } from '../wire/index.js';
 import type { PeerAgreement } from '../node/config-agreement.js';
+import type { MonitorView } from '../resources/monitor.js';
 
 export interface NodeSnapshot {
   readonly name: string;
@@ -29,6 +30,8 @@ export interface MetricsSnapshot {
   readonly drops: ReadonlyMap<string, number>;
   /** API problems since the socket opened, by kind (api/problems.ts); absent before comm-up. */
   readonly apiProblems?: Readonly<Record<string, number>>;
+  /** The service monitor's resources (issue 17); absent without a monitors file. */
+  readonly monitors?: readonly MonitorView[];
 }
 
 const NODE_STATUSES = ['init', 'up', 'active', 'dead', 'ping'] as const;
@@ -152,6 +155,7 @@ export class Metrics {
     for (const [node, v] of this.configVerdicts) {
       for (const verdict of ['same', 'differs', 'unknown']) out.push(`heartbeat_config_agreement${labels({ node, verdict })} ${v === verdict ? 1 : 0}`);
     }
+    if (s.monitors !== undefined) renderMonitors(s.monitors, out);
     const ns = (v: number): string => (Number.isFinite(v) ? (v / 1e9).toFixed(6) : '0');
     out.push(
       '# HELP heartbeat_event_loop_delay_seconds Event-loop delay since start: max and 99th percentile.',
@@ -165,6 +169,24 @@ export class Metrics {
   close(): void {
     this.loop.disable();
   }
+}
+
+/** The service monitor's families (issue 17): one sample per monitored resource. */
+function renderMonitors(list: readonly MonitorView[], out: string[]): void {
+  const family = (name: string, help: string, type: 'counter' | 'gauge', value: (m: MonitorView) => number | undefined): void => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const m of list) {
+      const v = value(m);
+      if (v !== undefined) out.push(`${name}${labels({ resource: m.resource, group: m.group })} ${v}`);
+    }
+  };
+  family('heartbeat_monitor_checks_total', 'Checks of a monitored resource that ended.', 'counter', (m) => m.checks);
+  family('heartbeat_monitor_check_failures_total', 'Checks of a monitored resource that failed (timeouts included).', 'counter', (m) => m.failures);
+  family('heartbeat_monitor_restarts_total', 'Restarts of a monitored resource by the monitor (it and the resources after it).', 'counter', (m) => m.restarts);
+  family('heartbeat_monitor_consecutive_failures', 'Failed checks in a row now.', 'gauge', (m) => m.consecutiveFailures);
+  family('heartbeat_monitor_last_check_ok', '1 when the last check succeeded, 0 when it failed (absent before the first).', 'gauge', (m) => (m.lastResult === undefined ? undefined : m.lastResult === 'ok' ? 1 : 0));
+  family('heartbeat_monitor_last_check_seconds', 'How long the last check took.', 'gauge', (m) => (m.lastDurationMs === undefined ? undefined : m.lastDurationMs / 1000));
+  family('heartbeat_monitor_group_failed', '1 when the resource\'s group is marked failed on this node (until hbctl cleanup).', 'gauge', (m) => (m.failed ? 1 : 0));
 }
 
 /** `--metrics ADDR:PORT`: loopback only (127.0.0.0/8 or ::1), a port 1–65535. */

@@ -20,6 +20,8 @@
 //   restart-ready                a new resource protocol and a new membership (new generation), start
 //   reconfigure / set-nodes      membership (timing and keys / the node set), tick
 //   shutdown-request             resource protocol
+//   monitor (check-done,         the service monitor (src/resources/monitor.ts), which also sees, after
+//     restart-done, cleanup)     every step, which groups the resource protocol holds and whether it is stable
 //
 //   membership action            effects                                   resource event
 //   ---------------------------  ----------------------------------------  -------------------------------
@@ -43,7 +45,8 @@ import type { Membership } from '../membership/core.js';
 import type { Action, MembershipEvent } from '../membership/types.js';
 import type { LogLevel } from '../core/log-level.js';
 import type { Now } from '../core/clock.js';
-import { parseHoldSet, type FenceResult, type HoldSet, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
+import { mirror, parseHoldSet, type FenceResult, type HoldSet, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
+import type { Monitor, MonitorAction, MonitorEvent } from '../resources/monitor.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState, type RcSource } from '../resources/rc-notify.js';
 import { getString, type Message } from '../wire/index.js';
 import { clientStatusAnswer, deliveryFor } from './api-delivery.js';
@@ -71,7 +74,9 @@ export type NodeEvent =
   /** SIGHUP with a changed node set: new peers join the running membership, removed ones are forgotten. */
   | { readonly kind: 'set-nodes'; readonly nodes: readonly NodeConfig[] }
   /** Graceful stop: release every group, send `shutdone`. */
-  | { readonly kind: 'shutdown-request' };
+  | { readonly kind: 'shutdown-request' }
+  /** The end of a monitor-check or monitor-restart effect, or `hbctl cleanup` (issue 17). */
+  | { readonly kind: 'monitor'; readonly event: Extract<MonitorEvent, { kind: 'check-done' | 'restart-done' | 'cleanup' }> };
 
 export type ResourceOp =
   | { readonly op: 'acquire' | 'release'; readonly set: Exclude<HoldSet, 'none'> }
@@ -101,6 +106,12 @@ export type Effect =
   | { readonly kind: 'defer'; readonly event: NodeEvent }
   /** Every group is released and `shutdone` sent. */
   | { readonly kind: 'shutdown-complete' }
+  /** Run a resource's check (argv; undefined: its own status) with a timeout, then post `monitor` check-done. */
+  | { readonly kind: 'monitor-check'; readonly resource: string; readonly id: number; readonly argv: readonly string[] | undefined; readonly timeoutMs: number }
+  /** Stop resources[from..] right to left and start them left to right, then post `monitor` restart-done. */
+  | { readonly kind: 'monitor-restart'; readonly group: string; readonly resources: readonly string[]; readonly from: number }
+  /** Write the groups marked failed on this node to the state dir (they survive a restart). */
+  | { readonly kind: 'write-monitor-failed'; readonly failed: readonly string[] }
   /** heartbeat-ts only: a peer's configuration agreement changed (logged already; metrics, status). */
   | { readonly kind: 'config-agreement'; readonly agreement: PeerAgreement };
 
@@ -116,15 +127,23 @@ export interface CoordinatorOptions {
   readonly nodes: readonly NodeConfig[];
   /** A new membership core (a new generation); `reloaded` are the values a reload applied. */
   readonly createMembership: (reloaded: ReloadedMembership | undefined) => Membership;
-  /** The resource layer of a two-node pair. `runner`: scripts really run (events wait for its start-up check). */
-  readonly resources?: { readonly create: () => ResourceEngine; readonly peer: string; readonly runner: boolean };
+  /**
+   * The resource layer of a two-node pair. `runner`: scripts really run (events wait for its start-up check).
+   * `groups`: each group's key and set, to tell the monitor which groups a held set means.
+   */
+  readonly resources?: { readonly create: () => ResourceEngine; readonly peer: string; readonly runner: boolean; readonly groups?: readonly { readonly key: string; readonly set: 'local' | 'foreign' }[] };
   /** A STONITH device is configured (else a fence ends at once as 'bad'). */
   readonly stonith?: boolean;
   /** Whether an API client of that name is signed on here (heartbeat 3.0.6 HBDoMsg_T_QCSTATUS). */
   readonly clientOnline: (client: string) => boolean;
   /** Our configuration, compared with the digests peers announce (config-agreement.ts); absent: not compared. */
   readonly configFacts?: ConfigFacts;
+  /** The service monitor (issue 17), with the resources; absent: no monitors file. */
+  readonly monitor?: Monitor;
 }
+
+/** The control-FIFO message `hbctl cleanup` writes (rsc=RESOURCE|all); handled here, never sent. */
+export const CLEANUP_MESSAGE = 'hbts-cleanup';
 
 /** Fields a local script may not set: the core adds them (spec §9.7). */
 const CONTROL_FIELDS = new Set(['src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl', 'auth', 'destuuid']);
@@ -135,6 +154,7 @@ export class NodeCoordinator {
   /** Resource events that wait for the runner's start-up check, in arrival order; undefined once it ended. */
   private rscHeld: ResourceEvent[] | undefined;
   private memWakeAtMs = Number.POSITIVE_INFINITY;
+  private monWakeAtMs = Number.POSITIVE_INFINITY;
   private rscWakeAtMs = Number.POSITIVE_INFINITY;
   private nodeList: readonly NodeConfig[];
   private reloaded: ReloadedMembership | undefined;
@@ -234,11 +254,79 @@ export class NodeCoordinator {
         this.shuttingDown = true;
         this.resourceEvent({ kind: 'shutdown-request' });
         break;
+      case 'monitor':
+        this.drain();
+        this.monitorEvent(event.event);
+        break;
       default:
         assertNever(event, 'node event');
     }
     this.drain();
-    return { effects: this.effects, nextWakeAtMs: Math.min(this.memWakeAtMs, this.rscWakeAtMs) };
+    this.monitorEvent(undefined);
+    this.drain();
+    return { effects: this.effects, nextWakeAtMs: Math.min(this.memWakeAtMs, this.rscWakeAtMs, this.monWakeAtMs) };
+  }
+
+  /** The monitored resources (`hbctl status`, metrics); empty without a monitors file. */
+  get monitor(): Monitor | undefined {
+    return this.o.monitor;
+  }
+
+  /** What the resource protocol holds now, as group keys, for the monitor; undefined while it restarts. */
+  private holdings(): { readonly held: ReadonlySet<string>; readonly stable: boolean } {
+    const h = this.rsc?.heldNow?.();
+    if (h === undefined || this.shuttingDown) return { held: new Set(), stable: false };
+    if (typeof h.held !== 'string') return { held: new Set(h.held), stable: h.stable };
+    const set = h.held;
+    const keys = (this.o.resources?.groups ?? []).filter((g) => set === 'all' || set === g.set).map((g) => g.key);
+    return { held: new Set(keys), stable: h.stable };
+  }
+
+  /** One event for the monitor (undefined: only what the protocol holds now), and its actions. */
+  private monitorEvent(event: MonitorEvent | undefined): void {
+    const m = this.o.monitor;
+    if (m === undefined) return;
+    const peer = this.o.resources?.peer;
+    const p = peer === undefined ? undefined : this.core.nodes().find((n) => n.name === peer);
+    const { held, stable } = this.holdings();
+    const actions: MonitorAction[] = [];
+    const observed = m.handle({ kind: 'observe', held, stable, peerAlive: p !== undefined && p.status !== 'dead' }, this.now.monoMs);
+    actions.push(...observed.actions);
+    this.monWakeAtMs = observed.nextWakeAtMs;
+    if (event !== undefined) {
+      const r = m.handle(event, this.now.monoMs);
+      actions.push(...r.actions);
+      this.monWakeAtMs = r.nextWakeAtMs;
+    }
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'log':
+          this.log(a.level, `monitor: ${a.text}`);
+          break;
+        case 'check':
+          this.emit({ kind: 'monitor-check', resource: a.resource, id: a.id, argv: a.argv, timeoutMs: a.timeoutMs });
+          break;
+        case 'restart':
+          if (this.o.resources?.runner === true) this.emit({ kind: 'monitor-restart', group: a.group, resources: a.resources, from: a.from });
+          else this.emit({ kind: 'defer', event: { kind: 'monitor', event: { kind: 'restart-done', group: a.group, ok: true } } });
+          break;
+        case 'standby':
+          this.resourceEvent({ kind: 'standby-request', set: a.set });
+          break;
+        case 'failback':
+          // What hb_takeover local sends: the peer (ours or Heartbeat's rc.d/hb_takeover) hands our groups back.
+          this.pending.push({ kind: 'send', fields: [['t', 'hb_takeover'], ['rsc_hold', 'local']] });
+          break;
+        case 'persist':
+          this.emit({ kind: 'write-monitor-failed', failed: a.failed });
+          break;
+        case 'notify':
+          this.emit({ kind: 'rc-notify', source: 'local-notice', fields: [['t', 'hbts-monitor'], ['event', a.event], ['rsc', a.resource], ['group', a.group]], local: this.rcLocal() });
+          break;
+        default:
+          assertNever(a, 'monitor action');
+      }
+    }
   }
 
   /** The membership FIFO, to the end: every action of one event is performed before the next event. */
@@ -359,6 +447,14 @@ export class NodeCoordinator {
     } else if (a.kind === 'deliver' && a.node === peer) {
       const fields = new Map<string, string>();
       for (const [n, v] of textFields(a.message)) if (!fields.has(n)) fields.set(n, v);
+      // A group marked failed here (issue 17) is not taken back through standby (auto_failback, or the peer
+      // handing it back): the peer keeps it, or keeps restarting it. `hbctl cleanup` lifts the mark.
+      const offered = parseHoldSet(fields.get('rsc_hold'));
+      const refused = fields.get('t') === 'ask_resources' && fields.get('info') === 'me' && offered !== undefined && offered !== 'none' ? this.o.monitor?.refusesSet(mirror(offered)) : undefined;
+      if (refused !== undefined) {
+        this.log('warn', `monitor: ${peer} offers resources [${offered ?? ''}]; refused: resource group ${refused} is marked failed on this node (hbctl cleanup ${refused})`);
+        return;
+      }
       this.resourceEvent({ kind: 'peer-message', type: fields.get('t') ?? '', fields });
     }
   }
@@ -391,6 +487,12 @@ export class NodeCoordinator {
     const type = fieldOf(fields, 't') ?? '';
     if (type === 'ask_resources' && fieldOf(fields, 'info') === 'me') {
       this.standbyRequest(fieldOf(fields, 'rsc_hold'));
+      return;
+    }
+    if (type === CLEANUP_MESSAGE) {
+      // `hbctl cleanup [RESOURCE|all]` (issue 17): local only, never sent to the cluster.
+      if (this.o.monitor === undefined) this.log('warn', 'cleanup ignored: no monitors file (nothing is monitored)');
+      else this.monitorEvent({ kind: 'cleanup', resource: fieldOf(fields, 'rsc') ?? 'all' });
       return;
     }
     if (type === '' || type === 'resource') return; // our resource reports are ours to send (mach_down's is implied)

@@ -34,4 +34,6 @@ export interface ResourceEngine {
   handle(event: ResourceEvent, nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number };
   /** heartbeat 3.0.6 hb_rsc_resource_state, what `cl_status rscstatus` prints: what we hold, or `transition`. */
   rscStatus(): string;
+  /** What is held now, as a set or as group keys, and whether no transition runs (the service monitor). */
+  heldNow?(): { readonly stable: boolean; readonly held: HoldSet | readonly string[] };
 }

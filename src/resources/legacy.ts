@@ -71,6 +71,10 @@ export class LegacyProtocol implements ResourceEngine {
    * i_hold_resources says — which 3.0.6 only maintains with nice_failback, so `none`. Reproduced as is:
    * scripts that read `cl_status rscstatus` see what they saw with Heartbeat.
    */
+  heldNow(): { readonly stable: boolean; readonly held: readonly string[] } {
+    return { stable: this.running === undefined && this.queue.length === 0 && !this.fencing.active && !this.shuttingDown, held: [...this.held] };
+  }
+
   rscStatus(): string {
     return this.running !== undefined || this.queue.length > 0 || this.fencing.active ? 'transition' : 'none';
   }

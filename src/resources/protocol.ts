@@ -125,6 +125,11 @@ export class ResourceProtocol implements ResourceEngine {
     return stable ? toSet(this.iHold) : 'transition';
   }
 
+  heldNow(): { readonly stable: boolean; readonly held: HoldSet } {
+    const quiet = !this.fencing.active && this.activity === undefined && this.standby === 'none' && this.state === 'stable';
+    return { stable: quiet, held: toSet(this.iHold) };
+  }
+
   handle(event: ResourceEvent, nowMs: number): { readonly actions: readonly ResourceAction[]; readonly nextWakeAtMs: number } {
     this.out = [];
     this.nowMs = nowMs;

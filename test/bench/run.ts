@@ -8,6 +8,7 @@ import { benchCheckConfig } from './check-config.js';
 import { benchIpfail } from './ipfail.js';
 import { benchMembership } from './membership.js';
 import { benchMigrated, benchResources } from './resources.js';
+import { benchService } from './service.js';
 import { benchSoak } from './soak.js';
 import { benchStress } from './stress.js';
 import { recordedRows, reproduceCommand, summaryJson, summaryMarkdown, type SummaryMeta } from './summary.js';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<string[]>> = {
   resources: benchResources,
   migrated: benchMigrated,
   ipfail: benchIpfail,
+  service: benchService,
 };
 
 /** Run only when named (long: HBTS_BENCH_STRESS_SECONDS, default 600; HBTS_BENCH_SOAK_SECONDS, default 3600). */

@@ -8,6 +8,7 @@ import { Membership } from '../../src/membership/core.js';
 import type { MembershipOptions } from '../../src/membership/core.js';
 import { NodeCoordinator, type Effect, type NodeEvent, type StepOutput } from '../../src/node/coordinator.js';
 import type { ResourceEngine } from '../../src/resources/protocol.js';
+import type { Monitor } from '../../src/resources/monitor.js';
 import { singleKey } from '../../src/wire/index.js';
 import { uuidFor, WALL_EPOCH_SEC } from './membership-sim.js';
 
@@ -19,6 +20,8 @@ export interface NodeSimOptions {
   readonly timing?: Partial<MembershipOptions>;
   /** Each node's configuration (digests announced in its status, compared with the peer's); absent: none. */
   readonly config?: (name: string) => ConfigFacts | undefined;
+  /** Each node's service monitor and its groups (issue 17); monitor-check/monitor-restart wait in pendingOps. */
+  readonly monitor?: (name: string) => { readonly monitor: Monitor; readonly groups: readonly { readonly key: string; readonly set: 'local' | 'foreign' }[] } | undefined;
 }
 
 export interface SimCoordinator {
@@ -57,6 +60,7 @@ export class NodeSim {
     const peer = this.o.names.find((n) => n !== name) ?? '';
     const resources = this.o.resources;
     const config = this.o.config?.(name);
+    const monitor = this.o.monitor?.(name);
     return new NodeCoordinator({
       localNode: name,
       nodes,
@@ -68,7 +72,8 @@ export class NodeSim {
           keys: singleKey('sha1', 'SomeKey'), localNode: name, generation: this.nodes.get(name)?.generation ?? generation, uuid: uuidFor(name), seed: name.length * 7919,
           ...reloaded,
         }),
-      ...(resources === undefined ? {} : { resources: { create: () => resources(name), peer, runner: this.o.runner === true } }),
+      ...(resources === undefined ? {} : { resources: { create: () => resources(name), peer, runner: this.o.runner === true, ...(monitor === undefined ? {} : { groups: monitor.groups }) } }),
+      ...(monitor === undefined ? {} : { monitor: monitor.monitor }),
       clientOnline: (cn) => this.nodes.get(name)?.clients.has(cn) ?? false,
       ...(config === undefined ? {} : { configFacts: config }),
     });
@@ -108,7 +113,7 @@ export class NodeSim {
       n.effects.push({ atMs: this.nowMs, effect });
       if (effect.kind === 'send-frame') this.broadcast(name, effect.packet);
       else if (effect.kind === 'defer') this.deferred.push({ to: name, event: effect.event });
-      else if (effect.kind === 'resource-op' || effect.kind === 'fence' || effect.kind === 'release-for-restart') this.pendingOps.push({ node: name, effect });
+      else if (effect.kind === 'resource-op' || effect.kind === 'fence' || effect.kind === 'release-for-restart' || effect.kind === 'monitor-check' || effect.kind === 'monitor-restart') this.pendingOps.push({ node: name, effect });
     }
     n.nextWakeAtMs = out.nextWakeAtMs;
     return out;
@@ -116,7 +121,7 @@ export class NodeSim {
 
   /** Ends every pending operation of `name` with `ok` (activity-done, fence-done 'OK', restart-ready). */
   finishOps(name: string, ok = true): void {
-    const mine = this.pendingOps.filter((p) => p.node === name);
+    const mine = this.pendingOps.filter((p) => p.node === name && p.effect.kind !== 'monitor-check' && p.effect.kind !== 'monitor-restart');
     for (const p of mine) this.pendingOps.splice(this.pendingOps.indexOf(p), 1);
     for (const p of mine) {
       const e = p.effect;
@@ -124,6 +129,17 @@ export class NodeSim {
       else if (e.kind === 'fence') this.step(name, { kind: 'resource', event: { kind: 'fence-done', node: e.node, result: ok ? 'OK' : 'bad' } });
       else this.step(name, { kind: 'restart-ready' });
     }
+  }
+
+  /** Ends the pending checks of `name` with `ok`; returns how many there were. */
+  finishChecks(name: string, ok: boolean): number {
+    const mine = this.pendingOps.filter((p) => p.node === name && p.effect.kind === 'monitor-check');
+    for (const p of mine) this.pendingOps.splice(this.pendingOps.indexOf(p), 1);
+    for (const p of mine) {
+      const e = p.effect;
+      if (e.kind === 'monitor-check') this.step(name, { kind: 'monitor', event: { kind: 'check-done', resource: e.resource, id: e.id, ok, durationMs: 3, detail: ok ? 'ok' : 'exit 7' } });
+    }
+    return mine.length;
   }
 
   private broadcast(from: string, bytes: Uint8Array): void {

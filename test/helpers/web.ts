@@ -56,14 +56,14 @@ export interface WebClient {
 }
 
 /**
- * Polls http://VIP/hostname.html from the `client` node every 100 ms (0.3 s timeout, a new connection each
+ * Polls http://VIP/hostname.html from the `client` node every `intervalMs` (default 100 ms; 0.3 s timeout, a new connection each
  * time) until stopped or maxMs: one poller process in the client's namespace (test/helpers/http-poller.ts)
  * writing a line per request, so polling costs no process per request.
  */
-export function startClient(lab: Lab, vip: string, maxMs: number, clientNode = 'client'): WebClient {
+export function startClient(lab: Lab, vip: string, maxMs: number, clientNode = 'client', intervalMs = 100): WebClient {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-web-'));
   const file = path.join(dir, 'samples.txt');
-  const poller = lab.start(clientNode, [process.execPath, path.join(distDir, 'test', 'helpers', 'http-poller.js'), `http://${vip}/hostname.html`, file, '100', '300', String(maxMs)]);
+  const poller = lab.start(clientNode, [process.execPath, path.join(distDir, 'test', 'helpers', 'http-poller.js'), `http://${vip}/hostname.html`, file, String(intervalMs), '300', String(maxMs)]);
   let final: Sample[] | undefined;
   return {
     samples: () => final ?? readSamples(file),

@@ -20,12 +20,13 @@ const BASE = 'logfacility local0\nkeepalive 1\ndeadtime 10\ninitdead 20\nbcast e
 const RES = 'alpha 198.51.100.10 httpd\n';
 const KEYS = 'auth 1\n1 sha1 secret\n';
 
-function check(haCf: string, opts: { res?: string | undefined; keys?: string | undefined; mode?: number; node?: string; host?: HostFacts } = {}): CheckResult {
+function check(haCf: string, opts: { res?: string | undefined; keys?: string | undefined; mode?: number; node?: string; host?: HostFacts; monitors?: string | undefined } = {}): CheckResult {
   return checkConfig(
     {
       haCf: { path: 'ha.cf', text: haCf },
       haresources: { path: 'haresources', text: 'res' in opts ? opts.res : RES },
       authkeys: { path: 'authkeys', text: 'keys' in opts ? opts.keys : KEYS, mode: opts.mode ?? 0o600 },
+      ...('monitors' in opts ? { monitors: { path: 'monitors', text: opts.monitors, error: 'permission denied' } } : {}),
     },
     opts.node ?? 'alpha',
     opts.host ?? HOST,
@@ -98,7 +99,32 @@ const PRODUCERS: Record<keyof typeof CONFIG_CODES, () => CheckResult> = {
   HA_AUTH_KEY_NOT_FOUND: () => check(BASE, { keys: '1 sha1 x\nauth 1\n' }),
   HA_AUTH_WEAK: () => check(BASE, { keys: 'auth 1\n1 crc\n' }),
   HA_AUTH_IGNORED_TEXT: () => check(BASE, { keys: 'auth 1\n1 sha1 key and more\n' }),
+  HA_MON_UNREADABLE: () => check(BASE, { monitors: undefined }),
+  HA_MON_UNKNOWN_RESOURCE: () => check(BASE, { monitors: 'apache interval=5\n' }),
+  HA_MON_BAD_TIME: () => check(BASE, { monitors: 'httpd interval=5s\n' }),
+  HA_MON_BAD_VALUE: () => check(BASE, { monitors: 'httpd fall=0\n' }),
+  HA_MON_UNKNOWN_KEY: () => check(BASE, { monitors: 'httpd intervall=5\n' }),
+  HA_MON_DUPLICATE: () => check(BASE, { monitors: 'httpd\nhttpd fall=2\n' }),
 };
+
+test('monitors: the good lines reach the configuration; every problem is pinpointed in one run', () => {
+  const good = check(BASE, { monitors: '# web\nhttpd interval=500ms fall=2 restarts=0 forget=60 check=sh -c "curl -fs http://x/ | grep -q ok"\n198.51.100.10 timeout=3\n' });
+  assert.equal(text(good), '');
+  assert.deepEqual(good.config?.monitors?.map((m) => [m.resource, m.intervalMs, m.timeoutMs, m.fall, m.restarts, m.forgetMs, m.checkArgv]), [
+    ['httpd', 500, 20_000, 2, 0, 60_000, ['sh', '-c', 'curl -fs http://x/ | grep -q ok']],
+    ['198.51.100.10', 10_000, 3000, 1, 1, undefined, undefined],
+  ]);
+  assert.equal(check(BASE).config?.monitors, undefined, 'no file: no monitors');
+  const bad = check(BASE, { monitors: 'httpd  interval=5x\nhttpd bogus=1\napache\nhttpd check=sh -c "x\nhttpd\nhttpd\n' });
+  assert.equal(bad.config, undefined);
+  assert.deepEqual(text(bad).split('\n'), [
+    'monitors:1:8: error HA_MON_BAD_TIME: interval "5x" is not a time value above zero (write 5 for seconds or 500ms)',
+    'monitors:2:7: error HA_MON_UNKNOWN_KEY: unknown option "bogus" (expected interval, timeout, fall, restarts, forget or check)',
+    'monitors:4:7: error HA_MON_BAD_VALUE: check= has an unterminated quote: sh -c "x',
+    'monitors:6:1: error HA_MON_DUPLICATE: httpd has a monitors line already (line 5)',
+    'monitors:3:1: warning HA_MON_UNKNOWN_RESOURCE: "apache" is not a resource in haresources (write it exactly as there); line ignored',
+  ]);
+});
 
 for (const code of Object.keys(CONFIG_CODES) as (keyof typeof CONFIG_CODES)[]) {
   test(`code ${code} is produced`, () => {

@@ -130,3 +130,23 @@ test('API problems by kind (issue 24): rendered from the snapshot, absent before
     m.close();
   }
 });
+test('service monitor (issue 17): one sample per monitored resource, absent without a monitors file', () => {
+  const m = new Metrics();
+  try {
+    assert.equal(sample(m.render(SNAPSHOT), 'heartbeat_monitor_checks_total{resource="httpd",group="198.51.100.10"}'), undefined);
+    const text = m.render({
+      ...SNAPSHOT,
+      monitors: [{
+        resource: 'httpd', group: '198.51.100.10', phase: 'watching', lastCheckAtMs: 10, lastDurationMs: 250, lastResult: 'failed', lastDetail: 'exit 7',
+        consecutiveFailures: 1, restarts: 2, checks: 9, failures: 3, failed: true,
+      }],
+    });
+    const s = (name: string): number | undefined => sample(text, `${name}{resource="httpd",group="198.51.100.10"}`);
+    assert.deepEqual(
+      ['checks_total', 'check_failures_total', 'restarts_total', 'consecutive_failures', 'last_check_ok', 'last_check_seconds', 'group_failed'].map((n) => s(`heartbeat_monitor_${n}`)),
+      [9, 3, 2, 1, 0, 0.25, 1],
+    );
+  } finally {
+    m.close();
+  }
+});

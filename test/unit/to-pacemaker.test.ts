@@ -59,11 +59,11 @@ test('netmasks: dotted masks become prefix lengths; nonsense is flagged', () => 
 
 test('monitors: issue 17 lines parse; unknown keys and bad values are warnings naming the line', () => {
   const r = parseMonitors('# c\nhttpd interval=5 timeout=500ms restarts=0 forget=60 fall=3 check=curl -f http://x/ a=b\n\nweb interval=5x\nweb x=1\nhttpd interval=1\n', 'monitors');
-  assert.deepEqual(r.monitors, [{ resource: 'httpd', intervalMs: 5000, timeoutMs: 500, fall: 3, restarts: 0, forgetMs: 60_000, check: 'curl -f http://x/ a=b', line: 2 }]);
+  assert.deepEqual(r.monitors, [{ resource: 'httpd', intervalMs: 5000, timeoutMs: 500, fall: 3, restarts: 0, forgetMs: 60_000, check: 'curl -f http://x/ a=b', checkArgv: ['curl', '-f', 'http://x/', 'a=b'], line: 2 }]);
   assert.deepEqual(r.diagnostics.map((d) => `${d.line} ${d.severity} ${d.message}`), [
-    '4 warning interval "5x" is not a valid value; line ignored',
+    '4 warning interval "5x" is not a time value above zero (write 5 for seconds or 500ms); line ignored',
     '5 warning unknown option "x" (expected interval, timeout, fall, restarts, forget or check); line ignored',
-    '6 warning httpd has a monitors line already; line ignored',
+    '6 warning httpd has a monitors line already (line 2); line ignored',
   ]);
 });
 

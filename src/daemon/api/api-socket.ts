@@ -63,6 +63,7 @@ export function apiSources(
       lastHeard: () => node.membership.lastHeard(),
       configAgreement: () => node.configAgreement(),
       ...(apiProblems !== undefined ? { apiProblems } : {}),
+      monitors: () => node.monitor?.view(),
       peerHolds: () => {
         const st = (node.resources as { readonly status?: { readonly peerHolds?: unknown } } | undefined)?.status;
         return typeof st?.peerHolds === 'string' ? st.peerHolds : undefined;

@@ -1,4 +1,5 @@
 // What the API socket answers from, taken from the running daemon: nodes, links, parameters, resource state.
+import type { MonitorView } from '../../resources/monitor.js';
 import type { ApiExtendedResources, ApiExtendedStatus, ApiLink, ApiNode, ApiSignonInfo, ApiView } from '../../api/view.js';
 import type { ClusterConfig } from '../../config/model.js';
 import { HA_CF_DEFAULTS } from '../../config/defaults.js';
@@ -27,6 +28,8 @@ export interface ExtendedSources {
   lastHeard(): ReadonlyMap<string, { readonly statusMs: number | undefined; readonly links: ReadonlyMap<string, number> }>;
   /** Each peer's configuration verdict (node/config-agreement.ts). */
   configAgreement?(): ApiExtendedStatus['configAgreement'];
+  /** The service monitor's resources (issue 17), on the monotonic clock. */
+  monitors?(): readonly MonitorView[] | undefined;
   /** What the peer holds in our terms (`local`: our home groups), when the engine knows (nice_failback). */
   peerHolds?(): string | undefined;
   /** API problems since the socket opened, by kind (api/problems.ts). */
@@ -152,6 +155,7 @@ export function daemonApiView(s: ApiViewSources): ApiView {
         config,
         configAgreement: ext.configAgreement?.() ?? [],
         ...apiProblemsOf(ext),
+        ...monitorsOf(ext.monitors?.(), toWall),
       };
     },
   };
@@ -217,4 +221,16 @@ function linkName(m: ClusterConfig['media'][number]): string | undefined {
 function apiProblemsOf(ext: ExtendedSources): { apiProblems?: Readonly<Record<string, number>> } {
   const p = ext.apiProblems?.();
   return p === undefined ? {} : { apiProblems: p };
+}
+
+/** The monitor's view for the API, its times on the wall clock; nothing without a monitors file. */
+function monitorsOf(list: readonly MonitorView[] | undefined, toWall: (m: number | undefined) => number | null): { monitors?: NonNullable<ApiExtendedStatus['monitors']> } {
+  if (list === undefined) return {};
+  return {
+    monitors: list.map((m) => ({
+      resource: m.resource, group: m.group, phase: m.phase, lastCheckMs: toWall(m.lastCheckAtMs), lastDurationMs: m.lastDurationMs ?? null,
+      lastResult: m.lastResult ?? null, lastDetail: m.lastDetail ?? null, consecutiveFailures: m.consecutiveFailures, restarts: m.restarts,
+      checks: m.checks, failures: m.failures, failed: m.failed,
+    })),
+  };
 }

@@ -235,6 +235,70 @@ export class ResourceRunner {
     return active;
   }
 
+  /**
+   * The service monitor's check of one resource (issue 17): `argv` (no shell) exits 0, or without one the
+   * resource's own status says running (as ResourceManager judges it). Not queued behind resource operations
+   * (a check may take its whole timeout); the process group is killed at the timeout, and its output is
+   * capped, with at most a few lines logged.
+   */
+  async check(spec: string, argv: readonly string[] | undefined, timeoutMs: number): Promise<{ readonly ok: boolean; readonly durationMs: number; readonly detail: string }> {
+    const r = this.o.groups.flatMap((g) => g.resources).find((x) => x.spec === spec);
+    const startedMs = performance.now();
+    const took = (): number => Math.round(performance.now() - startedMs);
+    if (r === undefined) return { ok: false, durationMs: 0, detail: `${spec} is not in haresources` };
+    let full = argv;
+    let env = this.o.env;
+    if (full === undefined) {
+      const file = this.resolve(r);
+      if (file === undefined) return { ok: false, durationMs: took(), detail: `no resource script ${r.script}` };
+      // Debian's stock script run natively when unmodified, as for every other operation (stock-native.ts).
+      const sub = this.native.substitute(r.script, file, r.args);
+      full = [sub?.file ?? file, ...r.args, 'status'];
+      if (sub !== undefined) env = { ...this.o.env, ...sub.env };
+    }
+    const result = await (this.o.runOperation ?? runOperation)({
+      argv: full,
+      timeoutMs,
+      env,
+      logPrefix: `${spec} check`,
+      log: this.o.log,
+      logStdout: false,
+      killGraceMs: Math.min(KILL_GRACE_MS, 1000),
+      maxLoggedLines: 5,
+      maxOutputBytes: 16 * 1024,
+    });
+    const outcome = outcomeOf(result);
+    const detail = outcome === 'timed-out'
+      ? `timed out after ${timeoutMs} ms (process group killed)`
+      : outcome === 'success' ? 'ok' : describeFailure(outcome, result.exitCode, result.signal, result.spawnError, timeoutMs);
+    if (argv !== undefined) return { ok: outcome === 'success', durationMs: took(), detail };
+    const running = readStatus(outcome, result.stdout) === 'running';
+    return { ok: running, durationMs: took(), detail: running ? 'status: running' : `status: not running (${result.stdout.trim().slice(0, 80) || detail})` };
+  }
+
+  /**
+   * The service monitor's restart (issue 17): the group's resources from `from` on are stopped right to left,
+   * then started left to right; queued like every resource operation. False when a start failed (the group is
+   * then given up by the monitor) or a stop finally failed.
+   */
+  restartFrom(key: string, from: number): Promise<boolean> {
+    return this.serial(async () => {
+      const g = this.findGroup(key);
+      if (g === undefined) return false;
+      const part = g.resources.slice(from);
+      this.o.log('info', `Restarting ${part.map((r) => r.spec).join(' ')} of resource group ${key}`);
+      for (const r of [...part].reverse()) if (!(await this.stopResource(r))) return false;
+      for (const r of part) {
+        const start = await this.run(r, 'start');
+        if (start.outcome !== 'success') {
+          this.o.log('crit', `Restart of resource group ${key} failed at ${r.spec}`);
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
   /** Runs `job` when no resource operation is in flight, and holds the next one until it ends (rc.d notifications). */
   exclusive<T>(job: () => Promise<T>): Promise<T> {
     return this.serial(job);
