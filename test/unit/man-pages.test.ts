@@ -18,7 +18,7 @@ function pageOf(command: string): string | undefined {
 
 /** The long options a --help text names (hbctl: with its subcommands' help too). */
 function helpOptions(command: string, file: string): Set<string> {
-  const runs = command === 'hbctl' ? [['--help'], ['status', '--help'], ['wire', '--help'], ['test-links', '--help'], ['to-pacemaker', '--help'], ['propagate', '--help']] : [['--help']];
+  const runs = command === 'hbctl' ? [['--help'], ['status', '--help'], ['wire', '--help'], ['test-links', '--help'], ['to-pacemaker', '--help'], ['propagate', '--help'], ['cleanup', '--help']] : [['--help']];
   const out = runs.map((args) => {
     const r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', timeout: 10_000 });
     return `${r.stdout}${r.stderr}`;
