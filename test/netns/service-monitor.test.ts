@@ -135,6 +135,63 @@ async function scenario(parent: TestContext, kind: 'ours only' | 'ours home'): P
   });
 }
 
-test('service monitor: restart, hand-over, the failed mark, cleanup — with heartbeat-ts and with Heartbeat 3.0.6 as the peer', { concurrency: 2 }, async (t) => {
-  await Promise.all([scenario(t, 'ours only'), scenario(t, 'ours home')]);
+/**
+ * Checks that misbehave, on a heartbeat-ts pair: one hangs (killed with its process group at its 1 s timeout,
+ * every second), one floods its output (capped; a few lines logged). fall=1000: they only fail, nothing acts.
+ * Heart-beating goes on undisturbed (no late heartbeat at the peer), no killed check is left running, the log
+ * stays small, the service stays where it is.
+ */
+async function misbehaving(parent: TestContext): Promise<void> {
+  await parent.test('a hanging check and a flooding check', async (t) => {
+    if (!requireRootAndCommands(t, ['nsenter', 'curl', 'apache2', 'sleep', 'yes', 'head'])) return;
+    const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client', isolated: false }], label: 'smbad', bridgeAddress: null });
+    for (const n of ['alpha', 'bravo']) {
+      writeRealConfig(lab, n, { nodes: ['alpha', 'bravo'], method: 'sha1', key: KEY });
+      fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), `alpha IPaddr2::${VIP}/24/eth0 ${HTTPD}\n`);
+      setUpWebNode(lab, n, VIP);
+      fs.rmSync(path.join(lab.node(n).haDir, 'resource.d', 'IPaddr2'), { force: true });
+    }
+    fs.writeFileSync(path.join(lab.node('alpha').haDir, 'monitors'), [
+      `IPaddr2::${VIP}/24/eth0 interval=1 timeout=1 fall=1000 check=sh -c 'sleep 60 & sleep 60'`,
+      `${HTTPD} interval=1 timeout=5 fall=1000 check=sh -c 'yes flood | head -c 20000000 >&2; exit 1'`,
+      '',
+    ].join('\n'));
+    const say = (text: string): void => void process.stdout.write(`# monitor, misbehaving checks: ${text}\n`);
+    const pair = new ServicePair(lab, { alpha: 'ours', bravo: 'ours' }, VIP, say);
+    t.after(() => pair.client.stop());
+    const at = Date.now();
+    await pair.start('alpha');
+    await pair.start('bravo');
+    await pair.expect('cold start', 'alpha', at, 40_000);
+    const from = readLog(lab, 'alpha').length;
+    await pair.stays('alpha', 12_000);
+    const log = readLog(lab, 'alpha').slice(from);
+    const hung = log.split('\n').filter((l) => /check failed \(\d+ of 1000\): timed out after 1000 ms \(process group killed\)/.test(l));
+    assert.ok(hung.length >= 4, `the hanging check timed out ${hung.length} times in 12 s:\n${log.slice(-3000)}`);
+    const flooded = log.split('\n').filter((l) => l.includes('flood'));
+    const floodChecks = log.split('\n').filter((l) => /httpd::\/etc\/ha\.d\/httpd\.conf: check failed/.test(l)).length;
+    assert.ok(floodChecks >= 2, `the flooding check ended ${floodChecks} times`);
+    assert.ok(flooded.length <= 6 * floodChecks, `${flooded.length} flood lines logged for ${floodChecks} checks`);
+    assert.ok(Buffer.byteLength(log) < 1_000_000, `the log grew ${Buffer.byteLength(log)} bytes`);
+    const sleeps = [];
+    for (const pid of await lab.pidsIn('alpha')) {
+      try {
+        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        if (st.includes('(sleep)') && !/\) Z /.test(st)) sleeps.push(pid);
+      } catch {
+        /* gone */
+      }
+    }
+    // Each check runs two sleeps: at most the one in flight and one being killed may be seen; leaked ones would
+    // add two per second.
+    assert.ok(sleeps.length <= 4, `${sleeps.length} sleep processes: killed checks left some running`);
+    const bravoLog = readLog(lab, 'bravo');
+    assert.doesNotMatch(bravoLog, /Late heartbeat|node alpha: is dead/);
+    say(`${hung.length} hung checks killed, ${floodChecks} flooding checks with ${flooded.length} lines logged, no late heartbeat at bravo`);
+    await pair.finish(/failed to stop|authentication failed|replay attack|Late heartbeat/g);
+  });
+}
+
+test('service monitor: restart, hand-over, the failed mark, cleanup — with heartbeat-ts and with Heartbeat 3.0.6 as the peer; checks that hang or flood', { concurrency: 3 }, async (t) => {
+  await Promise.all([scenario(t, 'ours only'), scenario(t, 'ours home'), misbehaving(t)]);
 });
