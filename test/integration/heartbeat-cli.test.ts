@@ -42,6 +42,23 @@ test('--check-config accepts a good configuration, exit 0, with a summary', () =
   assert.match(r.stdout, /sha1/);
 });
 
+test('--check-config reads <config-dir>/monitors when present (issue 17): its errors refuse, a line naming no resource warns', () => {
+  const good = configDir('monitors-good', {});
+  fs.writeFileSync(path.join(good, 'monitors'), '# web\nhttpd interval=5 check=curl -fsS http://198.51.100.10/\napache interval=1\n');
+  const ok = heartbeat('--check-config', '--config-dir', good, '--node-name', 'alpha');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, new RegExp(`^${path.join(good, 'monitors')}:3:1: warning HA_MON_UNKNOWN_RESOURCE: "apache" is not a resource in haresources`, 'm'));
+  const bad = configDir('monitors-bad', {});
+  fs.writeFileSync(path.join(bad, 'monitors'), 'httpd interval=5s\nhttpd\nhttpd fall=2\nIPaddr::198.51.100.10/24/lo color=red\n');
+  const r = heartbeat('--check-config', '--config-dir', bad, '--node-name', 'alpha');
+  assert.equal(r.status, 1);
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l.includes('HA_MON_')).map((l) => l.slice(path.join(bad, 'monitors').length)), [
+    ':1:7: error HA_MON_BAD_TIME: interval "5s" is not a time value above zero (write 5 for seconds or 500ms)',
+    ':3:1: error HA_MON_DUPLICATE: httpd has a monitors line already (line 2)',
+    ':4:29: error HA_MON_UNKNOWN_KEY: unknown option "color" (expected interval, timeout, fall, restarts, forget or check)',
+  ]);
+});
+
 test('--check-config reports every problem with file:line:col and a code, exit 1', () => {
   const dir = configDir('bad', {
     haCf: 'keepalive 1\ndeadtime 10s\nbcast lo\nauto_failback sometimes\nnode alpha bravo\n',
