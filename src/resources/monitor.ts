@@ -28,6 +28,7 @@
  *   is asked back (hb_takeover).
  */
 import type { MonitorSpec } from '../config/monitors.js';
+import type { LogLevel } from '../core/log-level.js';
 
 /** How long a hand-over may take before we conclude the peer did not take the group (its standby reply is 10 s). */
 export const HANDOVER_WAIT_MS = 15_000;
@@ -77,7 +78,7 @@ export type MonitorAction =
   | { readonly kind: 'failback' }
   /** Write the failed marks (every key) to the state dir. */
   | { readonly kind: 'persist'; readonly failed: readonly string[] }
-  | { readonly kind: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'err'; readonly text: string }
+  | { readonly kind: 'log'; readonly level: LogLevel; readonly text: string }
   /** rc.d: a failure of a resource or a hand-over of a group. */
   | { readonly kind: 'notify'; readonly event: 'failure' | 'handover' | 'kept'; readonly resource: string; readonly group: string };
 
@@ -394,7 +395,7 @@ export class Monitor {
     this.out.push({ kind: 'persist', failed: [...this.failed] });
   }
 
-  private log(level: 'debug' | 'info' | 'warn' | 'err', text: string): void {
+  private log(level: LogLevel, text: string): void {
     this.out.push({ kind: 'log', level, text });
   }
 }
