@@ -69,6 +69,10 @@ async function scenario(parent: TestContext, kind: 'ours only' | 'ours home'): P
       'apache interval=1',
       '',
     ].join('\n'));
+    // rc.d/hbts-monitor: each failure and hand-over, as harc runs it (HA_event, HA_rsc, HA_group).
+    const events = path.join(lab.node('alpha').varLibDir, 'monitor-events');
+    fs.mkdirSync(path.join(lab.node('alpha').haDir, 'rc.d'), { recursive: true });
+    fs.writeFileSync(path.join(lab.node('alpha').haDir, 'rc.d', 'hbts-monitor'), '#!/bin/sh\necho "$HA_event $HA_rsc" >> /var/lib/heartbeat/monitor-events\n', { mode: 0o755 });
     const say = (text: string): void => void process.stdout.write(`# monitor, ${kind}: ${text}\n`);
     const pair = new ServicePair(lab, { alpha: 'ours', bravo: kind === 'ours only' ? 'ours' : 'real' }, VIP, say);
     t.after(() => pair.client.stop());
@@ -88,6 +92,11 @@ async function scenario(parent: TestContext, kind: 'ours only' | 'ours home'): P
     await logAfter(lab, 'alpha', from, /monitor: httpd::\/etc\/ha\.d\/httpd\.conf: resource failed; restarting it \(restart 1 of 2\)/, 'the restart after SIGKILL');
     await logAfter(lab, 'alpha', from, /monitor: .*resource group restarted/, 'the restart done');
     await pair.expect('Apache SIGKILLed on alpha', 'alpha', at);
+    // hbctl status --json: the monitored resource, its restart counted.
+    const st = await lab.exec('alpha', [process.execPath, cliPath('hbctl'), 'status', '--json'], { timeoutMs: 10_000 });
+    assert.equal(st.exitCode, 0, st.stderr);
+    const mon = (JSON.parse(st.stdout) as { monitors: { resource: string; restarts: number; failures: number; failed: boolean; lastResult: string | null }[] | null }).monitors;
+    assert.deepEqual(mon?.map((m) => [m.resource, m.restarts, m.failures >= 1, m.failed]), [[HTTPD, 1, true, false]]);
 
     if (kind === 'ours only') {
       // Alive but not answering: only the curl check sees it.
@@ -112,6 +121,9 @@ async function scenario(parent: TestContext, kind: 'ours only' | 'ours home'): P
     await logAfter(lab, 'alpha', from, /monitor: .*handing the resource group over to the other node \(hb_standby local\)/, 'the hand-over');
     await pair.expect('Apache unstartable on alpha', 'bravo', at, 40_000);
     await logAfter(lab, 'alpha', from, /monitor: .*handed over to the other node; marked failed here/, 'the group marked failed');
+    const notified = fs.readFileSync(events, 'utf8');
+    assert.match(notified, new RegExp(`^failure ${HTTPD.replace(/[.:/]/g, '\\$&')}$`, 'm'));
+    assert.match(notified, /^handover IPaddr2::198\.51\.100\.100\/24\/eth0$/m);
     assert.match(fs.readFileSync(path.join(lab.node('alpha').varLibDir, 'monitor-failed'), 'utf8'), /^IPaddr2::198\.51\.100\.100\/24\/eth0$/m);
 
     // Fixed, and alpha's daemon restarted: the mark is read back; the group stays on bravo.
