@@ -45,8 +45,9 @@ import type { Membership } from '../membership/core.js';
 import type { Action, MembershipEvent } from '../membership/types.js';
 import type { LogLevel } from '../core/log-level.js';
 import type { Now } from '../core/clock.js';
-import { mirror, parseHoldSet, type FenceResult, type HoldSet, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
-import type { Monitor, MonitorAction, MonitorEvent } from '../resources/monitor.js';
+import { parseHoldSet, type FenceResult, type HoldSet, type ResourceEngine, type ResourceEvent } from '../resources/protocol.js';
+import type { Monitor, MonitorEvent } from '../resources/monitor.js';
+import { heldGroups, monitorWork, refusedOffer } from './monitor-link.js';
 import { deadNotice, linkNotice, type RcField, type RcLocalState, type RcSource } from '../resources/rc-notify.js';
 import { getString, type Message } from '../wire/index.js';
 import { clientStatusAnswer, deliveryFor } from './api-delivery.js';
@@ -272,60 +273,26 @@ export class NodeCoordinator {
     return this.o.monitor;
   }
 
-  /** What the resource protocol holds now, as group keys, for the monitor; undefined while it restarts. */
-  private holdings(): { readonly held: ReadonlySet<string>; readonly stable: boolean } {
-    const h = this.rsc?.heldNow?.();
-    if (h === undefined || this.shuttingDown) return { held: new Set(), stable: false };
-    if (typeof h.held !== 'string') return { held: new Set(h.held), stable: h.stable };
-    const set = h.held;
-    const keys = (this.o.resources?.groups ?? []).filter((g) => set === 'all' || set === g.set).map((g) => g.key);
-    return { held: new Set(keys), stable: h.stable };
-  }
-
-  /** One event for the monitor (undefined: only what the protocol holds now), and its actions. */
+  /** One event for the monitor (undefined: only what the protocol holds now, after every step), and its work. */
   private monitorEvent(event: MonitorEvent | undefined): void {
     const m = this.o.monitor;
     if (m === undefined) return;
     const peer = this.o.resources?.peer;
     const p = peer === undefined ? undefined : this.core.nodes().find((n) => n.name === peer);
-    const { held, stable } = this.holdings();
-    const actions: MonitorAction[] = [];
+    const { held, stable } = heldGroups(this.rsc?.heldNow?.(), this.o.resources?.groups ?? [], this.shuttingDown);
     const observed = m.handle({ kind: 'observe', held, stable, peerAlive: p !== undefined && p.status !== 'dead' }, this.now.monoMs);
-    actions.push(...observed.actions);
+    const actions = [...observed.actions];
     this.monWakeAtMs = observed.nextWakeAtMs;
     if (event !== undefined) {
       const r = m.handle(event, this.now.monoMs);
       actions.push(...r.actions);
       this.monWakeAtMs = r.nextWakeAtMs;
     }
-    for (const a of actions) {
-      switch (a.kind) {
-        case 'log':
-          this.log(a.level, `monitor: ${a.text}`);
-          break;
-        case 'check':
-          this.emit({ kind: 'monitor-check', resource: a.resource, id: a.id, argv: a.argv, timeoutMs: a.timeoutMs });
-          break;
-        case 'restart':
-          if (this.o.resources?.runner === true) this.emit({ kind: 'monitor-restart', group: a.group, resources: a.resources, from: a.from });
-          else this.emit({ kind: 'defer', event: { kind: 'monitor', event: { kind: 'restart-done', group: a.group, ok: true } } });
-          break;
-        case 'standby':
-          this.resourceEvent({ kind: 'standby-request', set: a.set });
-          break;
-        case 'failback':
-          // What hb_takeover local sends: the peer (ours or Heartbeat's rc.d/hb_takeover) hands our groups back.
-          this.pending.push({ kind: 'send', fields: [['t', 'hb_takeover'], ['rsc_hold', 'local']] });
-          break;
-        case 'persist':
-          this.emit({ kind: 'write-monitor-failed', failed: a.failed });
-          break;
-        case 'notify':
-          this.emit({ kind: 'rc-notify', source: 'local-notice', fields: [['t', 'hbts-monitor'], ['event', a.event], ['rsc', a.resource], ['group', a.group]], local: this.rcLocal() });
-          break;
-        default:
-          assertNever(a, 'monitor action');
-      }
+    for (const w of monitorWork(actions, this.o.resources?.runner === true, () => this.rcLocal())) {
+      if (w.kind === 'log') this.log(w.level, w.text);
+      else if (w.kind === 'effect') this.emit(w.effect);
+      else if (w.kind === 'standby') this.resourceEvent({ kind: 'standby-request', set: w.set });
+      else this.pending.push({ kind: 'send', fields: w.fields });
     }
   }
 
@@ -449,10 +416,9 @@ export class NodeCoordinator {
       for (const [n, v] of textFields(a.message)) if (!fields.has(n)) fields.set(n, v);
       // A group marked failed here (issue 17) is not taken back through standby (auto_failback, or the peer
       // handing it back): the peer keeps it, or keeps restarting it. `hbctl cleanup` lifts the mark.
-      const offered = parseHoldSet(fields.get('rsc_hold'));
-      const refused = fields.get('t') === 'ask_resources' && fields.get('info') === 'me' && offered !== undefined && offered !== 'none' ? this.o.monitor?.refusesSet(mirror(offered)) : undefined;
+      const refused = refusedOffer(this.o.monitor, fields);
       if (refused !== undefined) {
-        this.log('warn', `monitor: ${peer} offers resources [${offered ?? ''}]; refused: resource group ${refused} is marked failed on this node (hbctl cleanup ${refused})`);
+        this.log('warn', `monitor: ${peer} offers resources [${fields.get('rsc_hold') ?? ''}]; refused: resource group ${refused} is marked failed on this node (hbctl cleanup ${refused})`);
         return;
       }
       this.resourceEvent({ kind: 'peer-message', type: fields.get('t') ?? '', fields });
