@@ -13,7 +13,8 @@
  *   init ──status st=X──► X (init|up|active, "Status update for node N: status X")
  *   any  ──no status for dt (initdead before linksup)──► dead ("node N: is dead")
  *   dead ──status, higher generation──► X ("Heartbeat restart on node N")
- *   dead ──status, same generation, newer seq──► restart ourselves ("Cluster node N returning after partition.")
+ *   dead ──status, same generation, newer seq──► one last status, then restart ourselves ("Cluster node N returning
+ *                                                 after partition."); that status makes the peer restart too
  *
  * Link (peer, medium): up on any authenticated packet, dead after the same limit ("Link N:M up./dead.").
  *
@@ -220,7 +221,7 @@ export class Membership implements MembershipContext {
     this.sendStatus(); // heartbeat 3.0.6 sends a status at every local status change
   }
 
-  private sendStatus(): void {
+  sendStatus(): void {
     this.lastStatusSentMs = this.now.monoMs;
     this.originate(statusFields(this.localStatus, this.o.deadtimeMs, this.flowControl, this.o.configField), 'status', true);
   }

@@ -34,6 +34,8 @@ export interface MembershipContext {
   stopped: boolean;
   isOwnFrame(bytes: Uint8Array): boolean;
   originate(base: readonly Field[], reason: SendReason, sequenced: boolean, dest?: PeerState): void;
+  /** Sends our status now (as the keepalive does). */
+  sendStatus(): void;
   commNowUp(): void;
   drop(reason: DropReason, peer: string, text: string, level?: LogLevel): void;
   log(level: LogLevel, text: string): void;
@@ -80,6 +82,11 @@ export function onFrame(c: MembershipContext, medium: string, bytes: Uint8Array)
       c.log('crit', `Cluster node ${src} returning after partition.`);
       c.log('info', 'For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain');
       c.log('crit', 'Restarting to give up our resources and rejoin (new generation).');
+      // 3.0.6 goes on heartbeating in its old generation through its graceful shutdown (2 s and more), so
+      // the peer, which declared us dead too, hears us and restarts as well: after a healed partition both
+      // nodes restart and every group goes back to where a cold start puts it, whichever side heard the
+      // other first. One last status of this generation does the same for us before we fall silent.
+      c.sendStatus();
       c.actions.push({ kind: 'restart', reason: `${src} returned after a partition` });
       c.stopped = true;
       return;

@@ -342,6 +342,28 @@ test('a replay of this generation (an old seq) is counted as stale and logged at
   assert.equal(sim.statusOf('alpha', 'bravo'), 'active');
 });
 
+test('a healed partition restarts both nodes even when one hears the other first (its last status tells the peer), as Heartbeat does', () => {
+  // Keepalives 50 ms out of phase: after the heal one node hears the other before it sends again. It must not
+  // fall silent at once, or the peer (which declared it dead too) would keep every group it took over while the
+  // first gave its own up — 3.0.6 keeps heartbeating through its shutdown, so both restart.
+  const sim = Sim.defaults(['alpha', 'bravo']);
+  sim.add({ name: 'alpha', generation: 500 });
+  sim.advance(50);
+  sim.add({ name: 'bravo', generation: 700 });
+  sim.advance(3000);
+  const t0 = sim.nowMs;
+  sim.filter = ({ atMs }) => atMs > t0 + 2500;
+  sim.advance(4000);
+  const first = ['alpha', 'bravo'].map((n) => ({ n, at: sim.node(n).actions.find((a) => a.atMs >= t0 && a.action.kind === 'restart')?.atMs }));
+  for (const { n, at } of first) {
+    const other = n === 'alpha' ? 'bravo' : 'alpha';
+    assert.ok(sim.logs(n, t0).includes(`Cluster node ${other} returning after partition.`), `${n}:\n${sim.logs(n, t0).join('\n')}`);
+    assert.notEqual(at, undefined, `${n} restarts`);
+  }
+  // One heard the other first, and the other learnt it from the first one's last status, not a keepalive of its own.
+  assert.ok(Math.abs((first[0]?.at ?? 0) - (first[1]?.at ?? 0)) < 50, JSON.stringify(first));
+});
+
 test('messages from the layers above get control fields and a seq of the one counter, in order, and reach the peer', () => {
   const sim = pair();
   sim.advance(3000);
