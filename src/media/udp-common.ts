@@ -112,12 +112,22 @@ export class ProblemReporter {
     const e = this.last.get(kind);
     if (e !== undefined && now - e.atMs < this.intervalMs) {
       e.suppressed += 1;
+      // heartbeat 3.0.6 write_child: a medium whose writes keep failing stops logging them with these two
+      // lines, which operators' watchers key on (an unplugged cable, a link whose carrier is gone).
+      if (e.suppressed === 1 && kind.startsWith('send-') && kind !== 'send-oversize') {
+        this.emit('Temporarily Suppressing write error messages', 'warn');
+        this.emit(`Is a cable unplugged on ${this.prefix}?`, 'warn');
+      }
       return;
     }
     const more = e !== undefined && e.suppressed > 0 ? ` (${e.suppressed} more since the last report)` : '';
     this.last.set(kind, { atMs: now, suppressed: 0 });
+    this.emit(`${this.prefix}: ${text}${more}`, level);
+  }
+
+  private emit(text: string, level: 'err' | 'warn' | 'info'): void {
     try {
-      this.sink(`${this.prefix}: ${text}${more}`, level);
+      this.sink(text, level);
     } catch {
       /* a listener that throws must not break the medium */
     }

@@ -235,6 +235,7 @@ export class NodeCoordinator {
         break;
       }
       case 'restart-ready':
+        this.log('info', 'All HA resources relinquished.');
         this.restartNow();
         break;
       case 'reconfigure':
@@ -336,10 +337,12 @@ export class NodeCoordinator {
       case 'restart':
         // heartbeat 3.0.6 gives up its resources before restarting: the peer has declared us dead and taken
         // them over by now. Then a new generation, a new core, the same media: peers see "Heartbeat restart".
+        // Its lines (cause_shutdown_restart → the shutdown path → restart_heartbeat), where we do the same thing.
         if (this.o.resources !== undefined) {
           this.rsc = undefined;
           this.rscWakeAtMs = Number.POSITIVE_INFINITY;
           if (this.o.resources.runner) {
+            this.log('info', 'Giving up all HA resources.');
             this.emit({ kind: 'release-for-restart' });
             return;
           }
@@ -369,6 +372,8 @@ export class NodeCoordinator {
   }
 
   private restartNow(): void {
+    this.log('info', 'Heartbeat restart triggered.');
+    this.log('info', 'Restarting heartbeat.');
     if (this.o.resources !== undefined) this.rsc = this.o.resources.create();
     this.core = this.o.createMembership(this.reloaded);
     this.pending.push({ kind: 'start' });

@@ -12,6 +12,8 @@ export interface Deviation {
   readonly kind: 'missing' | 'reworded';
   readonly ours?: string;
   readonly reason: string;
+  /** Only in these scenarios (`partition`) or phases (`reload/reload, ha.cf changed …`); everywhere when absent. */
+  readonly scenarios?: readonly string[];
 }
 
 /** The deviations file in the source tree; docs/logging.md shows it as a table (deviationsTable). */
@@ -23,7 +25,7 @@ export function deviationsTable(rows: readonly Deviation[]): string {
   return [
     '| Real Heartbeat 3.0.6 line (normalized, regexp) | heartbeat-ts | Reason |',
     '|---|---|---|',
-    ...rows.map((d) => `| \`${cell(d.real)}\` | ${d.kind === 'missing' ? 'not written' : `\`${cell(d.ours ?? '')}\``} | ${cell(d.reason)} |`),
+    ...rows.map((d) => `| \`${cell(d.real)}\` | ${d.kind === 'missing' ? 'not written' : `\`${cell(d.ours ?? '')}\``} | ${d.scenarios === undefined ? '' : `(${d.scenarios.join(', ')} only) `}${cell(d.reason)} |`),
   ].join('\n');
 }
 
@@ -32,6 +34,9 @@ export function loadDeviations(file = DEVIATIONS_FILE): Deviation[] {
   for (const [i, d] of rows.entries()) {
     if (typeof d.real !== 'string' || (d.kind !== 'missing' && d.kind !== 'reworded') || typeof d.reason !== 'string' || d.reason === '') {
       throw new Error(`${file}: entry ${i + 1}: needs real (regexp), kind missing|reworded and a reason`);
+    }
+    if (d.scenarios !== undefined && (!Array.isArray(d.scenarios) || d.scenarios.some((x) => typeof x !== 'string'))) {
+      throw new Error(`${file}: entry ${i + 1}: scenarios must be a list of scenario labels`);
     }
     new RegExp(d.real); // a bad pattern fails here, naming nothing else
   }
@@ -75,14 +80,20 @@ export interface LogDiff {
   readonly extra: string[];
 }
 
+/** A deviation scoped to `label` applies to every phase of that scenario; one scoped to `label/phase`, to that phase. */
+function inScope(d: Deviation, scenario: string | undefined): boolean {
+  if (d.scenarios === undefined) return true;
+  return scenario !== undefined && d.scenarios.some((s) => s === scenario || scenario.startsWith(`${s}/`));
+}
+
 /** Every distinct real line must be among ours, or excused; a reworded deviation needs its `ours` line present. */
-export function diffLines(real: readonly string[], ours: readonly string[], deviations: readonly Deviation[]): LogDiff {
+export function diffLines(real: readonly string[], ours: readonly string[], deviations: readonly Deviation[], scenario?: string): LogDiff {
   const have = new Set(ours);
   const missing: string[] = [];
   const excused: { line: string; deviation: number }[] = [];
   for (const line of new Set(real)) {
     if (have.has(line)) continue;
-    const i = deviations.findIndex((d) => new RegExp(`^(?:${d.real})$`).test(line) && (d.kind === 'missing' || ours.some((o) => new RegExp(`^(?:${d.ours ?? ''})$`).test(o))));
+    const i = deviations.findIndex((d) => inScope(d, scenario) && new RegExp(`^(?:${d.real})$`).test(line) && (d.kind === 'missing' || ours.some((o) => new RegExp(`^(?:${d.ours ?? ''})$`).test(o))));
     if (i >= 0) excused.push({ line, deviation: i });
     else missing.push(line);
   }

@@ -137,6 +137,8 @@ export async function runFailedStartScenario(lab: Lab, kind: Kind, say: (text: s
 
 /** What a phase step can do to the pair. */
 export interface PairControl {
+  readonly lab: Lab;
+  readonly kind: Kind;
   start(n: NodeName): Promise<void>;
   stop(n: NodeName): Promise<void>;
   crash(n: NodeName): Promise<void>;
@@ -146,7 +148,7 @@ export interface PairControl {
   until(what: string, ok: () => boolean, timeoutMs: number): Promise<void>;
 }
 
-async function runPhases<P extends string>(lab: Lab, kind: Kind, say: (text: string) => void, plan: (p: PairControl) => (readonly [P, () => Promise<void>])[]): Promise<PhaseLogs<P>> {
+export async function runPhases<P extends string>(lab: Lab, kind: Kind, say: (text: string) => void, plan: (p: PairControl) => (readonly [P, () => Promise<void>])[]): Promise<PhaseLogs<P>> {
   const ours = new Map<NodeName, StartedProcess>();
   const holds = (n: NodeName): boolean => heldResources(lab, n, [RESOURCE]).length === 1;
   const only = (n: NodeName): (() => boolean) => () => holds(n) && NODES.every((m) => m === n || !holds(m));
@@ -183,7 +185,7 @@ async function runPhases<P extends string>(lab: Lab, kind: Kind, say: (text: str
   };
   const quiet = (): Promise<void> => new Promise((r) => setTimeout(r, QUIET_MS));
 
-  const control: PairControl = { start, stop, crash, stock, holds, only, until };
+  const control: PairControl = { lab, kind, start, stop, crash, stock, holds, only, until };
   const logs = {} as PhaseLogs<P>;
   for (const [phase, step] of plan(control)) {
     const from = Object.fromEntries(NODES.map((n) => [n, readLog(lab, n).length])) as Record<NodeName, number>;

@@ -36,6 +36,15 @@ test('diffLines: missing lines fail unless excused; a reworded line needs its re
   assert.deepEqual(d.excused.map((e) => e.line), ['info: banner']);
   assert.deepEqual(d.extra, ['info: extra']);
   assert.deepEqual(diffLines(['info: old words'], ['info: new words'], dev).missing, []);
+  // A deviation scoped to scenarios excuses its line there only.
+  const scoped = [{ real: 'info: only here', kind: 'missing' as const, reason: 'r', scenarios: ['partition'] }];
+  assert.deepEqual(diffLines(['info: only here'], [], scoped, 'partition').missing, []);
+  assert.deepEqual(diffLines(['info: only here'], [], scoped, 'll').missing, ['info: only here']);
+  assert.deepEqual(diffLines(['info: only here'], [], scoped).missing, ['info: only here']);
+  assert.deepEqual(diffLines(['info: only here'], [], scoped, 'partition/heal').missing, []);
+  const phase = [{ real: 'info: only here', kind: 'missing' as const, reason: 'r', scenarios: ['partition/heal'] }];
+  assert.deepEqual(diffLines(['info: only here'], [], phase, 'partition/heal').missing, []);
+  assert.deepEqual(diffLines(['info: only here'], [], phase, 'partition/cold start').missing, ['info: only here']);
 });
 
 test('orderProblems: the milestones both wrote must come in the same order', () => {

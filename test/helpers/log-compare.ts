@@ -1,0 +1,49 @@
+// Runs one log-lines scenario on the real Heartbeat 3.0.6 pair, then on a heartbeat-ts pair, and compares what
+// each node logged phase by phase (log-lines.ts): the shared body of the test/netns/log-lines*.test.ts files.
+import type { TestContext } from 'node:test';
+import fs from 'node:fs';
+import { createLab, type Lab } from './netns.js';
+import { NODES, writeScenarioConfig, type Kind, type PhaseLogs } from './log-scenario.js';
+import { diffLines, loadDeviations, MILESTONES, normalizeLog, orderProblems } from './log-lines.js';
+
+export const say = (text: string): void => void process.stdout.write(`# ${text}\n`);
+
+/** The scenario on both kinds of pair, one after the other (the real daemon's timers are short; the machine is shared). */
+export async function bothKinds<P extends string>(t: TestContext, label: string, run: (lab: Lab, kind: Kind) => Promise<PhaseLogs<P>>, configure: (lab: Lab) => void | Promise<void> = writeScenarioConfig): Promise<Record<Kind, PhaseLogs<P>>> {
+  const logs = {} as Record<Kind, PhaseLogs<P>>;
+  for (const kind of ['real', 'ours'] as const) {
+    const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: `${label}${kind}`, bridgeAddress: null });
+    await configure(lab);
+    logs[kind] = await run(lab, kind);
+  }
+  const out = process.env['HBTS_LOG_LINES_DIR'];
+  if (out !== undefined && out !== '') {
+    fs.mkdirSync(out, { recursive: true });
+    for (const kind of ['real', 'ours'] as const) fs.writeFileSync(`${out}/${label}-${kind}.json`, JSON.stringify(logs[kind], null, 1));
+  }
+  return logs;
+}
+
+/**
+ * The problems (missing or reworded lines, milestones out of order), phase by phase and node by node. `scenario`
+ * selects the deviations scoped to it (deviations.json `scenarios`).
+ */
+export function compare<P extends string>(real: PhaseLogs<P>, ours: PhaseLogs<P>, scenario: string): string[] {
+  const deviations = loadDeviations();
+  const problems: string[] = [];
+  let compared = 0;
+  for (const phase of Object.keys(real) as P[]) {
+    for (const node of NODES) {
+      const r = normalizeLog(real[phase][node], NODES);
+      const o = normalizeLog(ours[phase][node], NODES);
+      compared += new Set(r).size;
+      const d = diffLines(r, o, deviations, `${scenario}/${phase}`);
+      for (const line of d.missing) problems.push(`${phase}, ${node}: missing or reworded: ${line}`);
+      const order = orderProblems(r, o, MILESTONES);
+      if (order !== undefined) problems.push(`${phase}, ${node}: milestones out of order\n${order}`);
+      say(`${phase}, ${node}: ${new Set(r).size} distinct real line(s), ${d.excused.length} excused, ${d.missing.length} missing; ${d.extra.length} line(s) of our own`);
+    }
+  }
+  say(`${compared} real line(s) compared, ${problems.length} problem(s)`);
+  return problems;
+}

@@ -1,0 +1,16 @@
+// heartbeat-ts's log against the real Heartbeat 3.0.6's (issue 24): auto_failback legacy: cold start, crash, the home node back, clean stops.
+// Both pairs (lab "real", lab "ours": alpha and bravo, haresources `alpha hbts-res::web`) go through the same
+// phases (test/helpers/log-scenarios-more.ts); every line the real daemon wrote in a phase, normalized, must be in
+// heartbeat-ts's log of that phase on the same node unless test/fixtures/log-lines/deviations.json excuses it,
+// and the milestones both wrote must come in the same order (test/helpers/log-compare.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { requireRootAndCommands } from '../helpers/privileges.js';
+import { runLegacyScenario, writeLegacyConfig } from '../helpers/log-scenarios-more.js';
+import { bothKinds, compare, say } from '../helpers/log-compare.js';
+
+test('log lines: auto_failback legacy: cold start, crash, the home node back, clean stops — the real Heartbeat 3.0.6 lines at the same moments', { timeout: 600_000 }, async (t) => {
+  if (!requireRootAndCommands(t, ['nsenter', '/usr/libexec/heartbeat/heartbeat'])) return;
+  const logs = await bothKinds(t, 'lle', (lab, kind) => runLegacyScenario(lab, kind, say), writeLegacyConfig);
+  assert.deepEqual(compare(logs.real, logs.ours, 'legacy'), []);
+});

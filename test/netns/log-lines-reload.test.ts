@@ -1,0 +1,16 @@
+// heartbeat-ts's log against the real Heartbeat 3.0.6's (issue 24): reload (heartbeat -r): a changed authkeys, then a changed ha.cf.
+// Both pairs (lab "real", lab "ours": alpha and bravo, haresources `alpha hbts-res::web`) go through the same
+// phases (test/helpers/log-scenarios-more.ts); every line the real daemon wrote in a phase, normalized, must be in
+// heartbeat-ts's log of that phase on the same node unless test/fixtures/log-lines/deviations.json excuses it,
+// and the milestones both wrote must come in the same order (test/helpers/log-compare.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { requireRootAndCommands } from '../helpers/privileges.js';
+import { runReloadScenario } from '../helpers/log-scenarios-more.js';
+import { bothKinds, compare, say } from '../helpers/log-compare.js';
+
+test('log lines: reload (heartbeat -r): a changed authkeys, then a changed ha.cf — the real Heartbeat 3.0.6 lines at the same moments', { timeout: 600_000 }, async (t) => {
+  if (!requireRootAndCommands(t, ['nsenter', '/usr/libexec/heartbeat/heartbeat'])) return;
+  const logs = await bothKinds(t, 'lre', (lab, kind) => runReloadScenario(lab, kind, say));
+  assert.deepEqual(compare(logs.real, logs.ours, 'reload'), []);
+});
