@@ -6,7 +6,10 @@ import { loadConfig } from '../daemon/load-config.js';
 import { COMMON_USAGE, DAEMON_LONG_OPTIONS, DAEMON_USAGE, daemonOptions, parseArgs, type ParsedArgs } from './options.js';
 import { describeConfig, diagnosticsAsJson, formatDefaultsTable, formatDefaultsWiki } from './config-summary.js';
 import { runForeground } from '../daemon/foreground.js';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { formatLogLine } from '../core/log-format.js';
 import { defaultNodeName } from '../daemon/load-config.js';
 import { SHIPPED_RESOURCE_DIR, resolveScriptPath } from '../daemon/scripts/resource-runner.js';
 import { stockScriptDiagnostics } from '../daemon/scripts/stock-native.js';
@@ -169,7 +172,17 @@ function runDaemonCommand(args: ParsedArgs, has: (c: string) => boolean, d: Daem
       process.stderr.write(terminalLogLine('info', `Config errors: Heartbeat pid ${running.pid} NOT restarted`));
       return EXIT_GENERIC;
     }
-    process.stderr.write(terminalLogLine('info', `Signalling heartbeat pid ${running.pid} to reread config files`));
+    const signalling = `Signalling heartbeat pid ${running.pid} to reread config files`;
+    process.stderr.write(terminalLogLine('info', signalling));
+    // heartbeat 3.0.6 writes this line into its log files too (it logs through the configuration it just read).
+    for (const file of [loaded.config.logFile, loaded.config.debugFile]) {
+      if (file === undefined || file === '') continue;
+      try {
+        fs.appendFileSync(file, formatLogLine(os.hostname(), 'heartbeat', process.pid, 'info', signalling, new Date()));
+      } catch {
+        /* the daemon reports an unwritable log file itself */
+      }
+    }
     try {
       process.kill(running.pid, 'SIGHUP');
       return EXIT_OK;

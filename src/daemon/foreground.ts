@@ -181,6 +181,8 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
     return EXIT_GENERIC;
   }
   pings.start();
+  // heartbeat 3.0.6's ping medium says so once per `ping` node (ping.c, recorded: "glib: ping heartbeat started.").
+  for (const m of config.media) if (m.kind === 'ping') logger.log('info', 'glib: ping heartbeat started.');
   let metricsServer: MetricsServer | undefined;
   if (metrics !== undefined && o.metrics !== undefined) {
     try {
@@ -333,7 +335,13 @@ function resourceLayer(config: ClusterConfig, o: ForegroundOptions, logger: Logg
     return {};
   }
   const legacy = config.autoFailback === 'legacy';
-  if (legacy) logger.log('info', 'auto_failback legacy (Heartbeat\'s default): each group returns to its home node through ip-request; no standby');
+  if (legacy) {
+    // heartbeat 3.0.6 config.c, whenever nice_failback is off and resources are managed: lines watchers know.
+    logger.log('warn', 'Deprecated \'legacy\' auto_failback option selected.');
+    logger.log('warn', 'Please convert to \'auto_failback on\'.');
+    logger.log('warn', 'See documentation for conversion details.');
+    logger.log('info', 'auto_failback legacy (Heartbeat\'s default): each group returns to its home node through ip-request; no standby');
+  }
   try {
     fs.mkdirSync(path.join(o.runDir, 'rsctmp'), { recursive: true });
     fs.mkdirSync(o.stateDir, { recursive: true });

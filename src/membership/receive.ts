@@ -81,6 +81,11 @@ export function onFrame(c: MembershipContext, medium: string, bytes: Uint8Array)
       // other's groups during the partition, so the detecting node gives up everything and restarts.
       c.log('crit', `Cluster node ${src} returning after partition.`);
       c.log('info', 'For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain');
+      c.log('warn', 'Deadtime value may be too small.');
+      c.log('info', 'See FAQ for information on tuning deadtime.');
+      c.log('info', 'URL: http://linux-ha.org/wiki/FAQ#Heavy_Load');
+      // 3.0.6 goes on to process the status, whose gap since the last one it reports as late.
+      if (peer.prevStatusRxMs !== undefined) c.log('crit', `Late heartbeat: Node ${src}: interval ${c.now.monoMs - peer.prevStatusRxMs} ms (> deadtime)`);
       c.log('crit', 'Restarting to give up our resources and rejoin (new generation).');
       // 3.0.6 goes on heartbeating in its old generation through its graceful shutdown (2 s and more), so
       // the peer, which declared us dead too, hears us and restarts as well: after a healed partition both
@@ -286,6 +291,13 @@ export function onPingReply(c: MembershipContext, name: string): void {
   const p = c.peers.get(name);
   if (p === undefined || p.type !== 'ping') return;
   p.anyPacket = true;
+  // heartbeat 3.0.6 times a ping node's replies as it times heartbeats (HBDoMsg_T_STATUS on its NS_ping replies).
+  if (p.status === 'ping' && p.prevStatusRxMs !== undefined) {
+    const interval = c.now.monoMs - p.prevStatusRxMs;
+    if (interval > c.o.deadtimeMs) c.log('crit', `Late heartbeat: Node ${name}: interval ${interval} ms (> deadtime)`);
+    else if (interval > c.o.warntimeMs) c.log('warn', `Late heartbeat: Node ${name}: interval ${interval} ms`);
+  }
+  p.prevStatusRxMs = c.now.monoMs;
   p.lastStatusRxMs = c.now.monoMs;
   // heartbeat 3.0.6 process_clustermsg: a ping node has one link, named after it ("Link 198.51.100.1:198.51.100.1
   // up."), raised before the status; it dies with the node (check_for_timeouts), which is what ipfail reacts to.

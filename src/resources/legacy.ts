@@ -16,6 +16,13 @@
  * Heartbeat runs one resource child at a time and queues the rest; so do we (one job, then the next), which
  * is what keeps a group from running twice: a request for a group we are still acquiring is answered only
  * once the acquisition has finished, by releasing it.
+ * The lines: req_our_resources's child writes `Local Resource acquisition completed.` (or `No local resources
+ * [… listkeys <node>] to acquire.`) once it has asked for or taken each group; `Initial resource acquisition
+ * complete (<child>)` comes once, when both the local work (the exit of a `req_our_resources` child that ran
+ * alone, or of the `ip-request-resp` script) and the foreign work (no node dead at comm-up, or the `status`
+ * script that ran mach_down) are done (hb_resource.c AnnounceTakeover, RscMgmtProcessDied); mach_down writes
+ * `mach_down takeover complete for node <peer>.` after taking the peer's groups; hb_giveup_resources `Giving up
+ * all HA resources.` and `All HA resources relinquished.` around the release at shutdown.
  * What we hold is what our own scripts reported (rc.d/ip-request asks `ResourceManager status <key>`; the
  * groups we started and have not stopped are the same set, without running a script per request).
  */
@@ -38,7 +45,9 @@ type Job =
   | { readonly kind: 'acquire'; readonly key: string; readonly reason: string }
   /** rc.d/ip-request: give the group up if we hold it, then answer the peer. */
   | { readonly kind: 'answer'; readonly key: string; readonly peerEpoch: number }
-  | { readonly kind: 'shutdown' };
+  | { readonly kind: 'shutdown' }
+  /** A line written (and the local or foreign start-up work marked done) once the jobs before it have finished. */
+  | { readonly kind: 'note'; readonly text?: string; readonly done?: 'local' | 'foreign'; readonly announce?: string };
 
 export class LegacyProtocol implements ResourceEngine {
   private started = false;
@@ -52,6 +61,10 @@ export class LegacyProtocol implements ResourceEngine {
   /** Counts the peer's deaths and restarts: an answer is sent only to the incarnation that asked. */
   private peerEpoch = 0;
   private queue: Job[] = [];
+  /** hb_resource.c local_takeover_work_done, foreign_takeover_work_done, init_takeover_announced. */
+  private localDone = false;
+  private foreignDone = false;
+  private announced = false;
   private running: Job | undefined;
   private out: ResourceAction[] = [];
   private readonly fencing = new Fencing(
@@ -125,11 +138,19 @@ export class LegacyProtocol implements ResourceEngine {
     this.started = true;
     this.peerAlive = peerAlive;
     if (peerAlive) this.heardFromPeer = true;
+    // comm_up_resource_action: no node dead, so no foreign groups to take.
+    if (peerAlive) this.foreignDone = true;
     if (!peerAlive) {
       // The peer was declared dead before we were up: its groups are ours to run, as mach_down would do —
       // after a reset when a device is configured (never heard: it may hold anything).
+      this.localLine();
+      this.localDone = true; // req_our_resources ran alone
       if (this.o.stonith === true) this.fencing.begin(this.o.peer, 'was never heard before our start-up', () => this.takeOver(`${this.o.peer} is dead at start-up and was reset`));
-      else this.takeOver(`${this.o.peer} is dead at start-up`);
+      else {
+        this.log('warn', 'No STONITH device configured.');
+        this.log('warn', 'Shared disks are not protected.');
+        this.takeOver(`${this.o.peer} is dead at start-up`);
+      }
       return;
     }
     for (const key of this.o.localKeys) {
@@ -141,6 +162,26 @@ export class LegacyProtocol implements ResourceEngine {
         this.enqueue({ kind: 'acquire', key, reason: `${this.o.peer} is not active: taking our own group` });
       }
     }
+    this.localLine();
+    // Alone (the peer not active yet), the child is `req_our_resources` and its exit announces; when it asked,
+    // it is `req_our_resources(ask)` and the `ip-request-resp` script's exit does.
+    if (!peerActive) {
+      this.localDone = true;
+      this.announce('req_our_resources');
+    }
+  }
+
+  /** The last line of req_our_resources's child. */
+  private localLine(): void {
+    if (this.o.localKeys.length > 0) this.log('info', 'Local Resource acquisition completed.');
+    else this.log('info', `No local resources [/usr/share/heartbeat/ResourceManager listkeys ${this.o.localNode}] to acquire.`);
+  }
+
+  /** hb_resource.c AnnounceTakeover: once, when the local and the foreign work are both done. */
+  private announce(reason: string): void {
+    if (this.announced || !this.localDone || !this.foreignDone) return;
+    this.announced = true;
+    this.log('info', `Initial resource acquisition complete (${reason})`);
   }
 
   private onMessage(type: string, f: ReadonlyMap<string, string>): void {
@@ -163,8 +204,13 @@ export class LegacyProtocol implements ResourceEngine {
         const key = f.get('ipaddr');
         if (f.get('dest') !== this.o.localNode || key === undefined || key === '') return; // rc.d/ip-request-resp: not ours
         this.log('info', `received ip-request-resp ${key} ${f.get('ok') ?? ''} ${f.get('weown') ?? ''}`);
-        if (f.get('ok') !== 'OK' || this.shuttingDown) return;
+        if (f.get('ok') !== 'OK' || this.shuttingDown) {
+          this.localDone = true;
+          this.announce('ip-request-resp');
+          return;
+        }
         this.enqueue({ kind: 'acquire', key, reason: `${this.o.peer} answered our request` });
+        this.enqueue({ kind: 'note', done: 'local', announce: 'ip-request-resp' });
         return;
       }
       case 'shutdone':
@@ -211,9 +257,15 @@ export class LegacyProtocol implements ResourceEngine {
       return;
     }
     this.log('info', `Resources being acquired from ${this.o.peer}.`);
+    // req_our_resources(TRUE), whose child writes its line as soon as it has looked at our own groups.
+    if (this.o.localKeys.length === 0) this.localLine();
     // Every group: one held now may still be given up by a job queued before this one; the job skips a group
     // that is held when its turn comes.
-    for (const key of [...this.o.foreignKeys, ...this.o.localKeys]) this.enqueue({ kind: 'acquire', key, reason });
+    for (const key of this.o.foreignKeys) this.enqueue({ kind: 'acquire', key, reason });
+    // The `status` script ran mach_down; its exit marks the foreign work done.
+    this.enqueue({ kind: 'note', text: `mach_down takeover complete for node ${this.o.peer}.`, done: 'foreign', announce: 'status' });
+    for (const key of this.o.localKeys) this.enqueue({ kind: 'acquire', key, reason });
+    if (this.o.localKeys.length > 0) this.enqueue({ kind: 'note', text: 'Local Resource acquisition completed.' });
   }
 
   /** Requests of a peer that is dead or leaving are not answered: giving a group up to nobody leaves it unrun. */
@@ -260,8 +312,16 @@ export class LegacyProtocol implements ResourceEngine {
           return;
         case 'shutdown':
           this.running = job;
+          this.log('info', 'Giving up all HA resources.');
           this.out.push({ kind: 'release', set: 'all', reason: 'shutdown' });
           return;
+        case 'note':
+          if (this.shuttingDown && job.done !== undefined) continue;
+          if (job.text !== undefined) this.log('info', job.text);
+          if (job.done === 'local') this.localDone = true;
+          if (job.done === 'foreign') this.foreignDone = true;
+          if (job.announce !== undefined) this.announce(job.announce);
+          continue;
         default:
           assertNever(job, 'legacy job');
       }
@@ -288,12 +348,15 @@ export class LegacyProtocol implements ResourceEngine {
         }
         return;
       case 'shutdown':
+        this.log('info', 'All HA resources relinquished.');
         this.held.clear();
         this.finished = true;
         this.queue = [];
         this.send([['t', 'shutdone'], ['st', 'dead']]);
         this.out.push({ kind: 'shutdown-complete' });
         return;
+      case 'note':
+        return; // never running: handled in runNext
       default:
         assertNever(job, 'legacy job');
     }

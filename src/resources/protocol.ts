@@ -183,7 +183,11 @@ export class ResourceProtocol implements ResourceEngine {
     if (peerAlive) return;
     // Never heard: it may hold anything (hb_rsc_recover_dead_resources: !anypacketsyet → STONITH needed).
     if (this.o.stonith === true) this.fencing.begin(this.o.peer, 'was never heard before our start-up', () => this.takeOver('the other node is dead at start-up and was reset'));
-    else this.takeOver('the other node is dead at start-up');
+    else {
+      this.log('warn', 'No STONITH device configured.');
+      this.log('warn', 'Shared disks are not protected.');
+      this.takeOver('the other node is dead at start-up');
+    }
   }
 
   private onMessage(type: string, f: ReadonlyMap<string, string>): void {
@@ -349,7 +353,10 @@ export class ResourceProtocol implements ResourceEngine {
 
   private takeOver(reason: string): void {
     const missing = (LOCAL | FOREIGN) & ~this.iHold;
-    if (this.o.hasForeignGroups) this.needsFailback = this.o.autoFailback;
+    // heartbeat 3.0.6 hb_rsc_recover_dead_resources sets rsc_needs_failback whatever the peer's groups: with
+    // auto_failback on, the exchange runs even when the foreign set is empty, and its end is when the returning
+    // node writes `Initial resource acquisition complete (auto_failback)` — without it, that node never would.
+    this.needsFailback = this.o.autoFailback;
     if (missing === 0) {
       if (this.state !== 'stable') this.becomeStable();
       return;
@@ -531,8 +538,12 @@ export class ResourceProtocol implements ResourceEngine {
         this.becomeStable();
         return;
       case 'takeover':
-        // takeover_from_node runs req_our_resources too, then the mach_down script reports.
-        if (ok) this.localAcquired();
+      {
+        // takeover_from_node runs the mach_down script and req_our_resources side by side; the one with nothing to
+        // do reports first (recorded: no local groups → `No local resources …` first; no foreign ones → mach_down's
+        // lines and the announcement first).
+        const machDownFirst = ok && this.o.hasLocalGroups && !this.o.hasForeignGroups;
+        if (ok && !machDownFirst) this.localAcquired();
         // The mach_down script's own lines: 3.0.6 runs it at every takeover, foreign groups or none.
         this.log('info', '/usr/share/heartbeat/mach_down: nice_failback: foreign resources acquired');
         this.log('info', `mach_down takeover complete for node ${this.o.peer}.`);
@@ -541,6 +552,8 @@ export class ResourceProtocol implements ResourceEngine {
         this.foreignWorkDone = true;
         this.localWorkDone = true;
         this.announce('mach_down');
+        if (machDownFirst) this.localAcquired();
+      }
         if (!this.peerAlive || this.otherHolds === 0) {
           const missing = (LOCAL | FOREIGN) & ~this.iHold;
           if (missing !== 0 && ok) {

@@ -4,17 +4,31 @@ import type { TestContext } from 'node:test';
 import fs from 'node:fs';
 import { createLab, type Lab } from './netns.js';
 import { NODES, writeScenarioConfig, type Kind, type PhaseLogs } from './log-scenario.js';
+import { readLog, tail } from './real-heartbeat.js';
 import { diffLines, loadDeviations, MILESTONES, normalizeLog, orderProblems } from './log-lines.js';
 
 export const say = (text: string): void => void process.stdout.write(`# ${text}\n`);
 
 /** The scenario on both kinds of pair, one after the other (the real daemon's timers are short; the machine is shared). */
-export async function bothKinds<P extends string>(t: TestContext, label: string, run: (lab: Lab, kind: Kind) => Promise<PhaseLogs<P>>, configure: (lab: Lab) => void | Promise<void> = writeScenarioConfig): Promise<Record<Kind, PhaseLogs<P>>> {
+export async function bothKinds<P extends string>(
+  t: TestContext,
+  label: string,
+  run: (lab: Lab, kind: Kind) => Promise<PhaseLogs<P>>,
+  configure: (lab: Lab, kind: Kind) => void | Promise<void> = writeScenarioConfig,
+  /** The lab's bridge address (198.51.100.1/24: a ping node); none by default. */
+  bridgeAddress: string | null = null,
+): Promise<Record<Kind, PhaseLogs<P>>> {
   const logs = {} as Record<Kind, PhaseLogs<P>>;
   for (const kind of ['real', 'ours'] as const) {
-    const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: `${label}${kind}`, bridgeAddress: null });
-    await configure(lab);
-    logs[kind] = await run(lab, kind);
+    const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: `${label}${kind}`, bridgeAddress });
+    await configure(lab, kind);
+    try {
+      logs[kind] = await run(lab, kind);
+    } catch (e) {
+      // What each node said is what a failed wait needs to be understood.
+      const tails = NODES.map((n) => `--- ${kind} ${n}:\n${tail(readLog(lab, n), 40)}`).join('\n');
+      throw new Error(`${kind} pair: ${(e as Error).message}\n${tails}`);
+    }
   }
   const out = process.env['HBTS_LOG_LINES_DIR'];
   if (out !== undefined && out !== '') {

@@ -9,6 +9,8 @@ import { addLink } from './netns-extra.js';
 import { setPeerLink } from './links.js';
 import { ourHeartbeatCommand } from './our-heartbeat.js';
 import { REAL_HEARTBEAT } from './real-heartbeat.js';
+import { cutPing, restorePing, untilIpfailsTalk, writeIpfailNode, type IpfailTimers } from './ipfail-pair.js';
+import { installStateResource } from './state-resource.js';
 import { NODES, runPhases, writeScenarioConfig, type Kind, type NodeName, type PairControl, type PhaseLogs } from './log-scenario.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -185,5 +187,55 @@ export async function runLinkScenario(lab: Lab, kind: Kind, say: (text: string) 
       },
     };
     return LINK_PHASES.map((ph) => [ph, steps[ph]] as const);
+  });
+}
+
+// ---- ipfail ----------------------------------------------------------------------------------------------------
+
+export const IPFAIL_PHASES = ['start (alpha, then bravo), the ipfails compare', 'ping node lost on alpha', 'ping node back on alpha'] as const;
+export type IpfailPhase = (typeof IPFAIL_PHASES)[number];
+
+/** test/netns/ipfail-ours.test.ts's timers: deadtime = deadping, keepalive 500 ms (see there why). */
+const IPFAIL_TIMERS: IpfailTimers = { keepalive: '500ms', warntime: '1', deadtime: '2', initdead: '4', deadping: '2' };
+
+/**
+ * Each daemon with its own ipfail (Heartbeat 3.0.6 with Debian's, heartbeat-ts with its own), `ping 198.51.100.1`
+ * (the lab's bridge), and the state resource as the group, so that waits are on the resource as in the other scenarios.
+ */
+export function writeIpfailScenarioConfig(lab: Lab, kind: Kind): void {
+  for (const n of NODES) {
+    writeIpfailNode(lab, n, { daemon: kind, ipfail: kind }, IPFAIL_TIMERS);
+    fs.writeFileSync(path.join(lab.node(n).haDir, 'haresources'), 'alpha hbts-res::web\n');
+    installStateResource(lab, n);
+  }
+}
+
+/** alpha started and serving, then bravo; alpha loses its ping node (the group moves), then gets it back (home again). */
+export async function runIpfailScenario(lab: Lab, kind: Kind, say: (text: string) => void): Promise<PhaseLogs<IpfailPhase>> {
+  return runPhases(lab, kind, say, (p) => {
+    const steps: Record<IpfailPhase, () => Promise<void>> = {
+      'start (alpha, then bravo), the ipfails compare': async () => {
+        // One after the other, as the ipfail tests do: a real node started while the other takes over at start-up
+        // can end with the group nowhere ("T_STARTING received during takeover"), ipfail or not.
+        await p.start('alpha');
+        await p.until('web on alpha alone', p.only('alpha'), 30_000);
+        await p.start('bravo');
+        // The one wait on a line: the ipfails' comparison has no other trace.
+        await untilIpfailsTalk(lab, 30_000);
+        // The real alpha took bravo's (empty) set over at initdead; it hands it back through the failback exchange
+        // once RQSTDELAY (10 s) after bravo's start has passed. Nothing changes hands: no state to wait on.
+        await sleep(12_000);
+        assert.ok(p.only('alpha')(), 'web stays on alpha');
+      },
+      'ping node lost on alpha': async () => {
+        await cutPing(lab, 'alpha');
+        await p.until('web on bravo alone', p.only('bravo'), 30_000);
+      },
+      'ping node back on alpha': async () => {
+        await restorePing(lab, 'alpha');
+        await steady('web back on alpha alone', p.only('alpha'), 3000, 40_000);
+      },
+    };
+    return IPFAIL_PHASES.map((ph) => [ph, steps[ph]] as const);
   });
 }

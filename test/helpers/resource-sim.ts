@@ -169,11 +169,12 @@ export class ResourceSim<E extends ResourceEngine> {
 }
 
 /** nice_failback (auto_failback on|off): units are the groups by home node. */
-export function niceSim(autoFailback: boolean, opMs = 50, latencyMs = 1): ResourceSim<ResourceProtocol> {
+export function niceSim(autoFailback: boolean, opMs = 50, latencyMs = 1, noGroups: readonly Name[] = []): ResourceSim<ResourceProtocol> {
   const homes = (n: Name, set: HoldSet): Name[] => (set === 'all' ? ['alpha', 'bravo'] : set === 'local' ? [n] : set === 'foreign' ? [other(n)] : []);
   return new ResourceSim<ResourceProtocol>(
     {
-      engine: (name) => new ResourceProtocol({ localNode: name, peer: other(name), autoFailback, hasLocalGroups: true, hasForeignGroups: true }),
+      // noGroups: nodes that are the home of no group (haresources names only the other).
+      engine: (name) => new ResourceProtocol({ localNode: name, peer: other(name), autoFailback, hasLocalGroups: !noGroups.includes(name), hasForeignGroups: !noGroups.includes(other(name)) }),
       units: (n, a) => {
         assert.ok(a.kind === 'acquire' || a.kind === 'release', `nice_failback works on sets, not ${a.kind}`);
         return homes(n, a.set);

@@ -360,6 +360,11 @@ test('a healed partition restarts both nodes even when one hears the other first
     assert.ok(sim.logs(n, t0).includes(`Cluster node ${other} returning after partition.`), `${n}:\n${sim.logs(n, t0).join('\n')}`);
     assert.notEqual(at, undefined, `${n} restarts`);
   }
+  // Heartbeat 3.0.6's lines at the heal, in its order.
+  const a = sim.logs('alpha', t0);
+  const from = a.indexOf('Cluster node bravo returning after partition.');
+  assert.deepEqual(a.slice(from + 1, from + 5), ['For information on cluster partitions, See URL: http://linux-ha.org/wiki/Split_Brain', 'Deadtime value may be too small.', 'See FAQ for information on tuning deadtime.', 'URL: http://linux-ha.org/wiki/FAQ#Heavy_Load']);
+  assert.match(a[from + 5] ?? '', /^Late heartbeat: Node bravo: interval \d+ ms \(> deadtime\)$/);
   // One heard the other first, and the other learnt it from the first one's last status, not a keepalive of its own.
   assert.ok(Math.abs((first[0]?.at ?? 0) - (first[1]?.at ?? 0)) < 50, JSON.stringify(first));
 });

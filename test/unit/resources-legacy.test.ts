@@ -95,7 +95,7 @@ test('messages before comm-up are not acted on; requests of a peer that died are
   const req = (key: string): ResourceEvent => ({ kind: 'peer-message', type: 'ip-request', fields: new Map([['t', 'ip-request'], ['ipaddr', key]]) });
   assert.deepEqual(p.handle(req('b1'), 0).actions, []);
   const up = p.handle({ kind: 'comm-up', peerAlive: true, peerActive: false }, 0).actions;
-  assert.deepEqual(up.map((a) => a.kind), ['acquire-group']);
+  assert.deepEqual(up.filter((a) => a.kind !== 'log').map((a) => a.kind), ['acquire-group']);
   // While a1 is being acquired, bravo asks for b1 (not ours: answered weown=no after the job) and a1.
   assert.deepEqual(p.handle(req('a1'), 1).actions, []);
   const dead = p.handle({ kind: 'peer-dead' }, 2).actions;
@@ -110,7 +110,8 @@ test('an ip-request-resp for the other node, or without ok=OK, takes nothing', (
   p.handle({ kind: 'comm-up', peerAlive: true, peerActive: true }, 0);
   const resp = (dest: string, ok: string): ResourceEvent => ({ kind: 'peer-message', type: 'ip-request-resp', fields: new Map([['t', 'ip-request-resp'], ['dest', dest], ['ipaddr', 'a1'], ['weown', 'no'], ['ok', ok]]) });
   assert.deepEqual(p.handle(resp('bravo', 'OK'), 1).actions, []);
-  assert.deepEqual(p.handle(resp('alpha', 'DENY'), 2).actions.map((a) => a.kind), ['log']);
+  // The ip-request-resp script ran and exited: the local start-up work is done (3.0.6 announces it then).
+  assert.deepEqual(p.handle(resp('alpha', 'DENY'), 2).actions.map((a) => (a.kind === 'log' ? a.text : a.kind)), ['received ip-request-resp a1 DENY no', 'Initial resource acquisition complete (ip-request-resp)']);
   assert.deepEqual(p.handle(resp('alpha', 'OK'), 3).actions.map((a) => a.kind), ['log', 'acquire-group']);
 });
 
@@ -168,4 +169,34 @@ test('property: no sequence of crashes, restarts and shutdowns ever runs a group
     }),
     { numRuns: Number(process.env['HBTS_PROPERTY_RUNS'] ?? '2000'), verbose: 1 },
   );
+});
+
+/** The log lines of a step, in order. */
+function lines(r: { readonly actions: readonly { readonly kind: string; readonly text?: string }[] }): string[] {
+  return r.actions.filter((a) => a.kind === 'log').map((a) => a.text ?? '');
+}
+
+test('issue 24: Heartbeat 3.0.6\'s legacy lines — start alone, start asking, takeover, shutdown', () => {
+  // Alone at comm-up (the peer not active yet): req_our_resources's child line, then the announcement at its exit.
+  const a = new LegacyProtocol({ localNode: 'alpha', peer: 'bravo', localKeys: ['a1'], foreignKeys: [] });
+  assert.deepEqual(lines(a.handle({ kind: 'comm-up', peerAlive: true, peerActive: false }, 0)), ['Local Resource acquisition completed.', 'Initial resource acquisition complete (req_our_resources)']);
+  // The node with no group of its own.
+  const b = new LegacyProtocol({ localNode: 'bravo', peer: 'alpha', localKeys: [], foreignKeys: ['a1'] });
+  assert.deepEqual(lines(b.handle({ kind: 'comm-up', peerAlive: true, peerActive: false }, 0)), [
+    'No local resources [/usr/share/heartbeat/ResourceManager listkeys bravo] to acquire.',
+    'Initial resource acquisition complete (req_our_resources)',
+  ]);
+  // It takes alpha's group when alpha dies: the mach_down line once the group is started, no second announcement.
+  const dead = b.handle({ kind: 'peer-dead' }, 1);
+  assert.deepEqual(lines(dead), ['No STONITH device configured.', 'Shared disks are not protected.', 'Resources being acquired from alpha.', 'No local resources [/usr/share/heartbeat/ResourceManager listkeys bravo] to acquire.']);
+  assert.deepEqual(lines(b.handle({ kind: 'activity-done', ok: true }, 2)), ['mach_down takeover complete for node alpha.']);
+  // Shut down: hb_giveup_resources's two lines around the release.
+  assert.deepEqual(lines(b.handle({ kind: 'shutdown-request' }, 3)), ['Giving up all HA resources.']);
+  assert.deepEqual(lines(b.handle({ kind: 'activity-done', ok: true }, 4)), ['All HA resources relinquished.']);
+  // A home node that asks (the peer active and holding its group): announced when the ip-request-resp work is done.
+  const r = new LegacyProtocol({ localNode: 'alpha', peer: 'bravo', localKeys: ['a1'], foreignKeys: [] });
+  assert.deepEqual(lines(r.handle({ kind: 'comm-up', peerAlive: true, peerActive: true }, 0)), ['Requesting resource group a1 from bravo', 'Local Resource acquisition completed.']);
+  const resp = r.handle({ kind: 'peer-message', type: 'ip-request-resp', fields: new Map([['t', 'ip-request-resp'], ['dest', 'alpha'], ['ipaddr', 'a1'], ['weown', 'yes'], ['ok', 'OK']]) }, 1);
+  assert.deepEqual(lines(resp), ['received ip-request-resp a1 OK yes']);
+  assert.deepEqual(lines(r.handle({ kind: 'activity-done', ok: true }, 2)), ['Initial resource acquisition complete (ip-request-resp)']);
 });

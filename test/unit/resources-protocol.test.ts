@@ -305,6 +305,9 @@ test('Initial resource acquisition complete: once per start, with 3.0.6\'s reaso
   alone.commUp('alpha', false);
   alone.runFor(500);
   assert.deepEqual(announcements(alone.nodes.alpha), ['Initial resource acquisition complete (mach_down)']);
+  // Issue 24: the peer never heard may hold anything; without a STONITH device 3.0.6 says so before taking over.
+  const warned = alone.nodes.alpha.logs.filter((l) => /STONITH|Shared disks|Resources being acquired/.test(l));
+  assert.deepEqual(warned, ['No STONITH device configured.', 'Shared disks are not protected.', 'Resources being acquired from bravo.']);
 
   // The home node returns to a peer holding its groups: auto_failback on hands them back, then it announces.
   alone.restart('bravo');
@@ -321,4 +324,18 @@ test('Initial resource acquisition complete: once per start, with 3.0.6\'s reaso
   off.runFor(2000);
   assert.deepEqual(announcements(off.nodes.bravo), ['Initial resource acquisition complete (T_RESOURCES(them))'], off.nodes.bravo.logs.join('\n'));
   assert.ok(off.nodes.bravo.logs.includes('Local Resource acquisition completed. (none)'));
+});
+
+test('issue 24: a node with no group of its own joins a peer that took everything alone: the (empty) failback runs and it announces (auto_failback), as 3.0.6', () => {
+  const sim = niceSim(true, 50, 1, ['bravo']);
+  sim.nodes.bravo.alive = false;
+  sim.commUp('alpha', false);
+  sim.runFor(500);
+  // Nothing foreign to take: mach_down's lines and the announcement come before req_our_resources's line.
+  const a = sim.nodes.alpha.logs;
+  assert.ok(a.indexOf('mach_down takeover complete.') >= 0 && a.indexOf('mach_down takeover complete.') < a.indexOf('Local Resource acquisition completed.'), a.join('\n'));
+  sim.restart('bravo');
+  sim.runFor(2000);
+  assert.deepEqual(announcements(sim.nodes.bravo), ['Initial resource acquisition complete (auto_failback)'], sim.nodes.bravo.logs.join('\n'));
+  assert.ok(sim.nodes.alpha.logs.includes('Other node completed standby takeover of foreign resources.'), sim.nodes.alpha.logs.join('\n'));
 });

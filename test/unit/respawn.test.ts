@@ -160,8 +160,12 @@ test('a ping node has one link, named after it: up with its first reply, dead wi
   const up = core.handle({ kind: 'ping-reply', node: '198.51.100.1' }, { monoMs: 100, wallSec: 1 }).actions.filter((a) => (a.kind === 'link-status' || a.kind === 'node-status') && a.node === '198.51.100.1');
   assert.deepEqual(up.map((a) => a.kind), ['link-status', 'node-status']);
   assert.deepEqual(up[0], { kind: 'link-status', node: '198.51.100.1', medium: '198.51.100.1', status: 'up' });
+  // Replies are timed like heartbeats (issue 24): one 700 ms after the last is late (warntime 500 ms).
+  const logs = (r: { actions: readonly Action[] }): string[] => r.actions.flatMap((a) => (a.kind === 'log' ? [a.text] : []));
+  assert.deepEqual(logs(core.handle({ kind: 'ping-reply', node: '198.51.100.1' }, { monoMs: 300, wallSec: 1 })), []);
+  assert.deepEqual(logs(core.handle({ kind: 'ping-reply', node: '198.51.100.1' }, { monoMs: 1000, wallSec: 1 })), ['Late heartbeat: Node 198.51.100.1: interval 700 ms']);
   let dead: Action[] = [];
-  for (let t = 200; t <= 5000 && dead.length === 0; t += 200) {
+  for (let t = 1200; t <= 6000 && dead.length === 0; t += 200) {
     dead = core.handle({ kind: 'tick' }, { monoMs: t, wallSec: 1 }).actions.filter((a) => a.kind === 'link-status' || a.kind === 'node-status');
   }
   assert.deepEqual(dead.map((a) => [a.kind, 'status' in a ? a.status : '']), [['node-status', 'dead'], ['link-status', 'dead']]);
