@@ -537,12 +537,14 @@ export class ResourceProtocol implements ResourceEngine {
         this.localAcquired();
         this.becomeStable();
         return;
-      case 'takeover':
-      {
+      case 'takeover': {
         // takeover_from_node runs the mach_down script and req_our_resources side by side; the one with nothing to
-        // do reports first (recorded: no local groups → `No local resources …` first; no foreign ones → mach_down's
-        // lines and the announcement first).
-        const machDownFirst = ok && this.o.hasLocalGroups && !this.o.hasForeignGroups;
+        // do reports first. Recorded: our groups already held, or none → `Local Resource acquisition completed.`
+        // (or `No local resources …`) first; our groups to start and nothing foreign → mach_down's lines first.
+        const acquired = BITS[a.set];
+        const localWork = this.o.hasLocalGroups && (acquired & LOCAL) !== 0;
+        const foreignWork = this.o.hasForeignGroups && (acquired & FOREIGN) !== 0;
+        const machDownFirst = ok && localWork && !foreignWork;
         if (ok && !machDownFirst) this.localAcquired();
         // The mach_down script's own lines: 3.0.6 runs it at every takeover, foreign groups or none.
         this.log('info', '/usr/share/heartbeat/mach_down: nice_failback: foreign resources acquired');
@@ -553,7 +555,6 @@ export class ResourceProtocol implements ResourceEngine {
         this.localWorkDone = true;
         this.announce('mach_down');
         if (machDownFirst) this.localAcquired();
-      }
         if (!this.peerAlive || this.otherHolds === 0) {
           const missing = (LOCAL | FOREIGN) & ~this.iHold;
           if (missing !== 0 && ok) {
@@ -563,6 +564,7 @@ export class ResourceProtocol implements ResourceEngine {
         }
         this.becomeStable();
         return;
+      }
       case 'standby-release':
         this.log('info', `${a.set} HA resource release completed (standby).`);
         this.log('info', `Local standby process completed [${this.standbySet}].`);

@@ -81,7 +81,7 @@ export interface LogDiff {
 }
 
 /** A deviation scoped to `label` applies to every phase of that scenario; one scoped to `label/phase`, to that phase. */
-function inScope(d: Deviation, scenario: string | undefined): boolean {
+export function inScope(d: Deviation, scenario: string | undefined): boolean {
   if (d.scenarios === undefined) return true;
   return scenario !== undefined && d.scenarios.some((s) => s === scenario || scenario.startsWith(`${s}/`));
 }
@@ -99,6 +99,11 @@ export function diffLines(real: readonly string[], ours: readonly string[], devi
   }
   const theirs = new Set(real);
   return { missing, excused, extra: [...new Set(ours)].filter((l) => !theirs.has(l)) };
+}
+
+/** Whether a deviation in scope for the scenario (or phase) names the line: such a line is neither required nor ordered. */
+export function excusable(line: string, deviations: readonly Deviation[], scenario: string | undefined): boolean {
+  return deviations.some((d) => inScope(d, scenario) && new RegExp(`^(?:${d.real})$`).test(line));
 }
 
 /** The milestones (start-up, takeover, standby, shutdown lines) both wrote, in the real daemon's order; ours must agree. */

@@ -219,6 +219,8 @@ export async function runIpfailScenario(lab: Lab, kind: Kind, say: (text: string
         // can end with the group nowhere ("T_STARTING received during takeover"), ipfail or not.
         await p.start('alpha');
         await p.until('web on alpha alone', p.only('alpha'), 30_000);
+        // The state file appears as the start script begins; the real daemon's takeover goes on a while after it.
+        await sleep(3000);
         await p.start('bravo');
         // The one wait on a line: the ipfails' comparison has no other trace.
         await untilIpfailsTalk(lab, 30_000);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
-import { deviationsTable, diffLines, loadDeviations, normalizeLine, orderProblems, MILESTONES } from '../helpers/log-lines.js';
+import { deviationsTable, diffLines, excusable, loadDeviations, normalizeLine, orderProblems, MILESTONES } from '../helpers/log-lines.js';
 
 test('docs/logging.md deviation table = deviations.json', () => {
   const doc = fs.readFileSync(path.join(repoRoot, 'docs', 'logging.md'), 'utf8');
@@ -45,6 +45,8 @@ test('diffLines: missing lines fail unless excused; a reworded line needs its re
   const phase = [{ real: 'info: only here', kind: 'missing' as const, reason: 'r', scenarios: ['partition/heal'] }];
   assert.deepEqual(diffLines(['info: only here'], [], phase, 'partition/heal').missing, []);
   assert.deepEqual(diffLines(['info: only here'], [], phase, 'partition/cold start').missing, ['info: only here']);
+  assert.equal(excusable('info: only here', phase, 'partition/heal'), true);
+  assert.equal(excusable('info: only here', phase, 'partition/cold start'), false);
 });
 
 test('orderProblems: the milestones both wrote must come in the same order', () => {

@@ -308,6 +308,9 @@ test('Initial resource acquisition complete: once per start, with 3.0.6\'s reaso
   // Issue 24: the peer never heard may hold anything; without a STONITH device 3.0.6 says so before taking over.
   const warned = alone.nodes.alpha.logs.filter((l) => /STONITH|Shared disks|Resources being acquired/.test(l));
   assert.deepEqual(warned, ['No STONITH device configured.', 'Shared disks are not protected.', 'Resources being acquired from bravo.']);
+  // Both sets to take: req_our_resources's line, then mach_down's (as recorded after a crash of the other node).
+  const order = alone.nodes.alpha.logs.filter((l) => l === 'Local Resource acquisition completed.' || l === 'mach_down takeover complete.');
+  assert.deepEqual(order, ['Local Resource acquisition completed.', 'mach_down takeover complete.']);
 
   // The home node returns to a peer holding its groups: auto_failback on hands them back, then it announces.
   alone.restart('bravo');
