@@ -97,6 +97,9 @@ function readSkips(file: string): Skipped[] {
     .map((l) => JSON.parse(l) as Skipped);
 }
 
+/** Test files run at once (`npm test -- --test-concurrency=N` overrides it). */
+const TEST_CONCURRENCY = 3;
+
 async function main(): Promise<number> {
   // HBTS_TEST_NO_INSTALL=1: leave the Debian packages alone (test/integration/run-tests.test.ts runs this script).
   if (isRoot && process.env['HBTS_TEST_NO_INSTALL'] !== '1' && !installDebianPackages()) {
@@ -115,8 +118,12 @@ async function main(): Promise<number> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-test-'));
   const skipFile = path.join(work, 'skips.jsonl');
   const reporter = pathToFileURL(path.join(distDir, 'test', 'skip-reporter.js')).href;
+  // Files run three at a time: the netns tests mostly wait on timers and peers, so a 2-core machine runs the
+  // whole suite in about half the serial time (each test is written to hold on a loaded machine).
+  const concurrency = options.some((o) => o.startsWith('--test-concurrency')) ? [] : [`--test-concurrency=${TEST_CONCURRENCY}`];
   const argv = [
     '--test',
+    ...concurrency,
     `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
     '--test-reporter-destination=stdout',
     `--test-reporter=${reporter}`,
