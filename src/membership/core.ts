@@ -2,7 +2,7 @@
 /*
  * Local node (heartbeat 3.0.6: set_local_status, check_comm_isup, comm_now_up):
  *
- *   start ──► init ──(sent seq 1)──► up ──every peer heard or dead──► linksup
+ *   start ──► init ──(sent seq 1)──► up ──every peer's status heard, or peer dead──► linksup
  *                                                 │
  *                         live peer & flow control│ no live peer / no flow control
  *                                                 ▼
@@ -46,6 +46,17 @@ export const DROP_LOG_INTERVAL_MS = 10_000;
 export type { MembershipOptions } from './options.js';
 export type { NodeView } from './peer-state.js';
 export { parseHex } from './hex.js';
+
+/**
+ * Linksup needs every live peer's status, not just any packet of it (heartbeat 3.0.6 counts any packet:
+ * anypacketsyet). A restarted node can hear a peer's ACK or message, send reqnodes and get the repnodes, all
+ * inside the peer's keepalive: comm-up would then tell the resource protocol the peer is `init` — not active —
+ * while it runs our groups, and legacy mode would take them at once: both nodes running them. A peer sends a
+ * status every keepalive, so this waits at most one more; ping nodes have no status: their reply is theirs.
+ */
+function statusKnown(p: PeerState): boolean {
+  return p.type === 'ping' ? p.anyPacket : p.statusSeq > 0;
+}
 
 export class Membership implements MembershipContext {
   /** @internal receive.ts */ o: MembershipOptions;
@@ -239,7 +250,7 @@ export class Membership implements MembershipContext {
 
   private checkCommUp(): void {
     if (this.comm !== 'linksup-wait') return;
-    for (const p of this.peers.values()) if (!p.anyPacket && p.status !== 'dead') return;
+    for (const p of this.peers.values()) if (!statusKnown(p) && p.status !== 'dead') return;
     // heartbeat 3.0.6 check_comm_isup: COMM_LINKSUP; ask the first live normal peer for its node list.
     if (this.flowControl && this.reqnodesTarget() !== undefined) {
       this.comm = 'reqnodes';
@@ -250,7 +261,7 @@ export class Membership implements MembershipContext {
   }
 
   private reqnodesTarget(): PeerState | undefined {
-    for (const p of this.peers.values()) if (p.type === 'normal' && p.status !== 'dead' && p.anyPacket) return p;
+    for (const p of this.peers.values()) if (p.type === 'normal' && p.status !== 'dead' && statusKnown(p)) return p;
     return undefined;
   }
 

@@ -404,3 +404,32 @@ test('a healed partition: the node that hears a peer it declared dead (same gene
     assert.ok(sim.node(n).core.isStopped);
   }
 });
+
+test('comm-up waits for a live peer\'s status: an ACK and a repnodes heard first bring neither linksup nor comm-up', () => {
+  const sim = Sim.defaults(['alpha', 'bravo']);
+  sim.add({ name: 'alpha' });
+  const keys = singleKey('sha1', 'SomeKey');
+  let seq = 1;
+  const packet = (fields: [string, string][], sequenced: boolean): Uint8Array => {
+    const seqField: [string, string][] = sequenced ? [['seq', (seq++).toString(16)]] : [];
+    const p = buildSignedPacket([...fields, ['src', 'bravo'], ...seqField, ['hg', '5'], ['ts', '1'], ['ttl', '3'], ['protocol', '1']], keys);
+    assert.ok(p.ok);
+    return p.value;
+  };
+  // heartbeat 3.0.6 would count the ACK (anypacketsyet) and ask for the node list at once.
+  sim.inject('alpha', 'eth0', packet([['t', 'NS_ackmsg'], ['dest', 'alpha'], ['ackseq', '1']], false));
+  sim.advance(50);
+  assert.ok(sim.logs('alpha').includes('Link bravo:eth0 up.'));
+  assert.equal(sim.sends('alpha', 'reqnodes').length, 0, 'no reqnodes before bravo\'s status');
+  sim.inject('alpha', 'eth0', packet([['t', 'repnodes'], ['dest', 'alpha'], ['nodelist', 'alpha bravo '], ['delnodelist', ' ']], true));
+  sim.advance(50);
+  assert.equal(sim.node('alpha').core.status, 'up', 'no comm-up on a repnodes before bravo\'s status');
+  sim.inject('alpha', 'eth0', packet([['t', 'status'], ['st', 'active'], ['dt', '3e8']], true));
+  sim.advance(10);
+  const logs = sim.logs('alpha');
+  assert.equal(sim.sends('alpha', 'reqnodes').length, 1, logs.join('\n'));
+  assert.ok(logs.indexOf('Status update for node bravo: status active') >= 0, logs.join('\n'));
+  sim.inject('alpha', 'eth0', packet([['t', 'repnodes'], ['dest', 'alpha'], ['nodelist', 'alpha bravo '], ['delnodelist', ' ']], true));
+  sim.advance(10);
+  assert.equal(sim.node('alpha').core.status, 'active');
+});
