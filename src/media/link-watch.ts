@@ -6,6 +6,16 @@
 // `ip` costs one attempt every few seconds, not a busy loop). If the daemon dies without closing it, the child
 // dies of SIGPIPE at the next event it tries to write.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+
+/**
+ * The monitor, under util-linux's setpriv --pdeathsig where it exists: a daemon that is SIGKILLed takes its
+ * `ip monitor` with it (the kernel sends the child SIGKILL), instead of leaving it to linger until the next link
+ * event. util-linux is essential on Debian; without setpriv the monitor runs as it is.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+const MONITOR: readonly [string, ...string[]] =
+  SETPRIV === undefined ? ['ip', '-o', 'monitor', 'link', 'address'] : [SETPRIV, '--pdeathsig', 'KILL', '--', 'ip', '-o', 'monitor', 'link', 'address'];
 
 export interface LinkEvent {
   readonly ifindex: number;
@@ -57,7 +67,7 @@ class LinkWatch {
     if (this.child !== undefined || this.restart !== undefined) return;
     let child: ChildProcess;
     try {
-      child = spawn('ip', ['-o', 'monitor', 'link', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      child = spawn(MONITOR[0], MONITOR.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
     } catch {
       this.scheduleRestart();
       return;
