@@ -3,8 +3,8 @@
 // Every input — a frame from a medium, the timer, a ping reply, an API or FIFO message, the end of a script
 // or a STONITH reset, a signal's request — is posted as a NodeEvent to the one queue (post). The queue is
 // drained in order through the pure coordinator (src/node/coordinator.ts), whose effects are carried out
-// by the executor (effects.ts): frames on the media, log lines, rc.d notifications, API deliveries, resource scripts, files. The one
-// timer is armed at the coordinator's next wake-up (arm). An effect that raises an event while the queue is
+// by the executor (effects.ts): frames on the media, log lines, rc.d notifications, API deliveries, resource
+// scripts, files. The one timer is armed at the coordinator's next wake-up (arm). An effect that raises an event while the queue is
 // draining (an API client answering a delivery) only queues it, so step() is never re-entered. Nothing on
 // this path blocks: log writes go through streams, the load average is read asynchronously, and state files
 // are written only at (re)start.
