@@ -3,8 +3,8 @@
 // Every input — a frame from a medium, the timer, a ping reply, an API or FIFO message, the end of a script
 // or a STONITH reset, a signal's request — is posted as a NodeEvent to the one queue (post). The queue is
 // drained in order through the pure coordinator (src/node/coordinator.ts), whose effects are carried out
-// here: frames on the media, log lines, rc.d notifications, API deliveries, resource scripts, files. The one
-// timer is armed at the coordinator's next wake-up (arm). An effect that raises an event while the queue is
+// by the executor (effects.ts): frames on the media, log lines, rc.d notifications, API deliveries, resource
+// scripts, files. The one timer is armed at the coordinator's next wake-up (arm). An effect that raises an event while the queue is
 // draining (an API client answering a delivery) only queues it, so step() is never re-entered. Nothing on
 // this path blocks: log writes go through streams, the load average is read asynchronously, and state files
 // are written only at (re)start.
@@ -15,15 +15,16 @@ import type { ClusterConfig } from '../config/model.js';
 import type { MediumAdapter } from '../media/medium.js';
 import type { NodeView } from '../membership/core.js';
 import type { Message } from '../wire/index.js';
-import { NodeCoordinator, type Effect, type NodeEvent, type ReloadedMembership } from '../node/coordinator.js';
+import { NodeCoordinator, type NodeEvent, type ReloadedMembership } from '../node/coordinator.js';
 import { apiSources, listenApi } from './api/api-socket.js';
 import type { DaemonOptions } from './daemon-options.js';
 import { MediaSet } from './media-set.js';
 import { membershipSnapshot, type MetricsSnapshot } from './metrics.js';
 import { RcNotifier } from './scripts/rc-notifier.js';
 import { configFacts, type ConfigFacts } from '../config/config-digest.js';
-import { formatHostcache, newMembership, writeHostcache } from './files/state-files.js';
-import { MONITOR_FAILED_FILE, monitoredGroups, writeMonitorFailed } from './files/monitor-failed.js';
+import { applyEffect, type EffectContext } from './effects.js';
+import { newMembership } from './files/state-files.js';
+import { monitoredGroups } from './files/monitor-failed.js';
 import { Monitor } from '../resources/monitor.js';
 
 export type { ReloadedMembership } from '../node/coordinator.js';
@@ -34,10 +35,10 @@ const STONITH_STATUS_INTERVAL_MS = 3600_000;
 const LOADAVG_INTERVAL_MS = 5000;
 const SHUTDONE_LINGER_MS = 2000; // heartbeat 3.0.6 keeps heart-beating about 2 s after its `shutdone`
 
-export class Daemon {
+export class Daemon implements EffectContext {
   private readonly node: NodeCoordinator;
-  private readonly media: MediaSet;
-  private readonly notifier: RcNotifier | undefined;
+  /** @internal effects.ts */ readonly media: MediaSet;
+  /** @internal effects.ts */ readonly notifier: RcNotifier | undefined;
   private readonly monoMs: () => number;
   private readonly wallSec: () => number;
   private readonly queue: NodeEvent[] = [];
@@ -46,15 +47,15 @@ export class Daemon {
   private timerAtMs = Number.POSITIVE_INFINITY;
   private readonly pollers = new Set<NodeJS.Timeout>();
   private closed = false;
-  private api: ApiServer | undefined;
+  /** @internal effects.ts */ api: ApiServer | undefined;
   private apiOpening: Promise<void> | undefined;
-  private hostcacheWrite: Promise<void> = Promise.resolve();
-  private monitorWrite: Promise<void> = Promise.resolve();
-  private shutdownDone: (() => void) | undefined;
+  /** @internal effects.ts */ hostcacheWrite: Promise<void> = Promise.resolve();
+  /** @internal effects.ts */ monitorWrite: Promise<void> = Promise.resolve();
+  /** @internal effects.ts */ shutdownDone: (() => void) | undefined;
   private readonly startedWallMs = Date.now();
   readonly sentFrames = { total: 0 };
 
-  constructor(private o: DaemonOptions) {
+  constructor(/** @internal effects.ts */ public o: DaemonOptions) {
     this.monoMs = o.monoMs ?? (() => Math.floor(performance.now()));
     this.wallSec = o.wallSec ?? (() => Math.floor(Date.now() / 1000));
     const r = o.resources;
@@ -88,9 +89,8 @@ export class Daemon {
     });
   }
 
-
-  /** The one event queue: events raised while one is handled wait their turn. */
-  private post(event: NodeEvent): void {
+  /** @internal effects.ts. The one event queue: events raised while one is handled wait their turn. */
+  post(event: NodeEvent): void {
     if (this.closed) return;
     this.queue.push(event);
     if (this.draining) return;
@@ -98,7 +98,7 @@ export class Daemon {
     try {
       for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) {
         const out = this.node.step(e, { monoMs: this.monoMs(), wallSec: this.wallSec() });
-        for (const effect of out.effects) this.apply(effect);
+        for (const effect of out.effects) applyEffect(this, effect);
         this.arm(out.nextWakeAtMs);
       }
     } finally {
@@ -123,91 +123,13 @@ export class Daemon {
     }, Math.max(0, atMs - this.monoMs()));
   }
 
-  private apply(e: Effect): void {
-    switch (e.kind) {
-      case 'observe':
-        this.o.onAction?.(e.action);
-        return;
-      case 'send-frame':
-        this.sentFrames.total += 1;
-        // heartbeat 3.0.6 tickles when its own status comes back to it, one per keepalive.
-        if (e.status) this.o.watchdog?.tickle();
-        this.media.send({ packet: e.packet, message: e.message });
-        return;
-      case 'log':
-        this.o.logger.log(e.level, e.text);
-        return;
-      case 'comm-up':
-        this.openApi();
-        this.checkStonith();
-        return;
-      case 'rc-notify':
-        this.notifier?.notify(e.source, e.fields, e.local);
-        return;
-      case 'api-deliver':
-        this.api?.deliver(e.message, e.treatment);
-        return;
-      case 'write-hostcache': {
-        const text = formatHostcache(e.entries);
-        this.hostcacheWrite = this.hostcacheWrite
-          .then(() => writeHostcache(this.o.stateDir, text))
-          .catch((err: unknown) => this.o.logger.log('warn', `cannot write ${this.o.stateDir}/hostcache: ${(err as Error).message}`));
-        return;
-      }
-      case 'release-for-restart':
-        void this.o.resources?.runner?.release('all').then(() => this.post({ kind: 'restart-ready' }));
-        return;
-      case 'resource-op': {
-        const runner = this.o.resources?.runner;
-        if (runner === undefined) return; // the coordinator asks only when there is one
-        void runner.runOp(e).then((ok) => this.post({ kind: 'resource', event: { kind: 'activity-done', ok } }));
-        return;
-      }
-      case 'fence':
-        void this.o.stonith?.reset(e.node).then((result) => this.post({ kind: 'resource', event: { kind: 'fence-done', node: e.node, result } }));
-        return;
-      case 'defer':
-        setImmediate(() => this.post(e.event));
-        return;
-      case 'config-agreement':
-        this.o.onConfigAgreement?.(e.agreement);
-        return;
-      case 'shutdown-complete':
-        this.shutdownDone?.();
-        return;
-      case 'monitor-check': {
-        const runner = this.o.resources?.runner;
-        if (runner === undefined) return;
-        void runner.check(e.resource, e.argv, e.timeoutMs).then((c) => {
-          this.post({ kind: 'monitor', event: { kind: 'check-done', resource: e.resource, id: e.id, ok: c.ok, durationMs: c.durationMs, detail: c.detail } });
-          this.o.monitor?.onChange?.();
-        });
-        return;
-      }
-      case 'monitor-restart': {
-        const runner = this.o.resources?.runner;
-        if (runner === undefined) return;
-        void runner.restartFrom(e.group, e.from).then((ok) => {
-          this.post({ kind: 'monitor', event: { kind: 'restart-done', group: e.group, ok } });
-          this.o.monitor?.onChange?.();
-        });
-        return;
-      }
-      case 'write-monitor-failed':
-        this.monitorWrite = this.monitorWrite
-          .then(() => writeMonitorFailed(this.o.stateDir, e.failed))
-          .catch((err: unknown) => this.o.logger.log('err', `cannot write ${this.o.stateDir}/${MONITOR_FAILED_FILE}: ${(err as Error).message}`));
-        return;
-    }
-  }
-
   /** The monitored resources, for hbctl status and metrics; undefined without a monitors file. */
   monitorView(): ReturnType<Monitor['view']> | undefined {
     return this.node.monitor?.view();
   }
 
-  /** heartbeat 3.0.6 creates the API socket at comm-up; cl_status and API clients connect from then on. */
-  private openApi(): void {
+  /** @internal effects.ts. heartbeat 3.0.6 creates the API socket at comm-up; cl_status and API clients connect from then on. */
+  openApi(): void {
     const o = this.o.api;
     if (o === undefined || this.apiOpening !== undefined) return;
     this.apiOpening = listenApi({
@@ -226,7 +148,8 @@ export class Daemon {
       .catch((e: unknown) => this.o.logger.log('err', `cannot open the API socket ${o.path}: ${(e as Error).message}; cl_status and API clients cannot connect, and client children are not started`));
   }
 
-  private checkStonith(): void {
+  /** @internal effects.ts */
+  checkStonith(): void {
     const stonith = this.o.stonith;
     if (stonith === undefined || this.closed) return;
     void stonith.checkStatus().then(() => {

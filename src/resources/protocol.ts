@@ -25,32 +25,26 @@
  *     starts it for our foreign groups once both sides are stable (PerformAutoFailback).
  *   - peer `shutdone` → take its groups now, no STONITH needed later.
  * Only one activity (acquire or release of a set of groups) runs at a time; its end is an event.
+ *
+ * Split by concept: the start-up decision is in start-up.ts, the standby exchange and auto_failback in
+ * standby-exchange.ts; both run on this class's fields marked `@internal` (ProtocolContext, protocol-context.ts).
  */
 import { assertNever } from '../core/assert-never.js';
 import type { LogLevel } from '../core/log-level.js';
 import type { ResourceAction, ResourceEngine, ResourceEvent } from './engine.js';
 import { Fencing } from './fencing.js';
 import { BITS, FOREIGN, LOCAL, mirror, parseHoldSet, toSet, type HoldSet } from './hold-set.js';
+import type { Activity, ProtocolContext, RscState, StandbyRole } from './protocol-context.js';
+import { STARTING_FIELD, announce, localAcquired, onResourceReport, rscrcvdTimeout } from './start-up.js';
+import { onAskResources, onStandbyRequest, performAutoFailback, standbyAcquired, standbyReleased } from './standby-exchange.js';
 
 export type { ResourceAction, ResourceEngine, ResourceEvent } from './engine.js';
 export { Fencing, STONITH_RETRY_MS, type FenceResult } from './fencing.js';
 export { mirror, parseHoldSet, type HoldSet } from './hold-set.js';
+export type { RscState } from './protocol-context.js';
+export { RQSTDELAY_MS, STARTING_FIELD } from './start-up.js';
+export { FAILBACK_RETRY_MS, STANDBY_REPLY_TIMEOUT_MS } from './standby-exchange.js';
 
-export type RscState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | 'stable' | 'shutdown';
-type StandbyRole = 'none' | 'asked' | 'releasing' | 'released' | 'responding' | 'acquiring';
-
-/** heartbeat 3.0.6: 10 s for the peer's `other` reply to a standby request. */
-export const STANDBY_REPLY_TIMEOUT_MS = 10_000;
-/** heartbeat 3.0.6 PerformAutoFailback retries every second while the sides are not both stable. */
-export const FAILBACK_RETRY_MS = 1000;
-/**
- * Our own addition to `resource` reports (Heartbeat ignores fields it does not know): "I am starting and hold
- * nothing", which lets two heartbeat-ts nodes skip Heartbeat's 10 s wait safely when one of them missed the
- * other's `starting` (sent before its own comm-up).
- */
-export const STARTING_FIELD = 'hbts_starting';
-/** heartbeat 3.0.6 RQSTDELAY: how long a starting node waits for a stable report before taking its own groups. */
-export const RQSTDELAY_MS = 10_000;
 /** heartbeat 3.0.6 acquireresourcegroup: `(sleep 30; hb_standby …) &` after a failed start. */
 export const FAILED_START_STANDBY_MS = 30_000;
 export interface ResourceOptions {
@@ -64,55 +58,49 @@ export interface ResourceOptions {
   readonly stonith?: boolean;
 }
 
-interface Activity {
-  readonly kind: 'acquire' | 'release';
-  readonly set: HoldSet;
-  readonly then: 'stable' | 'takeover' | 'standby-release' | 'standby-acquire' | 'shutdown';
-}
-
-export class ResourceProtocol implements ResourceEngine {
-  private state: RscState = 'init';
-  private iHold = 0;
-  private otherHolds = 0;
-  private otherStable = false;
-  private peerAlive = true;
-  private activity: Activity | undefined;
-  private standby: StandbyRole = 'none';
-  private standbySet: HoldSet = 'none';
-  private standbyDeadlineMs = Number.POSITIVE_INFINITY;
-  private needsFailback = false;
-  private peerStarting = false;
-  private rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
+export class ResourceProtocol implements ResourceEngine, ProtocolContext {
+  /** @internal */ state: RscState = 'init';
+  /** @internal */ iHold = 0;
+  /** @internal */ otherHolds = 0;
+  /** @internal */ otherStable = false;
+  /** @internal */ peerAlive = true;
+  /** @internal */ activity: Activity | undefined;
+  /** @internal */ standby: StandbyRole = 'none';
+  /** @internal */ standbySet: HoldSet = 'none';
+  /** @internal */ standbyDeadlineMs = Number.POSITIVE_INFINITY;
+  /** @internal */ needsFailback = false;
+  /** @internal */ peerStarting = false;
+  /** @internal */ rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
   private pendingTakeover: string | undefined;
-  private nextFailbackAtMs = Number.POSITIVE_INFINITY;
+  /** @internal */ nextFailbackAtMs = Number.POSITIVE_INFINITY;
   /**
    * heartbeat 3.0.6 AnnounceTakeover: "Initial resource acquisition complete (<why>)" is logged once, when both
    * our own groups (local_takeover_work_done) and the peer's (foreign_takeover_work_done) are settled.
    */
-  private localWorkDone = false;
-  private foreignWorkDone = false;
-  private announced = false;
+  /** @internal */ localWorkDone = false;
+  /** @internal */ foreignWorkDone = false;
+  /** @internal */ announced = false;
   /**
    * heartbeat 3.0.6 ask_for_resources/go_standby mark the peer unstable during a standby exchange, so its next
    * stable report logs "remote resource transition completed." again; only that line depends on it here.
    */
-  private remoteInTransition = false;
+  /** @internal */ remoteInTransition = false;
   /**
    * 3.0.6's standby_rsctype: the set named by the last standby message seen (ours or the peer's), `all` before
    * any. Its takeover at a `shutdone` reports "Standby resource acquisition done [<that set>]".
    */
-  private lastStandbySet: HoldSet = 'all';
+  /** @internal */ lastStandbySet: HoldSet = 'all';
   /** The standby that follows a failed acquisition, and when. */
   private failedStartStandby: { readonly set: HoldSet; readonly atMs: number } | undefined;
   private out: ResourceAction[] = [];
-  private nowMs = 0;
+  /** @internal */ nowMs = 0;
   private readonly fencing = new Fencing(
     (fields) => this.send(fields),
     (level, text) => this.log(level, text),
     (node) => this.out.push({ kind: 'fence', node }),
   );
 
-  constructor(private readonly o: ResourceOptions) {}
+  constructor(/** @internal */ readonly o: ResourceOptions) {}
 
   get status(): { readonly state: RscState; readonly holds: HoldSet; readonly peerHolds: HoldSet; readonly peerStable: boolean } {
     return { state: this.state, holds: toSet(this.iHold), peerHolds: toSet(this.otherHolds), peerStable: this.otherStable };
@@ -158,7 +146,7 @@ export class ResourceProtocol implements ResourceEngine {
         this.fencing.done(event.node, event.result, nowMs);
         break;
       case 'standby-request':
-        this.onStandbyRequest(event.set);
+        onStandbyRequest(this, event.set);
         break;
       case 'shutdown-request':
         this.onShutdown();
@@ -173,7 +161,7 @@ export class ResourceProtocol implements ResourceEngine {
     return { actions: this.out, nextWakeAtMs: Math.min(this.standbyDeadlineMs, this.nextFailbackAtMs, this.rscrcvdDeadlineMs, failedStartAtMs, this.fencing.nextWakeAtMs) };
   }
 
-  /* ------------------------------------------------------------------ start-up */
+  /* ------------------------------------------------------------------ start-up (the decision: start-up.ts) */
 
   private onCommUp(peerAlive: boolean): void {
     if (this.state !== 'init') return;
@@ -201,17 +189,17 @@ export class ResourceProtocol implements ResourceEngine {
         this.reportHoldings(undefined);
         return;
       case 'resource':
-        this.onResourceReport(f);
+        onResourceReport(this, f);
         return;
       case 'ask_resources':
-        this.onAskResources(parseHoldSet(f.get('rsc_hold')) ?? 'none', f.get('info') ?? '');
+        onAskResources(this, parseHoldSet(f.get('rsc_hold')) ?? 'none', f.get('info') ?? '');
         return;
       case 'hb_takeover': {
         // The stock rc.d/hb_takeover runs hb_standby for the complementary set: the peer's `local` are our
         // foreign groups. (`failback` falls through to an empty argument there, i.e. `all`.)
         const asked = parseHoldSet(f.get('rsc_hold'));
         this.log('info', `${this.o.peer} asks to take over [${f.get('rsc_hold') ?? ''}]`);
-        this.onStandbyRequest(asked === undefined || asked === 'none' ? 'all' : mirror(asked));
+        onStandbyRequest(this, asked === undefined || asked === 'none' ? 'all' : mirror(asked));
         return;
       }
       case 'shutdone':
@@ -239,83 +227,8 @@ export class ResourceProtocol implements ResourceEngine {
     }
   }
 
-  private onResourceReport(f: ReadonlyMap<string, string>): void {
-    const held = parseHoldSet(f.get('rsc_hold'));
-    if (held === undefined) {
-      this.log('warn', `resource message from ${this.o.peer} without a valid rsc_hold; ignored`);
-      return;
-    }
-    this.otherHolds = BITS[mirror(held)];
-    const wasStable = this.otherStable;
-    this.otherStable = f.get('isstable') === '1';
-    if (this.otherStable && (!wasStable || this.remoteInTransition)) this.log('info', 'remote resource transition completed.');
-    if (this.otherStable) this.remoteInTransition = false;
-    if (this.otherStable && this.needsFailback) this.nextFailbackAtMs = Math.min(this.nextFailbackAtMs, this.nowMs);
-    if (this.state === 'starting' || this.state === 'bothstarting') this.state = 'rscrcvd';
-    // "none, shutting down" is said before the release: the groups are free only at its `shutdone`.
-    if (f.get('info') === 'shutdown') return;
-    if (this.state !== 'rscrcvd' || this.activity !== undefined) return;
-    if (this.rscrcvdDeadlineMs === Number.POSITIVE_INFINITY) this.rscrcvdDeadlineMs = this.nowMs + RQSTDELAY_MS;
-    // heartbeat 3.0.6: a stable report while we are not yet stable is logged again, then req_our_resources.
-    if (this.otherStable) {
-      this.log('info', 'remote resource transition completed.');
-      this.foreignWorkDone = true;
-    }
-    if ((this.otherHolds & LOCAL) !== 0) {
-      // req_our_resources: the peer holds our groups; it hands them back through the standby protocol
-      // (auto_failback on) or keeps them. While it is still busy, wait for its next report.
-      if (!this.otherStable) return;
-      this.log('info', 'Local Resource acquisition completed. (none)');
-      if (!this.o.autoFailback) {
-        this.localWorkDone = true;
-        this.announce('T_RESOURCES(them)');
-      }
-      this.becomeStable();
-      return;
-    }
-    // An unstable peer that is not starting itself is busy (a takeover, a standby): its next report says
-    // what it holds. Only a peer we saw start is known to hold nothing.
-    if (!this.otherStable && !this.peerStarting && f.get(STARTING_FIELD) !== '1') return;
-    // Both starting: Heartbeat decides after RQSTDELAY with this line (rscrcvdTimeout); we decide now, same words.
-    if (!this.otherStable) {
-      this.log('info', 'local resource transition completed.');
-      this.foreignWorkDone = true;
-    }
-    this.acquireLocal(this.otherStable ? 'req_our_resources' : 'both nodes starting: each takes its own groups');
-  }
-
-  /**
-   * req_our_resources: our own groups. Heartbeat marks them held at once, and its own `resource` report saying
-   * so announces the initial acquisition (T_RESOURCES(us)) while ResourceManager is still starting them.
-   */
-  private acquireLocal(reason: string): void {
-    this.start({ kind: 'acquire', set: 'local', then: 'stable' }, reason);
-    this.localWorkDone = true;
-    this.announce('T_RESOURCES(us)');
-  }
-
-  /** The end of req_our_resources, in its words (the command is the one Heartbeat runs for the list). */
-  private localAcquired(): void {
-    if (this.o.hasLocalGroups) this.log('info', 'Local Resource acquisition completed.');
-    else this.log('info', `No local resources [/usr/share/heartbeat/ResourceManager listkeys ${this.o.localNode}] to acquire.`);
-  }
-
-  private announce(why: string): void {
-    if (this.announced || !this.localWorkDone || !this.foreignWorkDone) return;
-    this.announced = true;
-    this.log('info', `Initial resource acquisition complete (${why})`);
-  }
-
-  /** heartbeat 3.0.6's RQSTDELAY path: 10 s after the first report without a decision, take our own groups. */
-  private rscrcvdTimeout(): void {
-    this.rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
-    if (this.state !== 'rscrcvd' || this.activity !== undefined || (this.otherHolds & LOCAL) !== 0) return;
-    this.log('info', 'local resource transition completed.');
-    this.foreignWorkDone = true;
-    this.acquireLocal('no stable report from the other node within 10 s');
-  }
-
-  private becomeStable(): void {
+  /** @internal */
+  becomeStable(): void {
     this.state = 'stable';
     this.rscrcvdDeadlineMs = Number.POSITIVE_INFINITY;
     this.reportHoldings(undefined);
@@ -370,70 +283,10 @@ export class ResourceProtocol implements ResourceEngine {
     this.start({ kind: 'acquire', set: toSet(missing), then: 'takeover' }, reason);
   }
 
-  /* ------------------------------------------------------------------ standby and failback */
+  /* ------------------------------------------------------------------ standby and failback (standby-exchange.ts) */
 
-  private onStandbyRequest(set: HoldSet): void {
-    if (this.state !== 'stable' || !this.otherStable || !this.peerAlive || this.standby !== 'none' || this.activity !== undefined) {
-      this.log('warn', `standby request (${set}) ignored: ${this.peerAlive ? 'resources are in flux' : 'the other node is dead'}`);
-      return;
-    }
-    if ((this.iHold & BITS[set]) === 0) {
-      this.log('info', `standby request (${set}): we hold none of those resources`);
-      return;
-    }
-    this.standby = 'asked';
-    this.standbySet = set;
-    this.standbyDeadlineMs = this.nowMs + STANDBY_REPLY_TIMEOUT_MS;
-    this.log('info', `${this.o.localNode} wants to go standby [${set}]`);
-    this.lastStandbySet = set;
-    this.send([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'me']]);
-  }
-
-  private onAskResources(set: HoldSet, info: string): void {
-    this.lastStandbySet = set;
-    if (info === 'me') {
-      // The peer wants to give up `set` (its view). We take it if we are both stable and idle.
-      if (this.state !== 'stable' || this.standby !== 'none' || this.activity !== undefined) {
-        this.log('warn', `standby message [${set}] ignored. Local resources in flux.`);
-        return;
-      }
-      this.log('info', `${this.o.peer} wants to go standby [${set}]`);
-      this.remoteInTransition = true;
-      this.standby = 'responding';
-      this.standbySet = set;
-      this.send([['t', 'ask_resources'], ['rsc_hold', set], ['info', 'other']]); // echoes the initiator's set
-      return;
-    }
-    if (info === 'other' && this.standby === 'asked') {
-      this.standbyDeadlineMs = Number.POSITIVE_INFINITY;
-      this.log('info', `standby: ${this.o.peer} can take our ${this.standbySet} resources`);
-      this.log('info', `give up ${this.standbySet} HA resources (standby).`);
-      this.remoteInTransition = true;
-      this.iHold &= ~BITS[this.standbySet];
-      this.send([['t', 'resource'], ['rsc_hold', toSet(this.iHold)], ['rtype', 'full'], ['isstable', '0'], ['info', 'standby']]);
-      this.standby = 'releasing';
-      this.start({ kind: 'release', set: this.standbySet, then: 'standby-release' }, 'standby');
-      return;
-    }
-    if (info === 'done' && this.standby === 'responding') {
-      this.log('info', `standby: acquire [${set}] resources from ${this.o.peer}`);
-      this.log('info', `acquire ${mirror(this.standbySet)} HA resources (standby).`);
-      this.standby = 'acquiring';
-      this.start({ kind: 'acquire', set: mirror(this.standbySet), then: 'standby-acquire' }, `standby of ${this.o.peer}`);
-      return;
-    }
-    if (info === 'done' && this.standby === 'released') {
-      this.log('info', `Other node completed standby takeover of ${this.standbySet} resources.`);
-      if ((BITS[this.standbySet] & FOREIGN) !== 0) this.needsFailback = false;
-      this.otherHolds |= BITS[mirror(this.standbySet)];
-      this.endStandby();
-      this.reportHoldings(undefined);
-      return;
-    }
-    this.log('warn', `standby message [${set}, ${info}] ignored. Other side is in flux.`);
-  }
-
-  private endStandby(): void {
+  /** @internal */
+  endStandby(): void {
     this.standby = 'none';
     this.standbySet = 'none';
     this.standbyDeadlineMs = Number.POSITIVE_INFINITY;
@@ -452,28 +305,17 @@ export class ResourceProtocol implements ResourceEngine {
       this.log('warn', 'No reply to standby request. Standby request cancelled.');
       this.endStandby();
     }
-    if (this.nowMs >= this.rscrcvdDeadlineMs) this.rscrcvdTimeout();
+    if (this.nowMs >= this.rscrcvdDeadlineMs) rscrcvdTimeout(this);
     if (this.nowMs >= this.nextFailbackAtMs) {
       this.nextFailbackAtMs = Number.POSITIVE_INFINITY;
-      this.performAutoFailback();
+      performAutoFailback(this);
     }
     const failed = this.failedStartStandby;
     if (failed !== undefined && this.nowMs >= failed.atMs) {
       this.failedStartStandby = undefined;
       this.log('info', `hb_standby ${failed.set}: ${FAILED_START_STANDBY_MS / 1000} s after a failed start, the other node may try those resources`);
-      this.onStandbyRequest(failed.set); // refused as any hb_standby is when the peer is dead or resources are in flux
+      onStandbyRequest(this, failed.set); // refused as any hb_standby is when the peer is dead or resources are in flux
     }
-  }
-
-  /** heartbeat 3.0.6 PerformAutoFailback: hand the peer's groups back once both sides are stable. */
-  private performAutoFailback(): void {
-    if (!this.needsFailback || !this.o.autoFailback || (this.iHold & FOREIGN) === 0) return;
-    if (!this.peerAlive) return;
-    if (this.state !== 'stable' || !this.otherStable || this.standby !== 'none' || this.activity !== undefined) {
-      this.nextFailbackAtMs = this.nowMs + FAILBACK_RETRY_MS;
-      return;
-    }
-    this.onStandbyRequest('foreign');
   }
 
   /* ------------------------------------------------------------------ shutdown */
@@ -496,7 +338,8 @@ export class ResourceProtocol implements ResourceEngine {
 
   /* ------------------------------------------------------------------ activities */
 
-  private start(a: Activity, reason: string): void {
+  /** @internal */
+  start(a: Activity, reason: string): void {
     this.activity = a;
     // heartbeat 3.0.6 marks what it is taking over as held at once, so that its reports never invite the
     // peer to take the same groups while the scripts run.
@@ -534,7 +377,7 @@ export class ResourceProtocol implements ResourceEngine {
     switch (a.then) {
       case 'stable':
         // req_our_resources' child says so whatever ResourceManager's exit status was.
-        this.localAcquired();
+        localAcquired(this);
         this.becomeStable();
         return;
       case 'takeover': {
@@ -545,7 +388,7 @@ export class ResourceProtocol implements ResourceEngine {
         const localWork = this.o.hasLocalGroups && (acquired & LOCAL) !== 0;
         const foreignWork = this.o.hasForeignGroups && (acquired & FOREIGN) !== 0;
         const machDownFirst = ok && localWork && !foreignWork;
-        if (ok && !machDownFirst) this.localAcquired();
+        if (ok && !machDownFirst) localAcquired(this);
         // The mach_down script's own lines: 3.0.6 runs it at every takeover, foreign groups or none.
         this.log('info', '/usr/share/heartbeat/mach_down: nice_failback: foreign resources acquired');
         this.log('info', `mach_down takeover complete for node ${this.o.peer}.`);
@@ -553,8 +396,8 @@ export class ResourceProtocol implements ResourceEngine {
         this.log('info', 'mach_down takeover complete.');
         this.foreignWorkDone = true;
         this.localWorkDone = true;
-        this.announce('mach_down');
-        if (machDownFirst) this.localAcquired();
+        announce(this, 'mach_down');
+        if (machDownFirst) localAcquired(this);
         if (!this.peerAlive || this.otherHolds === 0) {
           const missing = (LOCAL | FOREIGN) & ~this.iHold;
           if (missing !== 0 && ok) {
@@ -566,22 +409,10 @@ export class ResourceProtocol implements ResourceEngine {
         return;
       }
       case 'standby-release':
-        this.log('info', `${a.set} HA resource release completed (standby).`);
-        this.log('info', `Local standby process completed [${this.standbySet}].`);
-        this.standby = 'released';
-        this.send([['t', 'ask_resources'], ['rsc_hold', this.standbySet], ['info', 'done']]);
+        standbyReleased(this, a);
         return;
       case 'standby-acquire':
-        this.log('info', `${a.set} HA resource acquisition completed (standby).`);
-        this.log('info', `Standby resource acquisition done [${this.standbySet}].`);
-        if (this.o.autoFailback) {
-          this.localWorkDone = true;
-          this.announce('auto_failback');
-        }
-        this.send([['t', 'ask_resources'], ['rsc_hold', this.standbySet], ['info', 'done']]);
-        this.otherHolds &= ~BITS[mirror(this.standbySet)];
-        this.endStandby();
-        this.reportHoldings(undefined);
+        standbyAcquired(this, a);
         return;
       case 'shutdown':
         this.log('info', 'All HA resources relinquished.');
@@ -596,7 +427,8 @@ export class ResourceProtocol implements ResourceEngine {
 
   /* ------------------------------------------------------------------ messages */
 
-  private reportHoldings(info: string | undefined): void {
+  /** @internal */
+  reportHoldings(info: string | undefined): void {
     const fields: [string, string][] = [['t', 'resource'], ['rsc_hold', toSet(this.iHold)], ['rtype', 'full'], ['isstable', this.state === 'stable' && this.activity === undefined ? '1' : '0']];
     if (info !== undefined) fields.push(['info', info]);
     const starting = this.state === 'starting' || this.state === 'bothstarting' || this.state === 'rscrcvd';
@@ -604,11 +436,13 @@ export class ResourceProtocol implements ResourceEngine {
     this.send(fields);
   }
 
-  private send(fields: readonly (readonly [string, string])[]): void {
+  /** @internal */
+  send(fields: readonly (readonly [string, string])[]): void {
     this.out.push({ kind: 'send', fields });
   }
 
-  private log(level: Exclude<LogLevel, 'debug'>, text: string): void {
+  /** @internal */
+  log(level: Exclude<LogLevel, 'debug'>, text: string): void {
     this.out.push({ kind: 'log', level, text });
   }
 }
