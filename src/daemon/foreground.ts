@@ -28,7 +28,6 @@ import { reloadConfig } from './reload-apply.js';
 import { Metrics, serveMetrics, type MetricsServer } from './metrics.js';
 import { OWNER_VAR, ownerMark, ownerValue } from './scripts/orphans.js';
 import { IdleCompactor, lazyRuntimeGc } from './heap-compact.js';
-import { warmUp } from './warm-up.js';
 
 export interface ForegroundOptions {
   readonly configDir: string;
@@ -151,9 +150,6 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   for (const d of diagnostics) if (d.code.startsWith('HA_MON_')) logger.log('warn', `monitor: ${formatDiagnostic(d)}`);
   const monitorFailed = config.monitors === undefined ? [] : readMonitorFailed(o.stateDir, (t) => logger.log('warn', `monitor: ${t}`));
   if (monitorFailed.length > 0) logger.log('warn', `monitor: resource group(s) ${monitorFailed.join(', ')} marked failed on this node before this start (${o.stateDir}/${MONITOR_FAILED_FILE}): not taken back until "hbctl cleanup"`);
-  // The steady-state path optimised now rather than over minutes of heartbeats (warm-up.ts): pure, ≤ 150 ms.
-  const warm = warmUp(config);
-  logger.log('debug', `warm-up: ${warm.rounds} simulated keepalives in ${warm.ms.toFixed(0)} ms`);
   let daemon: Daemon;
   try {
     daemon = new Daemon({
