@@ -6,8 +6,10 @@
 // by the executor (effects.ts): frames on the media, log lines, rc.d notifications, API deliveries, resource
 // scripts, files. The one timer is armed at the coordinator's next wake-up (arm). An effect that raises an event while the queue is
 // draining (an API client answering a delivery) only queues it, so step() is never re-entered. Nothing on
-// this path blocks: log writes go through streams, the load average is read asynchronously, and state files
-// are written only at (re)start.
+// this path blocks: log writes go through streams, state files are written only at (re)start, and the load
+// average is read from /proc/loadavg (kept open; a kernel-generated page, never a disk read) on the timer's own
+// wake-up, at most once per LOADAVG_INTERVAL_MS — no timer or thread-pool round trip of its own.
+import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { ApiServer } from '../api/server.js';
@@ -33,6 +35,7 @@ export type { DaemonOptions } from './daemon-options.js';
 /** heartbeat 3.0.6 checks the STONITH device at comm-up and then every hour (StonithStatProcessDied). */
 const STONITH_STATUS_INTERVAL_MS = 3600_000;
 const LOADAVG_INTERVAL_MS = 5000;
+const LOADAVG_BUF = Buffer.alloc(128);
 const SHUTDONE_LINGER_MS = 2000; // heartbeat 3.0.6 keeps heart-beating about 2 s after its `shutdone`
 
 export class Daemon implements EffectContext {
@@ -46,6 +49,9 @@ export class Daemon implements EffectContext {
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Number.POSITIVE_INFINITY;
   private readonly pollers = new Set<NodeJS.Timeout>();
+  private loadavgFd: number | undefined;
+  private loadavgAtMs = Number.NEGATIVE_INFINITY;
+  private loadavgText = '';
   private closed = false;
   /** @internal effects.ts */ api: ApiServer | undefined;
   private apiOpening: Promise<void> | undefined;
@@ -119,6 +125,7 @@ export class Daemon implements EffectContext {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAtMs = Number.POSITIVE_INFINITY;
+      this.readLoadavg();
       this.post({ kind: 'tick' });
     }, Math.max(0, atMs - this.monoMs()));
   }
@@ -157,12 +164,35 @@ export class Daemon implements EffectContext {
     });
   }
 
+  /**
+   * The `ld` field's source, read on the one timer's wake-up when LOADAVG_INTERVAL_MS have passed (the kernel
+   * updates it every 5 s): one pread of the kept descriptor. Posted only when the text changed.
+   */
   private readLoadavg(): void {
-    fs.promises
-      .readFile('/proc/loadavg', 'latin1')
-      .then((text) => this.post({ kind: 'loadavg', text: text.split('\n')[0] ?? 'n/a' }))
-      .catch(() => undefined);
-    this.poll(() => this.readLoadavg(), LOADAVG_INTERVAL_MS);
+    const now = this.monoMs();
+    if (now - this.loadavgAtMs < LOADAVG_INTERVAL_MS) return;
+    this.loadavgAtMs = now;
+    try {
+      this.loadavgFd ??= fs.openSync('/proc/loadavg', 'r');
+      const n = fs.readSync(this.loadavgFd, LOADAVG_BUF, 0, LOADAVG_BUF.length, 0);
+      const nl = LOADAVG_BUF.indexOf(10);
+      const text = LOADAVG_BUF.toString('latin1', 0, nl >= 0 && nl < n ? nl : n);
+      if (text === this.loadavgText) return;
+      this.loadavgText = text;
+      this.post({ kind: 'loadavg', text });
+    } catch {
+      this.closeLoadavg(); // no /proc: `ld` stays as it was ("n/a" at first)
+    }
+  }
+
+  private closeLoadavg(): void {
+    if (this.loadavgFd === undefined) return;
+    try {
+      fs.closeSync(this.loadavgFd);
+    } catch {
+      // already gone
+    }
+    this.loadavgFd = undefined;
   }
 
   /** An input polled on its own period (load average, STONITH device): its result is posted as an event. */
@@ -255,6 +285,7 @@ export class Daemon implements EffectContext {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     for (const t of this.pollers) clearTimeout(t);
+    this.closeLoadavg();
     await this.o.children?.stopAll();
     await this.media.close(this.o.media);
     await this.notifier?.close();

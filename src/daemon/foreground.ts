@@ -27,7 +27,7 @@ import { LSB, lockPidFile, openReadinessPipe, terminalLogLine, unlockPidFile } f
 import { reloadConfig } from './reload-apply.js';
 import { Metrics, serveMetrics, type MetricsServer } from './metrics.js';
 import { OWNER_VAR, ownerMark, ownerValue } from './scripts/orphans.js';
-import { IdleCompactor, runtimeGc } from './heap-compact.js';
+import { IdleCompactor, lazyRuntimeGc } from './heap-compact.js';
 
 export interface ForegroundOptions {
   readonly configDir: string;
@@ -116,7 +116,7 @@ export async function runForeground(o: ForegroundOptions, extraDebug: number): P
   for (const s of plan.skipped) logger.log('warn', s);
   if (o.noResources === true) logger.log('info', 'Resource management disabled (-M): no resource scripts run, nothing is acquired or released');
   const metrics = o.metrics === undefined ? undefined : new Metrics();
-  const compactor = new IdleCompactor(o.noResources === true ? undefined : runtimeGc(), (text) => logger.log('debug', text));
+  const compactor = new IdleCompactor(o.noResources === true ? undefined : lazyRuntimeGc(), (text) => logger.log('debug', text));
   const rsc = o.noResources === true ? {} : resourceLayer(config, o, logger, metrics, compactor);
   const notifications = {
     configDir: o.configDir,

@@ -26,6 +26,9 @@
 //    daemon's CPU comes in phases (quiet ≈ 0.7 CPU-s/min, busy several times that, for tens of seconds, with
 //    the same packet rate and context switches), so one 60-s figure of it swings from run to run.
 // 3. RSS per node after that: VmRSS (and RssAnon) from /proc/PID/status, summed over the node's processes.
+// 4. The floors, in the same window: a bare `node -e 'setInterval(() => {}, keepalive)'`, and a pair of bare
+//    nodes broadcasting one status-sized datagram per keepalive and reading every datagram, in namespaces of
+//    their own, CPU and RSS measured the same way (docs/benchmarks.md, "Cost at rest").
 //
 // Root, nsenter, tcpdump and the heartbeat package are needed; without them the benchmark prints a skip line.
 import fs from 'node:fs';
@@ -248,6 +251,26 @@ async function costPair(ctx: BenchContext, impl: 'ours' | 'real', timers: Timers
   });
 }
 
+/**
+ * The floors, in a lab of their own and measured the same way at the same time: a bare `node` that does nothing
+ * but run one timer at the keepalive period (`floor`), and a pair of bare `node`s that each broadcast one
+ * 357-byte datagram (the size of our status) per keepalive to port 694 and read every datagram that arrives,
+ * their own looped-back ones included (`fxa`, `fxb`): the same packets as a pair at rest, with no protocol.
+ * No daemon written in Node can cost less at rest than the second.
+ */
+async function costFloor(ctx: BenchContext, timers: Timers, label: string): Promise<NodeCost[]> {
+  const nodes = ['floor', 'fxa', 'fxb'];
+  const lab = await createLab(ctx.asTestContext, { nodes: nodes.map((name) => ({ name })), label, bridgeAddress: null });
+  const periodMs = timers.keepalive.endsWith('ms') ? Number.parseInt(timers.keepalive, 10) : Number.parseFloat(timers.keepalive) * 1000;
+  lab.start('floor', [process.execPath, '-e', `setInterval(() => {}, ${periodMs});`]);
+  const exchange =
+    `const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: true }); const b = Buffer.alloc(357, 0x78);` +
+    `s.on('message', () => {}); s.bind(694, () => { s.setBroadcast(true); setInterval(() => s.send(b, 694, '198.51.100.255'), ${periodMs}); });`;
+  for (const n of ['fxa', 'fxb']) lab.start(n, [process.execPath, '-e', exchange]);
+  await sleep(SETTLE_MS);
+  return measureCost(lab, nodes);
+}
+
 /** Starts the real daemon and waits for its comm-up line beyond what the log already holds. */
 async function startReal(lab: Lab, node: string, timeoutMs: number): Promise<void> {
   const from = readLog(lab, node).length;
@@ -341,14 +364,14 @@ export async function benchMembership(): Promise<string[]> {
   }
   return inBenchContext('membership', lines, async (ctx) => {
     // CPU and RSS: both pairs at once, so they share the machine's noise; one timer set after the other.
-    const costs: { timers: Timers; ours: NodeCost[]; real: NodeCost[] }[] = [];
+    const costs: { timers: Timers; ours: NodeCost[]; real: NodeCost[]; floor: NodeCost[] }[] = [];
     for (const [i, timers] of COST_TIMERS.entries()) {
-      const settled = await Promise.allSettled([costPair(ctx, 'ours', timers, `bmcpuo${i}`), costPair(ctx, 'real', timers, `bmcpur${i}`)]);
-      const [ours, real] = settled.map((r) => {
+      const settled = await Promise.allSettled([costPair(ctx, 'ours', timers, `bmcpuo${i}`), costPair(ctx, 'real', timers, `bmcpur${i}`), costFloor(ctx, timers, `bmcpuf${i}`)]);
+      const [ours, real, floor] = settled.map((r) => {
         if (r.status === 'rejected') throw r.reason;
         return r.value;
-      }) as [NodeCost[], NodeCost[]];
-      costs.push({ timers, ours, real });
+      }) as [NodeCost[], NodeCost[], NodeCost[]];
+      costs.push({ timers, ours, real, floor });
       const problems = await ctx.close();
       if (problems.length > 0) lines.push(`membership: teardown problems: ${problems.join('; ')}`);
     }
@@ -386,7 +409,7 @@ export async function benchMembership(): Promise<string[]> {
     lagRow('SIGKILL of the victim → declared dead', (l) => l.afterKill);
 
     const mean = (xs: readonly NodeCost[], f: (c: NodeCost) => number): number => xs.reduce((s, c) => s + f(c), 0) / xs.length;
-    for (const { timers, ours: oursCost, real: realCost } of costs) {
+    for (const { timers, ours: oursCost, real: realCost, floor } of costs) {
       const oc = mean(oursCost, (c) => c.cpuPerMin);
       const rc = mean(realCost, (c) => c.cpuPerMin);
       const ocf = mean(oursCost, (c) => c.cpuPerMinFine);
@@ -405,6 +428,16 @@ export async function benchMembership(): Promise<string[]> {
         `membership:   ratio ours/real ${(oc / rc).toFixed(2)} (median window ${(median(ow) / median(rw)).toFixed(2)}, vs the real's quietest window ${(median(ow) / Math.min(...rw)).toFixed(2)}); ` +
           `target ours ≤ real: ${oc <= rc ? 'yes' : 'NO'} (whole window), ${median(ow) <= Math.min(...rw) ? 'yes' : 'NO'} (against the real's quietest ${WINDOW_MS / 1000} s)`,
       );
+      const idle = floor.filter((c) => c.node === 'floor');
+      const exch = floor.filter((c) => c.node !== 'floor');
+      if (idle.length > 0 && exch.length > 0) {
+        const fmt = (xs: readonly NodeCost[]): string =>
+          `${mean(xs, (c) => c.cpuPerMinFine).toFixed(3)} CPU-s/min (schedstat), RSS ${Math.max(...xs.map((c) => c.rssMb)).toFixed(1)} MB [${Math.max(...xs.map((c) => c.anonMb)).toFixed(1)}]`;
+        lines.push(`membership:   floor, same window: a bare node idling on one timer at the keepalive period ${fmt(idle)}; a pair of bare nodes broadcasting one 357-byte datagram per keepalive and reading all ${fmt(exch)}`);
+        recordRow({ bench: 'membership', scenario: `reference: a bare node idling on one timer at keepalive ${timers.keepalive}, CPU in the same window (schedstat)`, unit: 'CPU-s/min', ours: idle.map((c) => c.cpuPerMinFine), real: [] });
+        recordRow({ bench: 'membership', scenario: `reference: a pair of bare nodes exchanging one datagram per keepalive ${timers.keepalive}, CPU per node (schedstat)`, unit: 'CPU-s/min', ours: exch.map((c) => c.cpuPerMinFine), real: [] });
+        recordRow({ bench: 'membership', scenario: `reference: a bare node idling on one timer at keepalive ${timers.keepalive}, RSS after the window`, unit: 'MB', ours: idle.map((c) => c.rssMb), real: [] });
+      }
       const notes = [...oursCost, ...realCost].filter((c) => c.note !== '').map((c) => `${c.node}: ${c.note}`);
       if (notes.length > 0) lines.push(`membership:   note: ${notes.join('; ')}`);
       recordRow({
