@@ -45,12 +45,15 @@ async function packetsFromAlpha(lab: Lab, ms: number): Promise<number[]> {
 }
 
 /**
- * The median time between consecutive packets: the keepalive as the wire shows it. A count in a fixed window
- * depends on when tcpdump got going on a loaded machine; the median of the intervals does not.
+ * The keepalive as the wire shows it: the upper quartile of the times between consecutive packets. A count in a
+ * fixed window depends on when tcpdump got going on a loaded machine; the intervals do not. Not the median: the
+ * capture has every UDP packet from alpha, and the ACKs it sends for the peer's messages (about one per ten)
+ * split some intervals in two — at keepalive 500 ms with the peer at 200 ms, two ACKs in 3 s pulled the median
+ * down to 307 ms in one CI run, while most intervals were 500 ms.
  */
-function medianGapMs(times: readonly number[]): number {
+function keepaliveGapMs(times: readonly number[]): number {
   const gaps = times.slice(1).map((t, i) => t - (times[i] as number)).sort((x, y) => x - y);
-  return gaps.length === 0 ? Number.NaN : (gaps[Math.floor(gaps.length / 2)] as number);
+  return gaps.length === 0 ? Number.NaN : (gaps[Math.floor((gaps.length * 3) / 4)] as number);
 }
 
 test('background start, -s, SIGHUP (broken then valid ha.cf), -k with hand-over; logfile, debugfile, syslog', async (t) => {
@@ -128,10 +131,10 @@ test('background start, -s, SIGHUP (broken then valid ha.cf), -k with hand-over;
   const [stopped] = await Promise.all([packetsFromAlpha(lab, 2000), lab.exec('alpha', ['sh', '-c', flood])]);
   syslog.kill('SIGKILL');
   const [killed] = await Promise.all([packetsFromAlpha(lab, 2000), lab.exec('alpha', ['sh', '-c', flood])]);
-  const [stoppedGap, killedGap] = [medianGapMs(stopped), medianGapMs(killed)];
-  process.stdout.write(`# heartbeats from alpha in 2 s (keepalive 200 ms): receiver stopped ${stopped.length} (median gap ${stoppedGap.toFixed(0)} ms), receiver killed ${killed.length} (${killedGap.toFixed(0)} ms)\n`);
+  const [stoppedGap, killedGap] = [keepaliveGapMs(stopped), keepaliveGapMs(killed)];
+  process.stdout.write(`# heartbeats from alpha in 2 s (keepalive 200 ms): receiver stopped ${stopped.length} (typical gap ${stoppedGap.toFixed(0)} ms), receiver killed ${killed.length} (${killedGap.toFixed(0)} ms)\n`);
   // Heartbeats went on at the keepalive (200 ms; 500 ms would be the next setting): more than one, about 200 ms apart.
-  assert.ok(stopped.length >= 3 && killed.length >= 3 && stoppedGap < 350 && killedGap < 350, `heartbeats went on (${stopped.length}, ${killed.length} in 2 s; median gaps ${stoppedGap}, ${killedGap} ms)`);
+  assert.ok(stopped.length >= 3 && killed.length >= 3 && stoppedGap < 350 && killedGap < 350, `heartbeats went on (${stopped.length}, ${killed.length} in 2 s; typical gaps ${stoppedGap}, ${killedGap} ms)`);
   assert.doesNotMatch(readLog(lab, 'bravo').slice(bravoAt), /Late heartbeat: Node alpha|node alpha: is dead/);
 
   // SIGHUP with a broken ha.cf: refused, every diagnostic logged, the daemon runs on.
@@ -156,10 +159,10 @@ test('background start, -s, SIGHUP (broken then valid ha.cf), -k with hand-over;
   assert.match(okLog, /Reload: keepalive changed: applied to the running membership/);
   assert.match(okLog, /Reload: deadtime changed: applied to the running membership/);
   const after = await packetsFromAlpha(lab, 3000);
-  const [beforeGap, afterGap] = [medianGapMs(before), medianGapMs(after)];
-  process.stdout.write(`# heartbeats from alpha in 3 s: keepalive 200 ms ${before.length} (median gap ${beforeGap.toFixed(0)} ms), after reload to 500 ms ${after.length} (${afterGap.toFixed(0)} ms)\n`);
+  const [beforeGap, afterGap] = [keepaliveGapMs(before), keepaliveGapMs(after)];
+  process.stdout.write(`# heartbeats from alpha in 3 s: keepalive 200 ms ${before.length} (typical gap ${beforeGap.toFixed(0)} ms), after reload to 500 ms ${after.length} (${afterGap.toFixed(0)} ms)\n`);
   // Told apart at the midpoint of the two keepalives, whatever the load did to the capture windows.
-  assert.ok(beforeGap < 350 && afterGap > 350 && afterGap < 1000, `keepalive change on the wire: median gap ${beforeGap} → ${afterGap} ms (${before.length} → ${after.length} packets in 3 s)`);
+  assert.ok(beforeGap < 350 && afterGap > 350 && afterGap < 1000, `keepalive change on the wire: typical gap ${beforeGap} → ${afterGap} ms (${before.length} → ${after.length} packets in 3 s)`);
   watching = false;
   await watcher;
   assert.deepEqual(moves, [], 'the address never left alpha during the reloads');
