@@ -17,7 +17,6 @@ import {
   bindSocket,
   closeSocket,
   deliver,
-  enlargeReceiveBuffer,
   isIpv4,
   mediumError,
   requireInterface,
@@ -30,6 +29,7 @@ import {
   type ProblemReporter,
 } from './udp-common.js';
 import type { LinkFacts } from './link-facts.js';
+import { SharedReceivers, type ReceiverMember, type SharedReceiver } from './shared-receiver.js';
 
 /**
  * The peer's IPv4 address. Heartbeat's ucast.c resolves a host name (gethostbyname) when it reads ha.cf; we
@@ -53,54 +53,15 @@ export interface UcastOptions {
   readonly port: number;
 }
 
-interface Member {
-  readonly frame: (msg: Buffer) => void;
-  readonly problems: ProblemReporter;
-}
+type Member = ReceiverMember;
 
-interface SharedReceiver {
-  readonly socket: dgram.Socket;
-  readonly ready: Promise<void>;
-  readonly members: Member[];
-}
-
-/** address:port → the socket every ucast medium of this process listening there shares. */
-const receivers = new Map<string, SharedReceiver>();
-
-function receiverFor(address: string, port: number, owner: { readonly kind: 'ucast'; readonly name: string }): SharedReceiver {
-  const key = `${address}:${port}`;
-  const existing = receivers.get(key);
-  if (existing !== undefined) return existing;
-  const socket = udp4(true);
-  const r: SharedReceiver = { socket, ready: bindSocket(socket, address, port, owner), members: [] };
-  receivers.set(key, r);
-  socket.on('message', (msg) => r.members[0]?.frame(msg));
-  void r.ready.then(
-    () => {
-      enlargeReceiveBuffer(socket);
-      socket.on('error', (err) => r.members[0]?.problems.report('receive-error', `receive socket error: ${err.message}`));
-    },
-    () => {
-      // Every member waiting on it rejects its start() with the bind error; the next start tries afresh.
-      if (receivers.get(key) === r) receivers.delete(key);
-      void closeSocket(socket);
-    },
-  );
-  return r;
-}
-
-function leave(r: SharedReceiver, member: Member): Promise<void> {
-  const i = r.members.indexOf(member);
-  if (i >= 0) r.members.splice(i, 1);
-  if (r.members.length > 0) return Promise.resolve();
-  for (const [key, value] of receivers) if (value === r) receivers.delete(key);
-  return closeSocket(r.socket);
-}
+/** address:port → the socket every ucast medium of this process listening there shares; the earliest started gets each datagram. */
+const receivers = new SharedReceivers<Member>((members) => members[0]);
 
 export class UcastMedium extends UdpMedium {
   readonly kind = 'ucast';
   private tx: dgram.Socket | undefined;
-  private joined: { readonly receiver: SharedReceiver; readonly member: Member } | undefined;
+  private joined: { readonly receiver: SharedReceiver<Member>; readonly member: Member } | undefined;
 
   private opened: OpenedInterface | undefined;
   /** The peer's IPv4 address: as written, or what its name resolved to when the medium opened. */
@@ -123,8 +84,7 @@ export class UcastMedium extends UdpMedium {
     await bindSocket(this.tx, ifa.address, 0, this);
     watchErrors(this.tx, problems, 'send');
     const member: Member = { frame: (msg) => deliver(msg, listener, problems), problems };
-    const r = receiverFor(ifa.address, this.opts.port, this);
-    r.members.push(member);
+    const r = receivers.join(() => udp4(true), ifa.address, this.opts.port, this, member);
     this.joined = { receiver: r, member };
     await r.ready;
   }
@@ -147,6 +107,6 @@ export class UcastMedium extends UdpMedium {
     const joined = this.joined;
     this.tx = undefined;
     this.joined = undefined;
-    await Promise.all([closeSocket(tx), joined === undefined ? undefined : leave(joined.receiver, joined.member)]);
+    await Promise.all([closeSocket(tx), joined === undefined ? undefined : receivers.leave(joined.receiver, joined.member)]);
   }
 }

@@ -10,13 +10,13 @@
 import type dgram from 'node:dgram';
 import dgramModule from 'node:dgram';
 import { linkDownReason, linkFacts } from './link-facts.js';
+import { SharedReceivers, type ReceiverMember, type SharedReceiver } from './shared-receiver.js';
 import type { MediumListener } from './medium.js';
 import {
   UdpMedium,
   bindSocket,
   closeSocket,
   deliver,
-  enlargeReceiveBuffer,
   mediumError,
   safeSend,
   warnIfDown,
@@ -32,20 +32,12 @@ export interface Ucast6Options {
   readonly port: number;
 }
 
-interface Member {
+interface Member extends ReceiverMember {
   readonly peer: string;
-  readonly frame: (msg: Buffer) => void;
-  readonly problems: ProblemReporter;
 }
 
-interface SharedReceiver {
-  readonly socket: dgram.Socket;
-  readonly ready: Promise<void>;
-  readonly members: Member[];
-}
-
-/** port → the [::]:port socket every ucast6 medium of this process shares. */
-const receivers = new Map<number, SharedReceiver>();
+/** [::]:port → the socket every ucast6 medium of this process shares; a datagram goes to the medium of its sender (else the first). */
+const receivers = new SharedReceivers<Member>((members, from) => members.find((m) => m.peer === peerKey(from.address)) ?? members[0]);
 
 /** Lower case, scope dropped: how a source address is compared with a configured peer. */
 export function peerKey(address: string): string {
@@ -54,37 +46,6 @@ export function peerKey(address: string): string {
 
 function udp6(reuseAddr: boolean): dgram.Socket {
   return dgramModule.createSocket({ type: 'udp6', reuseAddr, ipv6Only: true });
-}
-
-function receiverFor(port: number, owner: { readonly kind: 'ucast6'; readonly name: string }): SharedReceiver {
-  const existing = receivers.get(port);
-  if (existing !== undefined) return existing;
-  const socket = udp6(true);
-  const r: SharedReceiver = { socket, ready: bindSocket(socket, '::', port, owner), members: [] };
-  receivers.set(port, r);
-  socket.on('message', (msg, rinfo) => {
-    const from = peerKey(rinfo.address);
-    (r.members.find((m) => m.peer === from) ?? r.members[0])?.frame(msg);
-  });
-  void r.ready.then(
-    () => {
-      enlargeReceiveBuffer(socket);
-      socket.on('error', (err) => r.members[0]?.problems.report('receive-error', `receive socket error: ${err.message}`));
-    },
-    () => {
-      if (receivers.get(port) === r) receivers.delete(port);
-      void closeSocket(socket);
-    },
-  );
-  return r;
-}
-
-function leave(r: SharedReceiver, member: Member): Promise<void> {
-  const i = r.members.indexOf(member);
-  if (i >= 0) r.members.splice(i, 1);
-  if (r.members.length > 0) return Promise.resolve();
-  for (const [key, value] of receivers) if (value === r) receivers.delete(key);
-  return closeSocket(r.socket);
 }
 
 /** The destination as Node's dgram takes it: a link-local peer without a scope gets the interface (ucast6.c does). */
@@ -98,7 +59,7 @@ export function ucast6Destination(peer: string, iface: string): string {
 export class Ucast6Medium extends UdpMedium {
   readonly kind = 'ucast6';
   private tx: dgram.Socket | undefined;
-  private joined: { readonly receiver: SharedReceiver; readonly member: Member } | undefined;
+  private joined: { readonly receiver: SharedReceiver<Member>; readonly member: Member } | undefined;
   private readonly destination: string;
 
   constructor(
@@ -122,8 +83,7 @@ export class Ucast6Medium extends UdpMedium {
     await bindSocket(this.tx, '::', 0, this);
     watchErrors(this.tx, problems, 'send');
     const member: Member = { peer: peerKey(this.opts.peer), frame: (msg) => deliver(msg, listener, problems), problems };
-    const r = receiverFor(this.opts.port, this);
-    r.members.push(member);
+    const r = receivers.join(() => udp6(true), '::', this.opts.port, this, member);
     this.joined = { receiver: r, member };
     await r.ready;
   }
@@ -146,6 +106,6 @@ export class Ucast6Medium extends UdpMedium {
     const joined = this.joined;
     this.tx = undefined;
     this.joined = undefined;
-    await Promise.all([closeSocket(tx), joined === undefined ? undefined : leave(joined.receiver, joined.member)]);
+    await Promise.all([closeSocket(tx), joined === undefined ? undefined : receivers.leave(joined.receiver, joined.member)]);
   }
 }
