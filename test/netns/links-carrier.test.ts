@@ -159,6 +159,13 @@ async function twoLinkPair(t: TestContext, label: string, eth1: Eth1Medium = 'bc
     waitForLog(lab, 'alpha', (l) => l.includes('Status update for node bravo: status active'), 'bravo active', 15_000),
     waitForLog(lab, 'bravo', (l) => l.includes('Status update for node alpha: status active'), 'alpha active', 15_000),
   ]);
+  // Both links heard on both nodes before a test starts counting "Link … up." lines: the first packet on eth1 is
+  // logged as a link coming up too, and may come after "active" (a CI run counted it for the real daemon: 4 dead,
+  // 5 up).
+  await Promise.all([
+    waitForLog(lab, 'alpha', (l) => l.includes('Link bravo:eth1 up.'), 'eth1 heard from bravo', 15_000),
+    waitForLog(lab, 'bravo', (l) => l.includes('Link alpha:eth1 up.'), 'eth1 heard from alpha', 15_000),
+  ]);
   if (group) {
     const deadline = Date.now() + 20_000;
     while (heldResources(lab, 'alpha', ['g1']).length === 0) {
