@@ -179,8 +179,16 @@ export class ResourceProtocol implements ResourceEngine, ProtocolContext {
   }
 
   private onMessage(type: string, f: ReadonlyMap<string, string>): void {
-    // heartbeat 3.0.6 registers these handlers at its own comm-up; earlier messages are not acted on.
-    if (this.state === 'init') return;
+    // heartbeat 3.0.6 registers these handlers at its own comm-up; earlier messages are not acted on, with one
+    // exception of ours (not 3.0.6's): the peer's `starting` is remembered, not answered. A peer that comes up
+    // first sends it at its comm-up, while ours still waits for its status and the repnodes answer; dropping it
+    // left its report to our `starting` (unstable, none) looking like a busy peer, so both nodes sat out the
+    // 10 s RQSTDELAY (the mixed pair's 12 s cold start). A restart of the peer before our comm-up forgets it
+    // (peer-restarted), and the decision it allows is the one a `starting` heard after our comm-up allows.
+    if (this.state === 'init') {
+      if (type === 'starting') this.peerStarting = true;
+      return;
+    }
     switch (type) {
       case 'starting':
         this.otherStable = false;
