@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { distDir, repoRoot } from './helpers/paths.js';
+import { distDir, othersCanReach, repoRoot } from './helpers/paths.js';
 
 const TIERS = ['unit', 'integration', 'netns'] as const;
 type Tier = (typeof TIERS)[number];
@@ -97,6 +97,15 @@ function readSkips(file: string): Skipped[] {
     .map((l) => JSON.parse(l) as Skipped);
 }
 
+/** A copy of the checkout (without .git) that every user can read, under the system's temporary directory. */
+function readableCopy(): string {
+  const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-checkout-'));
+  fs.chmodSync(dest, 0o755);
+  const git = path.join(repoRoot, '.git');
+  fs.cpSync(repoRoot, dest, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== git });
+  return dest;
+}
+
 /** Test files run at once (`npm test -- --test-concurrency=N` overrides it). */
 const TEST_CONCURRENCY = 3;
 
@@ -115,9 +124,14 @@ async function main(): Promise<number> {
   if (chosen.length > 0) say(`running ${files.length} chosen file(s): ${files.join(' ')}`);
   else say(`running the ${tiers.join(', ')} tiers (${files.length} files)${notRun.length > 0 ? `; not the ${notRun.join(', ')} tier (needs root)` : ''}`);
 
+  // Tests run programs as hacluster and nobody, who must be able to read the compiled tree.
+  const copy = isRoot && !othersCanReach(repoRoot) ? readableCopy() : undefined;
+  const here = (f: string): string => (copy === undefined ? f : path.join(copy, path.relative(repoRoot, path.resolve(f))));
+  if (copy !== undefined) say(`${repoRoot} is not readable by other users (a parent directory is not searchable), and the tests run programs as hacluster and nobody: running from a copy, ${copy} (removed at the end)`);
+
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-test-'));
   const skipFile = path.join(work, 'skips.jsonl');
-  const reporter = pathToFileURL(path.join(distDir, 'test', 'skip-reporter.js')).href;
+  const reporter = pathToFileURL(here(path.join(distDir, 'test', 'skip-reporter.js'))).href;
   // Files run three at a time: the netns tests mostly wait on timers and peers, so a 2-core machine runs the
   // whole suite in about half the serial time (each test is written to hold on a loaded machine).
   const concurrency = options.some((o) => o.startsWith('--test-concurrency')) ? [] : [`--test-concurrency=${TEST_CONCURRENCY}`];
@@ -129,15 +143,16 @@ async function main(): Promise<number> {
     `--test-reporter=${reporter}`,
     `--test-reporter-destination=${skipFile}`,
     ...options,
-    ...files,
+    ...files.map(here),
   ];
-  const child = spawn(process.execPath, argv, { stdio: 'inherit' });
+  const child = spawn(process.execPath, argv, { stdio: 'inherit', ...(copy === undefined ? {} : { cwd: copy }) });
   const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig !== null ? 128 : 1))));
-  const skipped = readSkips(skipFile);
+  const skipped = readSkips(skipFile).map((k) => (copy === undefined ? k : { ...k, file: path.join(repoRoot, path.relative(copy, k.file)) }));
   fs.rmSync(work, { recursive: true, force: true });
+  if (copy !== undefined) fs.rmSync(copy, { recursive: true, force: true });
 
   console.log('');
   say(`${code === 0 ? 'no test failed' : `node --test exited ${code} (a test failed: see above)`}`);

@@ -21,3 +21,15 @@ export const distDir = path.join(repoRoot, 'dist');
 export function cliPath(name: string): string {
   return path.join(distDir, 'src', 'cli', `${name}.js`);
 }
+
+/**
+ * Whether other users can reach `dir`: every directory above it searchable by others. Debian makes /root 0700, so
+ * a checkout there cannot be read by the users the tests run programs as (ipfail as hacluster, API clients as
+ * nobody), which then fail for a reason that is not the project's.
+ */
+export function othersCanReach(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if ((fs.statSync(d).mode & 0o001) === 0) return false;
+    if (path.dirname(d) === d) return true;
+  }
+}

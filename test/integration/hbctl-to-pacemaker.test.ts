@@ -17,14 +17,17 @@ function hbctl(...args: string[]): { status: number | null; stdout: string; stde
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A copy of the example pair (etc-ha.d) that checks on any host: no serial line, no respawn, "bcast lo". */
+/**
+ * A copy of the example pair (etc-ha.d) that checks on any host: no serial line, no respawn, no apiauth (its users
+ * exist only where the heartbeat package made them), "bcast lo".
+ */
 function exampleDir(name: string, edit: (haCf: string) => string = (t) => t): string {
   const dir = path.join(work, name);
   fs.mkdirSync(dir);
   for (const f of ['ha.cf', 'haresources', 'authkeys']) fs.copyFileSync(path.join(repoRoot, 'etc-ha.d', f), path.join(dir, f));
   fs.chmodSync(path.join(dir, 'authkeys'), 0o600);
   const cf = path.join(dir, 'ha.cf');
-  fs.writeFileSync(cf, edit(fs.readFileSync(cf, 'utf8').replace(/^serial\s.*$/m, '').replace(/^respawn\s.*$/m, '').replace(/^bcast\s.*$/m, 'bcast lo')));
+  fs.writeFileSync(cf, edit(fs.readFileSync(cf, 'utf8').replace(/^serial\s.*$/m, '').replace(/^respawn\s.*$/m, '').replace(/^apiauth\s.*$/gm, '').replace(/^bcast\s.*$/m, 'bcast lo')));
   return dir;
 }
 

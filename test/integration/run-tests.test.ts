@@ -3,8 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { distDir } from '../helpers/paths.js';
+import { distDir, othersCanReach, repoRoot } from '../helpers/paths.js';
+import { requireRootAndCommands } from '../helpers/privileges.js';
 
 const runner = path.join(distDir, 'test', 'run-tests.js');
 const fixture = (name: string): string => path.join(distDir, 'test', 'fixtures', 'runner', `${name}.js`);
@@ -37,4 +40,43 @@ test('with CI=true, a run where everything passes exits 0', () => {
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /^npm test: no test failed$/m);
   assert.doesNotMatch(r.out, /did not run/);
+});
+
+test('othersCanReach: false below a directory others cannot search (Debian\'s /root is 0700), true otherwise', () => {
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-reach-'));
+  try {
+    fs.mkdirSync(path.join(top, 'checkout'));
+    fs.chmodSync(top, 0o700);
+    assert.equal(othersCanReach(path.join(top, 'checkout')), false);
+    fs.chmodSync(top, 0o755);
+    assert.equal(othersCanReach(path.join(top, 'checkout')), true);
+  } finally {
+    fs.rmSync(top, { recursive: true, force: true });
+  }
+});
+
+test('as root, a checkout other users cannot read runs from a readable copy, which is removed at the end', (t) => {
+  if (!requireRootAndCommands(t, [])) return;
+  const top = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-private-'));
+  try {
+    // A minimal checkout: the runner and its fixtures, under a 0700 directory as /root is on Debian.
+    const checkout = path.join(top, 'checkout');
+    fs.mkdirSync(path.join(checkout, 'src'), { recursive: true });
+    fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(checkout, 'package.json'));
+    fs.cpSync(path.join(distDir, 'test'), path.join(checkout, 'dist', 'test'), { recursive: true });
+    fs.chmodSync(top, 0o700);
+    const env: NodeJS.ProcessEnv = { ...process.env, HBTS_TEST_NO_INSTALL: '1' };
+    delete env['NODE_TEST_CONTEXT'];
+    delete env['CI'];
+    const r = spawnSync(process.execPath, [path.join(checkout, 'dist', 'test', 'run-tests.js'), path.join(checkout, 'dist', 'test', 'fixtures', 'runner', 'one-skip.js')], { encoding: 'utf8', env, timeout: 60_000 });
+    const out = `${r.stdout}${r.stderr}`;
+    assert.equal(r.status, 0, out);
+    const m = /^npm test: .* is not readable by other users .*: running from a copy, (\S+) \(removed at the end\)$/m.exec(out);
+    assert.ok(m?.[1] !== undefined, out);
+    assert.equal(fs.existsSync(m[1]), false, `${m[1]} still there`);
+    // The skips are listed with the checkout's own paths, not the copy's.
+    assert.match(out, /one-skip\.js: skips — needs a thing this fixture never has \(skip\)$/m);
+  } finally {
+    fs.rmSync(top, { recursive: true, force: true });
+  }
 });

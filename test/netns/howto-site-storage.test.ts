@@ -91,7 +91,7 @@ function stopOrder(log: string, from: number): string[] {
 }
 
 test('shared storage: Filesystem + Apache follow the VIP (power loss, failback with a busy mount, clean stop); never mounted on both', async (t) => {
-  if (!requireRootAndCommands(t, ['nsenter', 'apache2', 'curl', 'losetup', 'mkfs.ext4', 'fuser', 'drbdadm'])) return;
+  if (!requireRootAndCommands(t, ['nsenter', 'apache2', 'curl', 'losetup', 'mkfs.ext4', 'fuser', 'drbdadm', 'modprobe'])) return;
   const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }, { name: 'client' }], label: 'site' });
   const disk = await createSharedDisk(lab, { 'index.html': INDEX });
   t.after(async () => {
@@ -172,7 +172,7 @@ test('shared storage: Filesystem + Apache follow the VIP (power loss, failback w
 });
 
 test('shared storage: a mount that fails gives the group up as Heartbeat does (Apache never started, the VIP released)', async (t) => {
-  if (!requireRootAndCommands(t, ['nsenter', 'apache2', 'losetup', 'mkfs.ext4'])) return;
+  if (!requireRootAndCommands(t, ['nsenter', 'apache2', 'losetup', 'mkfs.ext4', 'modprobe'])) return;
   const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: 'sitefail', bridgeAddress: null });
   const disk = await createSharedDisk(lab, { 'index.html': INDEX });
   t.after(async () => {

@@ -76,7 +76,14 @@ test('metrics endpoint: scraped on the node\'s loopback; its counters move when 
 
   killPid(bravo.pid, 'SIGKILL');
   const tookMs = await until('alpha holds ga and gb', () => holds(lab, 'alpha').join() === 'ga,gb', 30_000, lab);
-  const after = await scrape(lab);
+  // The node dies a deadtime after its last status, its link a deadtime after its last packet of any kind: when
+  // bravo's last frame was not a status (a resource message, an ACK), the link goes down up to a deadtime after
+  // the takeover. Scrape until it has (bounded), then check everything in that one scrape.
+  let after = await scrape(lab);
+  for (let i = 0; i < 50 && get(after.samples, 'heartbeat_link_up{node="bravo",medium="eth0"}') !== 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await scrape(lab);
+  }
   const a = after.samples;
   assert.equal(get(a, 'heartbeat_node_status{node="bravo",status="dead"}'), 1, after.text);
   assert.equal(get(a, 'heartbeat_node_status{node="bravo",status="active"}'), 0, after.text);
