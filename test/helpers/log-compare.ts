@@ -17,17 +17,31 @@ export async function bothKinds<P extends string>(
   configure: (lab: Lab, kind: Kind) => void | Promise<void> = writeScenarioConfig,
   /** The lab's bridge address (198.51.100.1/24: a ping node); none by default. */
   bridgeAddress: string | null = null,
+  /**
+   * Runs of the real pair before giving up (1 by default). A scenario whose outcome in Heartbeat 3.0.6 depends on
+   * timing (after a partition heals, a node restarts only if it had declared the other dead before hearing it
+   * again, and on a loaded machine the real daemon can be late with that) may ask for a second run of the
+   * reference; ours must do it the first time.
+   */
+  realAttempts = 1,
 ): Promise<Record<Kind, PhaseLogs<P>>> {
   const logs = {} as Record<Kind, PhaseLogs<P>>;
   for (const kind of ['real', 'ours'] as const) {
-    const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: `${label}${kind}`, bridgeAddress });
-    await configure(lab, kind);
-    try {
-      logs[kind] = await run(lab, kind);
-    } catch (e) {
-      // What each node said is what a failed wait needs to be understood.
-      const tails = NODES.map((n) => `--- ${kind} ${n}:\n${tail(readLog(lab, n), 40)}`).join('\n');
-      throw new Error(`${kind} pair: ${(e as Error).message}\n${tails}`);
+    for (let attempt = 1; ; attempt++) {
+      const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: `${label}${kind}${attempt > 1 ? attempt : ''}`, bridgeAddress });
+      await configure(lab, kind);
+      try {
+        logs[kind] = await run(lab, kind);
+        break;
+      } catch (e) {
+        // What each node said is what a failed wait needs to be understood.
+        const tails = NODES.map((n) => `--- ${kind} ${n}:\n${tail(readLog(lab, n), 40)}`).join('\n');
+        if (kind === 'real' && attempt < realAttempts) {
+          t.diagnostic(`real pair, run ${attempt} of ${realAttempts}: ${(e as Error).message.split('\n')[0] ?? ''}; running the reference again`);
+          continue;
+        }
+        throw new Error(`${kind} pair: ${(e as Error).message}\n${tails}`);
+      }
     }
   }
   const out = process.env['HBTS_LOG_LINES_DIR'];

@@ -11,6 +11,9 @@ import { bothKinds, compare, say } from '../helpers/log-compare.js';
 
 test('log lines: partition and heal: each node hears the other it declared dead, both restart, the group back on alpha — the real Heartbeat 3.0.6 lines at the same moments', { timeout: 600_000 }, async (t) => {
   if (!requireRootAndCommands(t, ['nsenter', '/usr/libexec/heartbeat/heartbeat', 'nft'])) return;
-  const logs = await bothKinds(t, 'lpa', (lab, kind) => runPartitionScenario(lab, kind, say));
+  // A Heartbeat 3.0.6 node restarts at the heal only if it had declared the other dead before hearing it again; on a
+  // loaded machine one of the real pair can be late with that (it logged "Late heartbeat … is dead" at the heal and
+  // did not restart): the reference gets a second run; our pair must restart both the first time.
+  const logs = await bothKinds(t, 'lpa', (lab, kind) => runPartitionScenario(lab, kind, say), undefined, null, 2);
   assert.deepEqual(compare(logs.real, logs.ours, 'partition'), []);
 });
