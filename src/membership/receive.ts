@@ -135,7 +135,14 @@ export function onFrame(c: MembershipContext, medium: string, bytes: Uint8Array)
   }
   touchLink(c, peer, medium);
   peer.anyPacket = true;
-  if (!keep || !toUs) return;
+  if (!keep) return;
+  if (!toUs) {
+    // heartbeat 3.0.6 drops a message addressed to another node. heartbeat-ts reads one kind: the peer's
+    // `ip-request-resp` to itself, which its req_resource writes when it thinks it is alone ("pretend the current
+    // owner gave it up peacefully") just before it takes the group — the resource protocol must let it go.
+    if (type === 'ip-request-resp') c.actions.push({ kind: 'overheard', node: peer.name, message });
+    return;
+  }
   onKept(c, peer, type, seq, message);
 }
 
@@ -232,6 +239,11 @@ export function onKept(c: MembershipContext, peer: PeerState, type: string, seq:
     return;
   }
   if (type === 'reqnodes') {
+    // Our status goes first, on every medium, so that the asking node has it before our answer brings it to
+    // comm-up. heartbeat 3.0.6 answers with the repnodes alone, and a node that hears the repnodes before any
+    // status of ours (its first packet from us was an ACK or a message) counts us as not active at comm-up:
+    // req_our_resources runs "all alone" (HA_DONTASK) and takes its groups without asking, while we run them.
+    c.sendStatus();
     const normal = c.o.nodes.filter((n) => n.type === 'normal').map((n) => n.name);
     c.originate(repnodesFields(peer.name, normal, []), 'repnodes', true, peer);
     return;

@@ -37,6 +37,12 @@ export type Action =
   | { readonly kind: 'peer-uuid'; readonly node: string; readonly uuid: Uint8Array }
   /** A message for the layers above (resources, API clients): kept, in order, from a live peer. */
   | { readonly kind: 'deliver'; readonly node: string; readonly message: Message }
+  /**
+   * heartbeat-ts only: a kept message of a peer addressed to another node, which Heartbeat drops. Only the peer's
+   * `ip-request-resp` to itself (its req_resource's "all alone" grant), for the resource protocol; no client or
+   * rc.d script sees it.
+   */
+  | { readonly kind: 'overheard'; readonly node: string; readonly message: Message }
   /** heartbeat-ts only: a peer's `hbts_config` status field changed (undefined: its status has none). */
   | { readonly kind: 'peer-config'; readonly node: string; readonly field: string | undefined }
   /** We were silent longer than our advertised deadtime: start over with a new generation. */

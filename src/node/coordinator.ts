@@ -32,6 +32,8 @@
 //   link-status                  rc-notify, api-deliver                     -
 //   deliver                      rc-notify, api-deliver; query-cstatus      peer-message (from the peer)
 //                                answered with a send instead
+//   overheard (the peer's         -                                         peer-message (from the peer)
+//     ip-request-resp to itself)
 //   peer-uuid                    write-hostcache                            -
 //   restart                      release-for-restart (or at once)           the protocol is dropped
 //
@@ -266,6 +268,7 @@ export class NodeCoordinator {
       case 'node-status':
       case 'comm-up':
       case 'deliver':
+      case 'overheard':
         this.onMembershipForResources(a);
         return;
       case 'link-status':
@@ -330,6 +333,11 @@ export class NodeCoordinator {
       if (a.status === 'dead') this.resourceEvent({ kind: 'peer-dead' });
       // Back from the dead, or active → init/up: a new generation, what it holds is unknown again.
       else if (a.previous === 'dead' || ((a.status === 'init' || a.status === 'up') && a.previous === 'active')) this.resourceEvent({ kind: 'peer-restarted' });
+    } else if (a.kind === 'overheard' && a.node === peer) {
+      // The peer's message to itself (membership/types.ts): for the resource protocol alone.
+      const fields = new Map<string, string>();
+      for (const [n, v] of textFields(a.message)) if (!fields.has(n)) fields.set(n, v);
+      this.resourceEvent({ kind: 'peer-message', type: fields.get('t') ?? '', fields });
     } else if (a.kind === 'deliver' && a.node === peer) {
       const fields = new Map<string, string>();
       for (const [n, v] of textFields(a.message)) if (!fields.has(n)) fields.set(n, v);

@@ -6,6 +6,11 @@
  *   - the peer's `ip-request`: rc.d/ip-request — give the group up if we hold it, then answer
  *     `ip-request-resp dest=<peer> ipaddr=<key> weown=yes|no ok=OK`.
  *   - `ip-request-resp` for us with ok=OK: rc.d/ip-request-resp — take the group.
+ *   - the peer's `ip-request-resp` to itself with ok=OK (heartbeat-ts only; Heartbeat drops a message for
+ *     another node): its req_resource thought it was alone (HA_DONTASK: at its comm-up it had not heard our
+ *     status yet) and "pretends the current owner gave it up" — its rc.d/ip-request-resp takes the group now,
+ *     asking nobody. A group of its that we hold or are acquiring is released (after the acquisition, if one
+ *     runs), as for an ip-request but without an answer: it never runs on both nodes for longer than our stop.
  *   - the peer dies: `stonith` notice (unneeded only if it sent `shutdone` since it last started), then
  *     mach_down — take its groups — and our own missing ones. With a STONITH device and a reset needed, the
  *     takeover waits for a reset that worked (protocol.ts Fencing).
@@ -43,8 +48,11 @@ export interface LegacyOptions {
 
 type Job =
   | { readonly kind: 'acquire'; readonly key: string; readonly reason: string }
-  /** rc.d/ip-request: give the group up if we hold it, then answer the peer. */
-  | { readonly kind: 'answer'; readonly key: string; readonly peerEpoch: number }
+  /**
+   * rc.d/ip-request: give the group up if we hold it, then answer the peer (`reply`); without `reply`, the peer
+   * has taken the group itself (its "all alone" grant) and is not answered.
+   */
+  | { readonly kind: 'answer'; readonly key: string; readonly peerEpoch: number; readonly reply: boolean }
   | { readonly kind: 'shutdown' }
   /** A line written (and the local or foreign start-up work marked done) once the jobs before it have finished. */
   | { readonly kind: 'note'; readonly text?: string; readonly done?: 'local' | 'foreign'; readonly announce?: string };
@@ -197,12 +205,17 @@ export class LegacyProtocol implements ResourceEngine {
           this.log('warn', `ip-request from ${this.o.peer} without ipaddr; ignored`);
           return;
         }
-        this.enqueue({ kind: 'answer', key, peerEpoch: this.peerEpoch });
+        this.enqueue({ kind: 'answer', key, peerEpoch: this.peerEpoch, reply: true });
         return;
       }
       case 'ip-request-resp': {
         const key = f.get('ipaddr');
-        if (f.get('dest') !== this.o.localNode || key === undefined || key === '') return; // rc.d/ip-request-resp: not ours
+        if (key === undefined || key === '') return;
+        if (f.get('dest') === this.o.peer) {
+          this.onPeerTakesItself(key, f.get('ok'));
+          return;
+        }
+        if (f.get('dest') !== this.o.localNode) return; // rc.d/ip-request-resp: not ours
         this.log('info', `received ip-request-resp ${key} ${f.get('ok') ?? ''} ${f.get('weown') ?? ''}`);
         if (f.get('ok') !== 'OK' || this.shuttingDown) {
           this.localDone = true;
@@ -227,6 +240,21 @@ export class LegacyProtocol implements ResourceEngine {
       default:
         return;
     }
+  }
+
+  /** The peer's `ip-request-resp` to itself: it takes the group now, whoever holds it (see the top of this file). */
+  private onPeerTakesItself(key: string, ok: string | undefined): void {
+    // Its rc.d/ip-request-resp takes the group only on OK; only its own groups are in its req_our_resources.
+    if (ok !== 'OK' || !this.o.foreignKeys.includes(key) || this.shuttingDown) return;
+    const queued = this.queue.some((j) => j.kind === 'acquire' && j.key === key);
+    this.queue = this.queue.filter((j) => !(j.kind === 'acquire' && j.key === key));
+    const acquiring = this.running?.kind === 'acquire' && this.running.key === key;
+    if (!this.held.has(key) && !acquiring) {
+      if (queued) this.log('info', `${this.o.peer} takes resource group ${key} itself; our acquisition of it is cancelled`);
+      return;
+    }
+    this.log('warn', `${this.o.peer} takes resource group ${key} itself without asking (it found itself alone at start-up); releasing it here`);
+    this.enqueue({ kind: 'answer', key, peerEpoch: this.peerEpoch, reply: false });
   }
 
   private onPeerDead(): void {
@@ -304,11 +332,13 @@ export class LegacyProtocol implements ResourceEngine {
           return;
         case 'answer':
           if (!this.held.has(job.key)) {
-            this.answer(job.key, false, job.peerEpoch);
+            if (job.reply) this.answer(job.key, false, job.peerEpoch);
             continue;
           }
+          // A grant of an incarnation that has since restarted: its successor asks or grants itself anew.
+          if (!job.reply && job.peerEpoch !== this.peerEpoch) continue;
           this.running = job;
-          this.out.push({ kind: 'release-group', key: job.key, reason: `${this.o.peer} asks for it` });
+          this.out.push({ kind: 'release-group', key: job.key, reason: job.reply ? `${this.o.peer} asks for it` : `${this.o.peer} takes it itself` });
           return;
         case 'shutdown':
           this.running = job;
@@ -342,7 +372,7 @@ export class LegacyProtocol implements ResourceEngine {
         // only when it is really released, so the peer does not start it twice.
         if (ok) {
           this.held.delete(job.key);
-          this.answer(job.key, true, job.peerEpoch);
+          if (job.reply) this.answer(job.key, true, job.peerEpoch);
         } else {
           this.log('crit', `Could not release group ${job.key} for ${this.o.peer}; it stays here`);
         }
