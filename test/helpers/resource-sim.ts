@@ -2,6 +2,7 @@
 // protocols' unit tests drive. Messages take `latencyMs`, every acquire or release takes `opMs`, crashes lose what
 // was in flight, and every moment a group runs on both nodes is recorded in `overlaps`.
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { LegacyProtocol } from '../../src/resources/legacy.js';
 import { ResourceProtocol, type HoldSet, type ResourceAction, type ResourceEngine, type ResourceEvent } from '../../src/resources/protocol.js';
 
@@ -31,6 +32,26 @@ export interface SimProtocol<E extends ResourceEngine> {
   readonly timers: boolean;
   /** A restart drops the messages still in flight both ways (legacy's tests model membership's generation check). */
   readonly restartDropsInFlight: boolean;
+}
+
+/** One step of a property test's random sequence: a power loss, a restart, a standby request, a shutdown, or time. */
+export type SimOp =
+  | { readonly k: 'crash'; readonly n: Name; readonly detect: number }
+  | { readonly k: 'restart'; readonly n: Name }
+  | { readonly k: 'standby'; readonly n: Name; readonly set: HoldSet }
+  | { readonly k: 'shutdown'; readonly n: Name }
+  | { readonly k: 'wait'; readonly ms: number };
+
+/** The random steps for the property tests; legacy mode has no standby (`withStandby` false). */
+export function simOp(withStandby: boolean): fc.Arbitrary<SimOp> {
+  const node = fc.constantFrom<Name>('alpha', 'bravo');
+  return fc.oneof(
+    fc.record({ k: fc.constant('crash' as const), n: node, detect: fc.integer({ min: 0, max: 3000 }) }),
+    fc.record({ k: fc.constant('restart' as const), n: node }),
+    ...(withStandby ? [fc.record({ k: fc.constant('standby' as const), n: node, set: fc.constantFrom<HoldSet>('all', 'local', 'foreign') })] : []),
+    fc.record({ k: fc.constant('shutdown' as const), n: node }),
+    fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
+  );
 }
 
 export class ResourceSim<E extends ResourceEngine> {
@@ -125,6 +146,26 @@ export class ResourceSim<E extends ResourceEngine> {
     const peerAlive = peer.alive && !peer.shutDown;
     this.step(peer, { kind: 'peer-restarted' });
     this.commUp(n, peerAlive);
+  }
+
+  /**
+   * One step of a random sequence, where it can happen: a crash only while both run, a restart only of a node that
+   * is down or has shut down (its heartbeats stop then: the peer hears it dead first).
+   */
+  apply(o: SimOp): void {
+    if (o.k === 'wait') this.runFor(o.ms);
+    else if (o.k === 'crash') {
+      if (this.nodes[o.n].alive && this.nodes[other(o.n)].alive) this.crash(o.n, o.detect);
+    } else if (o.k === 'restart') {
+      if (!this.nodes[o.n].alive || this.nodes[o.n].shutDown) {
+        if (this.nodes[o.n].shutDown) {
+          this.nodes[o.n].alive = false;
+          this.step(this.nodes[other(o.n)], { kind: 'peer-dead' });
+        }
+        this.restart(o.n);
+      }
+    } else if (o.k === 'standby') this.step(this.nodes[o.n], { kind: 'standby-request', set: o.set });
+    else this.step(this.nodes[o.n], { kind: 'shutdown-request' });
   }
 
   runFor(ms: number): void {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { ResourceProtocol, RQSTDELAY_MS, STARTING_FIELD, type ResourceAction, type ResourceEngine, type ResourceEvent } from '../../src/resources/protocol.js';
 import fc from 'fast-check';
 import { NodeSim } from '../helpers/node-sim.js';
-import { other, ResourceSim, type Name } from '../helpers/resource-sim.js';
+import { other, ResourceSim, simOp, type Name } from '../helpers/resource-sim.js';
 
 const bravo = (): ResourceProtocol => new ResourceProtocol({ localNode: 'bravo', peer: 'alpha', autoFailback: true, hasLocalGroups: true, hasForeignGroups: true });
 
@@ -114,13 +114,7 @@ class AsHeartbeatNode implements ResourceEngine {
 }
 
 test('property: one node comes up first and the other hears its `starting` before its own comm-up; then crashes, restarts, standby requests and shutdowns: never a group on both nodes', () => {
-  const op = fc.oneof(
-    fc.record({ k: fc.constant('crash' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), detect: fc.integer({ min: 0, max: 3000 }) }),
-    fc.record({ k: fc.constant('restart' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
-    fc.record({ k: fc.constant('standby' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), set: fc.constantFrom('all' as const, 'local' as const, 'foreign' as const) }),
-    fc.record({ k: fc.constant('shutdown' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
-    fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
-  );
+  const op = simOp(true);
   fc.assert(
     fc.property(fc.boolean(), fc.constantFrom<Name>('alpha', 'bravo'), fc.integer({ min: 0, max: 600 }), fc.array(op, { maxLength: 10 }), fc.integer({ min: 1, max: 200 }), (auto, first, lagMs, ops, opMs) => {
       const sim = wireLikeHeartbeatSim(auto, opMs);
@@ -128,21 +122,7 @@ test('property: one node comes up first and the other hears its `starting` befor
       sim.runFor(lagMs);
       sim.commUp(other(first), true);
       sim.runFor(300);
-      for (const o of ops) {
-        if (o.k === 'wait') sim.runFor(o.ms);
-        else if (o.k === 'crash') {
-          if (sim.nodes[o.n].alive && sim.nodes[other(o.n)].alive) sim.crash(o.n, o.detect);
-        } else if (o.k === 'restart') {
-          if (!sim.nodes[o.n].alive || sim.nodes[o.n].shutDown) {
-            if (sim.nodes[o.n].shutDown) {
-              sim.nodes[o.n].alive = false;
-              sim.step(sim.nodes[other(o.n)], { kind: 'peer-dead' });
-            }
-            sim.restart(o.n);
-          }
-        } else if (o.k === 'standby') sim.step(sim.nodes[o.n], { kind: 'standby-request', set: o.set });
-        else sim.step(sim.nodes[o.n], { kind: 'shutdown-request' });
-      }
+      for (const o of ops) sim.apply(o);
       sim.runFor(15_000);
       assert.deepEqual(sim.overlaps, []);
       const live = (['alpha', 'bravo'] as const).filter((n) => sim.nodes[n].alive && !sim.nodes[n].shutDown);

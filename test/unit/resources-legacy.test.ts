@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LegacyProtocol } from '../../src/resources/legacy.js';
 import type { ResourceEvent } from '../../src/resources/protocol.js';
-import { legacySim, other, type Name } from '../helpers/resource-sim.js';
+import { legacySim, simOp, type Name } from '../helpers/resource-sim.js';
 
 const KEYS: Record<Name, string[]> = { alpha: ['198.51.100.10', 'a2'], bravo: ['b1'] };
 const ALL_KEYS = [...KEYS.alpha, ...KEYS.bravo].sort();
@@ -129,12 +129,7 @@ test('a release that finally fails is not reported as given up: the peer is not 
 });
 
 test('property: no sequence of crashes, restarts and shutdowns ever runs a group on both nodes; settled, each runs once', () => {
-  const op = fc.oneof(
-    fc.record({ k: fc.constant('crash' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), detect: fc.integer({ min: 0, max: 3000 }) }),
-    fc.record({ k: fc.constant('restart' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
-    fc.record({ k: fc.constant('shutdown' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
-    fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
-  );
+  const op = simOp(false);
   fc.assert(
     fc.property(fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 300 }), (ops, opMs, gapMs) => {
       const sim = legacySim(KEYS, opMs);
@@ -142,20 +137,7 @@ test('property: no sequence of crashes, restarts and shutdowns ever runs a group
       sim.runFor(gapMs);
       sim.commUp('bravo');
       sim.runFor(300);
-      for (const o of ops) {
-        if (o.k === 'wait') sim.runFor(o.ms);
-        else if (o.k === 'crash') {
-          if (sim.nodes[o.n].alive && sim.nodes[other(o.n)].alive) sim.crash(o.n, o.detect);
-        } else if (o.k === 'restart') {
-          if (!sim.nodes[o.n].alive || sim.nodes[o.n].shutDown) {
-            if (sim.nodes[o.n].shutDown) {
-              sim.nodes[o.n].alive = false;
-              sim.step(sim.nodes[other(o.n)], { kind: 'peer-dead' });
-            }
-            sim.restart(o.n);
-          }
-        } else if (o.k === 'shutdown') sim.step(sim.nodes[o.n], { kind: 'shutdown-request' });
-      }
+      for (const o of ops) sim.apply(o);
       sim.runFor(15_000);
       assert.deepEqual(sim.overlaps, []);
       const live = (['alpha', 'bravo'] as const).filter((n) => sim.nodes[n].alive && !sim.nodes[n].shutDown);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { mirror, type HoldSet, type ResourceProtocol } from '../../src/resources/protocol.js';
-import { niceSim, other, type Name, type SimNode } from '../helpers/resource-sim.js';
+import { niceSim, other, simOp, type Name, type SimNode } from '../helpers/resource-sim.js';
 
 test('cold start of both nodes: each runs its own groups within a few operations, not after a fixed 10 s', () => {
   const sim = niceSim(true);
@@ -118,34 +118,14 @@ test('mirror: local and foreign swap between views, all and none stay', () => {
 });
 
 test('property: no sequence of crashes, restarts, standby requests and shutdowns ever puts a group on both nodes', () => {
-  const op = fc.oneof(
-    fc.record({ k: fc.constant('crash' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), detect: fc.integer({ min: 0, max: 3000 }) }),
-    fc.record({ k: fc.constant('restart' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
-    fc.record({ k: fc.constant('standby' as const), n: fc.constantFrom<Name>('alpha', 'bravo'), set: fc.constantFrom<HoldSet>('all', 'local', 'foreign') }),
-    fc.record({ k: fc.constant('shutdown' as const), n: fc.constantFrom<Name>('alpha', 'bravo') }),
-    fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
-  );
+  const op = simOp(true);
   fc.assert(
     fc.property(fc.boolean(), fc.array(op, { maxLength: 12 }), fc.integer({ min: 1, max: 200 }), (auto, ops, opMs) => {
       const sim = niceSim(auto, opMs);
       sim.commUp('alpha', true);
       sim.commUp('bravo', true);
       sim.runFor(300);
-      for (const o of ops) {
-        if (o.k === 'wait') sim.runFor(o.ms);
-        else if (o.k === 'crash') {
-          if (sim.nodes[o.n].alive && sim.nodes[other(o.n)].alive) sim.crash(o.n, o.detect);
-        } else if (o.k === 'restart') {
-          if (!sim.nodes[o.n].alive || sim.nodes[o.n].shutDown) {
-            if (sim.nodes[o.n].shutDown) {
-              sim.nodes[o.n].alive = false;
-              sim.step(sim.nodes[other(o.n)], { kind: 'peer-dead' });
-            }
-            sim.restart(o.n);
-          }
-        } else if (o.k === 'standby') sim.step(sim.nodes[o.n], { kind: 'standby-request', set: o.set });
-        else if (o.k === 'shutdown') sim.step(sim.nodes[o.n], { kind: 'shutdown-request' });
-      }
+      for (const o of ops) sim.apply(o);
       sim.runFor(15_000);
       assert.deepEqual(sim.overlaps, []);
       // Settled with both alive and running: every group runs exactly once.
