@@ -39,6 +39,7 @@ export async function bothKinds<P extends string>(
         const tails = NODES.map((n) => `--- ${kind} ${n}:\n${tail(readLog(lab, n), 40)}`).join('\n');
         if (kind === 'real' && attempt < realAttempts) {
           t.diagnostic(`real pair, run ${attempt} of ${realAttempts}: ${(e as Error).message.split('\n')[0] ?? ''}; running the reference again`);
+          await lab.teardown(); // its daemons would otherwise run on beside the next pair until the test ends
           continue;
         }
         throw new Error(`${kind} pair: ${(e as Error).message}\n${tails}`);
