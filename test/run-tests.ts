@@ -81,20 +81,20 @@ function testFiles(tier: Tier): string[] {
     : [];
 }
 
-interface Skipped {
-  readonly kind: 'skip' | 'todo';
+interface Outcome {
+  readonly kind: 'skip' | 'todo' | 'fail';
   readonly file: string;
   readonly name: string;
   readonly reason: string;
 }
 
-function readSkips(file: string): Skipped[] {
+function readOutcomes(file: string): Outcome[] {
   if (!fs.existsSync(file)) return [];
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Skipped);
+    .map((l) => JSON.parse(l) as Outcome);
 }
 
 /** A copy of the checkout (without .git) that every user can read, under the system's temporary directory. */
@@ -130,8 +130,8 @@ async function main(): Promise<number> {
   if (copy !== undefined) say(`${repoRoot} is not readable by other users (a parent directory is not searchable), and the tests run programs as hacluster and nobody: running from a copy, ${copy} (removed at the end)`);
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'hbts-test-'));
-  const skipFile = path.join(work, 'skips.jsonl');
-  const reporter = pathToFileURL(here(path.join(distDir, 'test', 'skip-reporter.js'))).href;
+  const outcomeFile = path.join(work, 'outcomes.jsonl');
+  const reporter = pathToFileURL(here(path.join(distDir, 'test', 'outcome-reporter.js'))).href;
   // Files run three at a time: the netns tests mostly wait on timers and peers, so a 2-core machine runs the
   // whole suite in about half the serial time (each test is written to hold on a loaded machine).
   const concurrency = options.some((o) => o.startsWith('--test-concurrency')) ? [] : [`--test-concurrency=${TEST_CONCURRENCY}`];
@@ -141,7 +141,7 @@ async function main(): Promise<number> {
     `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
     '--test-reporter-destination=stdout',
     `--test-reporter=${reporter}`,
-    `--test-reporter-destination=${skipFile}`,
+    `--test-reporter-destination=${outcomeFile}`,
     ...options,
     ...files.map(here),
   ];
@@ -150,15 +150,20 @@ async function main(): Promise<number> {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig !== null ? 128 : 1))));
-  const skipped = readSkips(skipFile).map((k) => (copy === undefined ? k : { ...k, file: path.join(repoRoot, path.relative(copy, k.file)) }));
+  const outcomes = readOutcomes(outcomeFile).map((k) => (copy === undefined ? k : { ...k, file: path.join(repoRoot, path.relative(copy, k.file)) }));
+  const skipped = outcomes.filter((o) => o.kind !== 'fail');
+  const failed = outcomes.filter((o) => o.kind === 'fail');
   fs.rmSync(work, { recursive: true, force: true });
   if (copy !== undefined) fs.rmSync(copy, { recursive: true, force: true });
 
   console.log('');
-  say(`${code === 0 ? 'no test failed' : `node --test exited ${code} (a test failed: see above)`}`);
+  const where = (o: Outcome): string => path.relative(path.join(distDir, 'test'), o.file) || '?';
+  if (code === 0) say('no test failed');
+  else say(`node --test exited ${code}${failed.length > 0 ? `: ${failed.length} test(s) failed (details above, in the file's TAP output):` : ' (see above)'}`);
+  for (const f of failed) console.log(`  - ${where(f)}: ${f.name}${f.reason !== '' ? ` — ${f.reason}` : ''}`);
   if (skipped.length > 0) {
     say(`${skipped.length} test(s) did not run (skip/todo):`);
-    for (const s of skipped) console.log(`  - ${path.relative(path.join(distDir, 'test'), s.file) || '?'}: ${s.name}${s.reason !== '' ? ` — ${s.reason}` : ''} (${s.kind})`);
+    for (const s of skipped) console.log(`  - ${where(s)}: ${s.name}${s.reason !== '' ? ` — ${s.reason}` : ''} (${s.kind})`);
   }
   if (notRun.length > 0) {
     const n = notRun.flatMap(testFiles).length;

@@ -1,5 +1,6 @@
 // `npm test`'s runner (test/run-tests.ts): a skip or a todo is listed in the final summary, and fails the run
-// when CI=true; a run where everything passes exits 0 either way.
+// when CI=true; a failed test is named in that summary with its first error line; a run where everything passes
+// exits 0 either way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -40,6 +41,16 @@ test('with CI=true, a run where everything passes exits 0', () => {
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /^npm test: no test failed$/m);
   assert.doesNotMatch(r.out, /did not run/);
+});
+
+test('a failing test is named at the end with the first line of its error, a failed subtest once, not its parent', () => {
+  const r = runTests(fixture('one-fail'), true);
+  assert.equal(r.code, 1, r.out);
+  const summary = r.out.slice(r.out.lastIndexOf('npm test: node --test exited'));
+  assert.match(summary, /^npm test: node --test exited 1: 2 test\(s\) failed \(details above, in the file's TAP output\):$/m);
+  assert.match(summary, /^ {2}- fixtures\/runner\/one-fail\.js: fails on purpose — the sum is not three$/m);
+  assert.match(summary, /^ {2}- fixtures\/runner\/one-fail\.js: a failing subtest — the subtest broke$/m);
+  assert.doesNotMatch(summary, /a parent|passes|second line/);
 });
 
 test('othersCanReach: false below a directory others cannot search (Debian\'s /root is 0700), true otherwise', () => {
