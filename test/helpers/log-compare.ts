@@ -9,6 +9,19 @@ import { diffLines, excusable, loadDeviations, MILESTONES, normalizeLog, orderPr
 
 export const say = (text: string): void => void process.stdout.write(`# ${text}\n`);
 
+/**
+ * Heartbeat 3.0.6's own race on its control FIFO: its scripts write a message with
+ * `(echo ">>>"; cat -; echo "<<<") | cat - >> $HA_FIFO` (/etc/ha.d/shellfuncs, ha_clustermsg), so the message can
+ * reach the FIFO in several writes, and when two scripts write at once (at a lone start, mach_down and the local
+ * acquisition run side by side) the FIFO reader meets a `>>>` inside a message, logs "NV failure (msgfromsteam)"
+ * and drops it. Seen 2026-12-07 in 3 of 5 real runs of the ipfail scenario in two runs of the seven log-lines
+ * files (three at once): the lost message left alpha, started alone, with "Local Resource acquisition completed.
+ * (none)" and its group never taken. heartbeat-ts writes its FIFO messages in one write and does not route its own resource messages
+ * through the FIFO (docs/compatibility.md).
+ */
+export const FIFO_RACE = /NV failure \(msgfromsteam\)/;
+const FIFO_RACE_RERUNS = 5;
+
 /** The scenario on both kinds of pair, one after the other (the real daemon's timers are short; the machine is shared). */
 export async function bothKinds<P extends string>(
   t: TestContext,
@@ -20,17 +33,16 @@ export async function bothKinds<P extends string>(
   /**
    * Runs of the real pair before giving up (3 by default). The real pair is the reference, not the code under
    * test, and on a loaded machine it sometimes does not reach a phase's state: after a partition heals a node
-   * restarts only if it had declared the other dead before hearing it again; once (CI of 2026-12-07) a real alpha
-   * started alone logged "Local Resource acquisition completed. (none)" and never took its group; a real legacy
-   * pair started at once had no group on alpha 30 s later. Such a run is reported (a diagnostic) and the
-   * reference runs again in a new lab; ours must do the scenario the first time. Seen: 2 of about 45 reference
-   * runs missed (2026-12-07), so two misses in a row in one of the seven files is about one CI run in 70: a third
-   * run makes it about one in 1,500.
+   * restarts only if it had declared the other dead before hearing it again. Such a run is reported (a diagnostic,
+   * with the nodes' last lines) and the reference runs again in a new lab; ours must do the scenario the first time.
+   * A miss caused by Heartbeat 3.0.6's FIFO race (FIFO_RACE below) does not count against these runs: the
+   * reference is run again up to FIFO_RACE_RERUNS more times for it.
    */
   realAttempts = 3,
 ): Promise<Record<Kind, PhaseLogs<P>>> {
   const logs = {} as Record<Kind, PhaseLogs<P>>;
   for (const kind of ['real', 'ours'] as const) {
+    let raceMisses = 0;
     for (let attempt = 1; ; attempt++) {
       const lab = await createLab(t, { nodes: [{ name: 'alpha' }, { name: 'bravo' }], label: `${label}${kind}${attempt > 1 ? attempt : ''}`, bridgeAddress });
       await configure(lab, kind);
@@ -40,8 +52,12 @@ export async function bothKinds<P extends string>(
       } catch (e) {
         // What each node said is what a failed wait needs to be understood.
         const tails = NODES.map((n) => `--- ${kind} ${n}:\n${tail(readLog(lab, n), 40)}`).join('\n');
-        if (kind === 'real' && attempt < realAttempts) {
-          t.diagnostic(`real pair, run ${attempt} of ${realAttempts}: ${(e as Error).message.split('\n')[0] ?? ''}; running the reference again`);
+        const race = kind === 'real' && NODES.some((n) => FIFO_RACE.test(readLog(lab, n)));
+        if (race) raceMisses++;
+        if (kind === 'real' && (race ? raceMisses <= FIFO_RACE_RERUNS : attempt - raceMisses < realAttempts)) {
+          const why = race ? " (Heartbeat 3.0.6's FIFO race: a message of its scripts lost, see FIFO_RACE)" : '';
+          t.diagnostic(`real pair, run ${attempt}: ${(e as Error).message.split('\n')[0] ?? ''}${why}; running the reference again`);
+          for (const n of NODES) t.diagnostic(`--- real ${n}, run ${attempt}, last lines:\n${tail(readLog(lab, n), 25)}`);
           await lab.teardown(); // its daemons would otherwise run on beside the next pair until the test ends
           continue;
         }
