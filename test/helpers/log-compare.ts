@@ -16,8 +16,8 @@ export const say = (text: string): void => void process.stdout.write(`# ${text}\
  * acquisition run side by side) the FIFO reader meets a `>>>` inside a message, logs "NV failure (msgfromsteam)"
  * and drops it. Seen 2026-12-07 in 3 of 5 real runs of the ipfail scenario in two runs of the seven log-lines
  * files (three at once): the lost message left alpha, started alone, with "Local Resource acquisition completed.
- * (none)" and its group never taken. heartbeat-ts writes its FIFO messages in one write and does not route its own resource messages
- * through the FIFO (docs/compatibility.md).
+ * (none)" and its group never taken. heartbeat-ts writes its FIFO messages in one write and does not route its
+ * own resource messages through the FIFO (docs/compatibility.md).
  */
 export const FIFO_RACE = /NV failure \(msgfromsteam\)/;
 const FIFO_RACE_RERUNS = 5;
@@ -51,13 +51,14 @@ export async function bothKinds<P extends string>(
         break;
       } catch (e) {
         // What each node said is what a failed wait needs to be understood.
-        const tails = NODES.map((n) => `--- ${kind} ${n}:\n${tail(readLog(lab, n), 40)}`).join('\n');
-        const race = kind === 'real' && NODES.some((n) => FIFO_RACE.test(readLog(lab, n)));
+        const nodeLogs = NODES.map((n) => [n, readLog(lab, n)] as const);
+        const tails = nodeLogs.map(([n, log]) => `--- ${kind} ${n}:\n${tail(log, 40)}`).join('\n');
+        const race = kind === 'real' && nodeLogs.some(([, log]) => FIFO_RACE.test(log));
         if (race) raceMisses++;
         if (kind === 'real' && (race ? raceMisses <= FIFO_RACE_RERUNS : attempt - raceMisses < realAttempts)) {
           const why = race ? " (Heartbeat 3.0.6's FIFO race: a message of its scripts lost, see FIFO_RACE)" : '';
           t.diagnostic(`real pair, run ${attempt}: ${(e as Error).message.split('\n')[0] ?? ''}${why}; running the reference again`);
-          for (const n of NODES) t.diagnostic(`--- real ${n}, run ${attempt}, last lines:\n${tail(readLog(lab, n), 25)}`);
+          for (const [n, log] of nodeLogs) t.diagnostic(`--- real ${n}, run ${attempt}, last lines:\n${tail(log, 25)}`);
           await lab.teardown(); // its daemons would otherwise run on beside the next pair until the test ends
           continue;
         }

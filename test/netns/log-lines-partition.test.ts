@@ -13,7 +13,7 @@ test('log lines: partition and heal: each node hears the other it declared dead,
   if (!requireRootAndCommands(t, ['nsenter', '/usr/libexec/heartbeat/heartbeat', 'nft'])) return;
   // A Heartbeat 3.0.6 node restarts at the heal only if it had declared the other dead before hearing it again; on a
   // loaded machine one of the real pair can be late with that (it logged "Late heartbeat … is dead" at the heal and
-  // did not restart): the reference gets a second run (bothKinds); our pair must restart both the first time.
+  // did not restart): the reference is run again (bothKinds); our pair must restart both the first time.
   const logs = await bothKinds(t, 'lpa', (lab, kind) => runPartitionScenario(lab, kind, say));
   assert.deepEqual(compare(logs.real, logs.ours, 'partition'), []);
 });
